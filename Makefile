@@ -1,0 +1,82 @@
+# tonearm: `make run` serves the player and API; `make test` runs every test.
+# Both install what they need first, from lock files (uv.lock, frontend/package-lock.json).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+UV_VERSION := 0.13.9
+UV := $(CURDIR)/.uv/bin/uv
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+FRONTEND_SOURCES := $(shell find frontend/src frontend/static -type f 2>/dev/null) \
+	$(wildcard frontend/*.js frontend/*.ts frontend/*.json)
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help run test install install-dev system-deps test-system-deps frontend \
+	test-python test-frontend test-e2e lint bench clean
+
+help:
+	@echo "make run    install everything, build the player, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install what tests need, then run lint, Python, frontend and e2e tests"
+	@echo "make lint   ruff, mypy, svelte-check and eslint"
+	@echo "make bench  run the benchmarks in benchmarks/"
+
+run: install frontend
+	$(VENV)/bin/tonearm serve --demo --scan --host $(HOST) --port $(PORT)
+
+test: install-dev test-system-deps frontend lint test-python test-frontend test-e2e
+
+# --- Python -----------------------------------------------------------------------------
+$(UV):
+	python3 -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+system-deps:
+	@scripts/apt-ensure libmagic1:/usr/lib/x86_64-linux-gnu/libmagic.so.1
+
+install: $(UV) system-deps
+	$(UV) sync --frozen --no-dev
+
+install-dev: $(UV) system-deps
+	$(UV) sync --frozen
+
+test-system-deps:
+	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium
+
+# --- Frontend ---------------------------------------------------------------------------
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend/build/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+
+frontend: frontend/build/index.html
+
+# --- Checks -----------------------------------------------------------------------------
+lint: install-dev frontend/node_modules/.package-lock.json
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check tonearm tests benchmarks alembic
+	$(VENV)/bin/mypy tonearm
+	cd frontend && npm run check && npm run lint
+
+test-python: install-dev test-system-deps
+	$(VENV)/bin/pytest -q
+
+test-frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm run test:unit
+
+test-e2e: install-dev test-system-deps frontend
+	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm npm run test:e2e
+
+bench: install-dev
+	$(PY) benchmarks/scan.py
+	$(PY) benchmarks/graphql.py
+	$(PY) benchmarks/stream.py
+
+clean:
+	rm -rf .venv .uv frontend/node_modules frontend/build frontend/.svelte-kit

@@ -1,0 +1,89 @@
+"""The ASGI application factory.
+
+``create_app(settings)`` builds a complete app — GraphQL API, stream route, health check and
+the web player — with no import-time globals, so tests can build as many as they need.
+``create_app_from_environment`` is what the ASGI server imports in each worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from tonearm import __version__
+from tonearm.services import Services, build_services
+from tonearm.settings import Settings
+from tonearm.web import health
+from tonearm.web.access_log import AccessLogMiddleware
+from tonearm.web.player import PlayerFiles
+from tonearm.web.security_headers import SecurityHeadersMiddleware
+
+logger = logging.getLogger(__name__)
+
+PLAYER_MISSING = (
+    "<!doctype html><title>tonearm</title><h1>The web player is not built</h1>"
+    "<p>Run <code>make run</code> (or <code>npm ci && npm run build</code> in "
+    "<code>frontend/</code>). The API is at <a href='/graphql'>/graphql</a>.</p>"
+)
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the tonearm app for ``settings``."""
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.engine.dispose()
+
+    app = FastAPI(
+        title="tonearm", version=__version__, lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    app.state.services = services
+    app.include_router(health.router)
+    _mount_player(app, settings)
+    _add_middleware(app, settings)
+    return app
+
+
+def _mount_player(app: FastAPI, settings: Settings) -> None:
+    if (settings.frontend_dir / "index.html").is_file():
+        app.mount("/", PlayerFiles(settings.frontend_dir), name="player")
+        return
+    logger.warning("web player not built (%s missing); serving the API only",
+                   settings.frontend_dir / "index.html")
+
+    @app.get("/", include_in_schema=False)
+    async def player_missing() -> HTMLResponse:
+        return HTMLResponse(PLAYER_MISSING, status_code=503)
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=["Content-Type", "Range", "If-Range", "Authorization", "Accept"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag"],
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app for the current ``TONEARM_*`` environment (used by the ASGI server)."""
+    from tonearm.logging_setup import configure_logging
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

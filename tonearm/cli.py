@@ -1,0 +1,175 @@
+"""The ``tonearm`` command: serve, migrate, scan, demo-library, export-schema.
+
+Every expected failure (bad setting, unreachable database, missing media root) ends in one
+line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from tonearm.settings import ConfigurationError, Settings
+
+logger = logging.getLogger("tonearm")
+EXIT_CONFIG = 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "media_root", None):
+        overrides["media_root"] = Path(args.media_root)
+    return Settings(**overrides)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Apply pending database migrations."""
+    from tonearm.db.migrations import upgrade_to_head
+
+    settings = _settings(args)
+    upgrade_to_head(settings.resolved_database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """Scan the media root into the registry and print a summary."""
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.library.report import print_summary, rich_progress
+    from tonearm.library.scanner import scan_library
+
+    settings = _settings(args)
+    media_root = settings.require_media_root()
+    upgrade_to_head(settings.resolved_database_url)
+    console = Console(stderr=True)
+
+    async def run() -> int:
+        from tonearm.db.engine import engine_for
+
+        async with engine_for(settings.resolved_database_url) as engine:
+            with rich_progress(console) as progress:
+                summary = await scan_library(
+                    engine, media_root, progress=progress, allow_empty=args.allow_empty
+                )
+        print_summary(Console(), summary, verbose=args.verbose)
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_demo_library(args: argparse.Namespace) -> int:
+    """Write the demo library of synthesized MP3 files."""
+    from tonearm.library.demo import write_demo_library
+
+    paths = write_demo_library(Path(args.directory))
+    print(f"demo library: {len(paths)} tracks in {Path(args.directory).resolve()}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Migrate, optionally scan, and serve the API, streams and player."""
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.server import run_server
+
+    settings = _settings(args)
+    if settings.media_root is None and args.demo:
+        demo_root = settings.data_dir / "demo-library"
+        cmd_demo_library(argparse.Namespace(directory=str(demo_root)))
+        settings = settings.model_copy(update={"media_root": demo_root})
+    media_root = settings.require_media_root()
+    settings.signing_keys()  # create the persisted key before workers race to do it
+    upgrade_to_head(settings.resolved_database_url)
+    if settings.scan_on_startup or args.scan:
+        cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False,
+                                    verbose=False))
+    os.environ["TONEARM_MEDIA_ROOT"] = str(media_root)
+    run_server(host=args.host, port=args.port, workers=args.workers, log_level=settings.log_level)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(prog="tonearm", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API, streams and web player")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
+    serve.add_argument("--scan", action="store_true", help="scan before serving")
+    serve.add_argument("--demo", action="store_true",
+                       help="without a media root, generate and serve the demo library")
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    scan = commands.add_parser("scan", help="scan the media root into the registry")
+    scan.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
+    scan.add_argument("--allow-empty", action="store_true",
+                      help="let an empty media root remove every registered track")
+    scan.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
+    scan.set_defaults(handler=cmd_scan)
+
+    demo = commands.add_parser("demo-library", help="write the demo library of MP3 files")
+    demo.add_argument("directory")
+    demo.set_defaults(handler=cmd_demo_library)
+
+    for register in _extra_commands():
+        register(commands)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]],
+                                       None]]:
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tonearm`` command."""
+    from tonearm.logging_setup import configure_logging
+
+    args = build_parser().parse_args(argv)
+    configure_logging(os.environ.get("TONEARM_LOG_LEVEL", "info"))
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigurationError as exc:
+        return _fail(str(exc))
+    except ValidationError as exc:
+        return _fail("invalid setting: " + "; ".join(_describe(e) for e in exc.errors()))
+    except (SQLAlchemyError, OSError) as exc:
+        return _fail(f"cannot use the database: {_first_line(exc)}")
+    except KeyboardInterrupt:
+        return 130
+
+
+def _describe(error: object) -> str:
+    if isinstance(error, dict):
+        location = ".".join(str(part) for part in error.get("loc", ()))
+        return f"TONEARM_{location.upper()}: {error.get('msg')}"
+    return str(error)
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig) or type(orig).__name__).strip().splitlines()[0][:200]
+
+
+def _fail(message: str) -> int:
+    print(f"tonearm: error: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Persistence: the registry's models, engine and sessions, and migrations."""

@@ -1,0 +1,56 @@
+"""Showing a scan to a person: a rich progress bar while it runs, a summary when it ends."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tonearm.library.scanner import ScanSummary
+
+
+class _RichProgress:
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._task = progress.add_task("scanning", total=None)
+
+    def started(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+    def advanced(self, count: int) -> None:
+        self._progress.advance(self._task, count)
+
+
+@contextmanager
+def rich_progress(console: Console) -> Iterator[_RichProgress]:
+    """A progress bar on a terminal; silent when output is not one."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=True,
+    )
+    with progress:
+        yield _RichProgress(progress)
+
+
+def print_summary(console: Console, summary: ScanSummary, *, verbose: bool = False) -> None:
+    """Counts of what the scan did, the reasons files were skipped, and any warnings."""
+    table = Table(title="scan summary", show_header=False)
+    for label, value in (
+        ("added", summary.added), ("updated", summary.updated),
+        ("unchanged", summary.unchanged), ("removed", summary.removed),
+        ("skipped", len(summary.skipped)), ("seconds", f"{summary.elapsed_seconds:.2f}"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+    reasons = Counter(item.reason for item in summary.skipped)
+    for reason, count in reasons.most_common():
+        console.print(f"  skipped {count}: {reason}")
+    if verbose:
+        for item in summary.skipped:
+            console.print(f"  {item.path}: {item.reason}", markup=False)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")

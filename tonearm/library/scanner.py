@@ -1,0 +1,219 @@
+"""The scan: bring the registry in step with the media root.
+
+Phases (see ``library/README.md``): walk the root → compare each file's size and mtime with
+what the registry knows → probe new and changed files in a worker thread → upsert them in
+batches → remove rows whose files are gone. Errors are reported per file; a file or folder
+that could not be read never causes its existing rows to be removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from tonearm.catalog.rows import track_row
+from tonearm.db.locks import scan_lock
+from tonearm.db.registry import KnownFile, delete_paths, load_known_files, upsert_tracks
+from tonearm.library.probe import ProbeError, TrackFacts, probe_file
+from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
+
+BATCH_SIZE = 250
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    """A file the scan did not register, and why. The path is relative to the media root."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ScanSummary:
+    """What a scan did."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    skipped: list[SkippedFile] = field(default_factory=list)
+    elapsed_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+class ScanProgress(Protocol):
+    """Receives progress while a scan runs (the CLI draws a bar from it)."""
+
+    def started(self, total: int) -> None:
+        """The walk found ``total`` candidate files."""
+
+    def advanced(self, count: int) -> None:
+        """``count`` more files were handled."""
+
+
+@dataclass(slots=True)
+class _Plan:
+    to_probe: list[Candidate]
+    seen: set[str]
+    protected_dirs: list[str]
+    total: int
+
+
+def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
+    """Walk the root and sort files into unchanged (counted) and to-probe (returned)."""
+    to_probe: list[Candidate] = []
+    seen: set[str] = set()
+    protected: list[str] = []
+    total = 0
+    for item in walk_media_root(root):
+        if isinstance(item, WalkProblem):
+            summary.skipped.append(SkippedFile(item.rel_path, item.reason))
+            seen.add(item.rel_path)
+            if item.is_dir:
+                protected.append(item.rel_path)
+            continue
+        total += 1
+        seen.add(item.rel_path)
+        previous = known.get(item.rel_path)
+        if previous and (previous.size_bytes, previous.mtime_ns) == (item.size, item.mtime_ns):
+            summary.unchanged += 1
+        else:
+            to_probe.append(item)
+    return _Plan(to_probe, seen, protected, total)
+
+
+def _row(candidate: Candidate, facts: TrackFacts) -> dict[str, Any]:
+    return track_row(
+        path=candidate.rel_path,
+        size_bytes=candidate.size,
+        mtime_ns=candidate.mtime_ns,
+        **dataclasses.asdict(facts),
+    )
+
+
+def _probe_batch(
+    root: Path, batch: Iterable[Candidate]
+) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
+    rows: list[dict[str, Any]] = []
+    skipped: list[SkippedFile] = []
+    for candidate in batch:
+        try:
+            facts = probe_file(root / candidate.rel_path, candidate.rel_path)
+        except ProbeError as exc:
+            skipped.append(SkippedFile(candidate.rel_path, exc.reason))
+            continue
+        rows.append(_row(candidate, facts))
+    return rows, skipped
+
+
+def _gone(known: dict[str, KnownFile], plan: _Plan) -> list[str]:
+    """Known paths no longer on disk, sparing anything below a folder that failed to read.
+
+    Files that are on disk but failed to probe count as seen, so an error never removes them.
+    """
+    if "." in plan.protected_dirs:
+        return []
+    prefixes = tuple(d.rstrip("/") + "/" for d in plan.protected_dirs)
+    return [
+        path
+        for path in known
+        if path not in plan.seen and not (prefixes and path.startswith(prefixes))
+    ]
+
+
+async def scan_library(
+    engine: AsyncEngine,
+    media_root: Path,
+    *,
+    progress: ScanProgress | None = None,
+    allow_empty: bool = False,
+) -> ScanSummary:
+    """Scan ``media_root`` (resolved) into the registry; one scan at a time per registry."""
+    started = time.perf_counter()
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    summary = ScanSummary()
+    async with scan_lock(engine):
+        async with sessions() as session:
+            known = await load_known_files(session)
+        plan = await asyncio.to_thread(_plan, media_root, known, summary)
+        if progress:
+            progress.started(plan.total)
+            progress.advanced(summary.unchanged)
+        await _ingest(sessions, media_root, plan, known, summary, progress)
+        await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
+    summary.elapsed_seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+async def _ingest(
+    sessions: async_sessionmaker[AsyncSession],
+    root: Path,
+    plan: _Plan,
+    known: dict[str, KnownFile],
+    summary: ScanSummary,
+    progress: ScanProgress | None,
+) -> None:
+    """Probe batch N+1 in a worker thread while batch N is written."""
+    batches = [
+        plan.to_probe[start : start + BATCH_SIZE]
+        for start in range(0, len(plan.to_probe), BATCH_SIZE)
+    ]
+    if not batches:
+        return
+    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0]))
+    try:
+        for index, batch in enumerate(batches):
+            rows, skipped = await probing
+            if index + 1 < len(batches):
+                following = batches[index + 1]
+                probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, following))
+            async with sessions.begin() as session:
+                await upsert_tracks(session, rows)
+            _count(rows, skipped, known, summary)
+            if progress:
+                progress.advanced(len(batch))
+    finally:
+        if not probing.done():
+            probing.cancel()
+            await asyncio.gather(probing, return_exceptions=True)
+
+
+def _count(
+    rows: list[dict[str, Any]],
+    skipped: list[SkippedFile],
+    known: dict[str, KnownFile],
+    summary: ScanSummary,
+) -> None:
+    for row in rows:
+        if row["path"] in known:
+            summary.updated += 1
+        else:
+            summary.added += 1
+    summary.skipped.extend(skipped)
+
+
+async def _remove_gone(
+    sessions: async_sessionmaker[AsyncSession],
+    known: dict[str, KnownFile],
+    plan: _Plan,
+    summary: ScanSummary,
+    *,
+    allow_empty: bool,
+) -> None:
+    gone = _gone(known, plan)
+    if gone and plan.total == 0 and not plan.protected_dirs and not allow_empty:
+        summary.warnings.append(
+            f"the media root has no audio files; kept all {len(known)} registered tracks "
+            "in case it is an unmounted drive (scan with --allow-empty to clear them)"
+        )
+        return
+    if gone:
+        async with sessions.begin() as session:
+            summary.removed = await delete_paths(session, gone)

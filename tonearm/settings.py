@@ -1,0 +1,130 @@
+"""Configuration: every ``TONEARM_*`` environment variable, read once into ``Settings``.
+
+Settings come from the environment (prefix ``TONEARM_``) and from a ``.env`` file in the
+working directory. Nothing here touches the database; the secret key is the one piece of
+state that may be created on disk (in the data dir, mode 0600) on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret_key"
+DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "build"
+
+
+class ConfigurationError(Exception):
+    """A setting is unusable; the message is one line meant for the person starting tonearm."""
+
+
+class Settings(BaseSettings):
+    """All tonearm settings. Build with ``Settings()`` to read the environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TONEARM_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    media_root: Path | None = Field(
+        default=None, description="Folder of audio files the registry is built from."
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the SQLite database and the secret key live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; default sqlite+aiosqlite:///<data_dir>/tonearm.db.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signing key; generated and kept in <data_dir> when unset."
+    )
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated old keys still accepted for verifying (key rotation).",
+    )
+    stream_url_ttl: int = Field(
+        default=6 * 3600, ge=1, le=7 * 24 * 3600, description="Lifetime of stream URLs (s)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS."
+    )
+    scan_on_startup: bool = Field(default=False, description="Scan the media root on start.")
+    frontend_dir: Path = Field(
+        default=DEFAULT_FRONTEND_DIR, description="Built web player served at /."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("previous_secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite inside the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'tonearm.db'}"
+
+    def require_media_root(self) -> Path:
+        """The media root, resolved, or a ``ConfigurationError`` saying what is wrong."""
+        return check_media_root(self.media_root)
+
+    def signing_keys(self) -> list[str]:
+        """The current key first, then older keys still accepted (key rotation)."""
+        current = self.secret_key.get_secret_value() if self.secret_key else None
+        if current is None:
+            current = load_or_create_secret_key(self.data_dir)
+        return [current, *(k.get_secret_value() for k in self.previous_secret_keys)]
+
+
+def check_media_root(media_root: Path | None) -> Path:
+    """Resolve the media root and make sure it is a readable folder."""
+    if media_root is None:
+        raise ConfigurationError("TONEARM_MEDIA_ROOT is not set: point it at your music folder.")
+    resolved = media_root.expanduser().resolve()
+    if not resolved.exists():
+        raise ConfigurationError(f"media root {str(media_root)!r} does not exist.")
+    if not resolved.is_dir():
+        raise ConfigurationError(f"media root {str(media_root)!r} is not a folder.")
+    if not os.access(resolved, os.R_OK | os.X_OK):
+        raise ConfigurationError(f"media root {str(media_root)!r} is not readable.")
+    return resolved
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """Read the persisted signing key, creating it (mode 0600) on first use."""
+    path = data_dir / SECRET_KEY_FILE
+    try:
+        key = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        key = ""
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read the secret key file in {data_dir}: {exc.strerror}")
+    if key:
+        return key
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the secret key in {data_dir}: {exc.strerror}")
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""Streaming: signed stream URLs and the Range-capable byte-serving route."""

@@ -1,0 +1,1 @@
+"""HTTP plumbing outside GraphQL and streaming: health, the player's static files, logging."""

@@ -1,0 +1,147 @@
+/**
+ * Starts real tonearm servers for the e2e suite:
+ *  1. builds the player (`vite build`) unless TONEARM_E2E_SKIP_BUILD=1,
+ *  2. generates the demo library once into e2e/.cache/demo-library,
+ *  3. starts `tonearm serve` twice on free loopback ports, each with its own data dir:
+ *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3,
+ *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops both.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const frontendDir = path.resolve(here, '..');
+const cacheDir = path.join(here, '.cache');
+const artifactsDir = path.join(here, 'artifacts');
+const tonearmBin = path.resolve(frontendDir, process.env.TONEARM_BIN ?? '../.venv/bin/tonearm');
+
+export const SHORT_TTL_SECONDS = 3;
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.unref();
+		server.on('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+		});
+	});
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+	const result = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8' });
+	if (result.status !== 0) {
+		throw new Error(`${cmd} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+	}
+}
+
+function demoLibrary(): string {
+	const dir = path.join(cacheDir, 'demo-library');
+	const marker = path.join(cacheDir, 'demo-library.complete');
+	if (existsSync(marker) && existsSync(dir)) return dir;
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(cacheDir, { recursive: true });
+	run(tonearmBin, ['demo-library', dir]);
+	writeFileSync(marker, new Date().toISOString());
+	return dir;
+}
+
+interface Server {
+	url: string;
+	child: ChildProcess;
+	dataDir: string;
+}
+
+async function startServer(name: string, mediaRoot: string, extraEnv: Record<string, string>): Promise<Server> {
+	const port = await freePort();
+	const dataDir = mkdtempSync(path.join(tmpdir(), `tonearm-e2e-${name}-`));
+	const log = createWriteStream(path.join(artifactsDir, `server-${name}.log`));
+	const child = spawn(tonearmBin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
+		env: {
+			...process.env,
+			TONEARM_MEDIA_ROOT: mediaRoot,
+			TONEARM_DATA_DIR: dataDir,
+			TONEARM_SCAN_ON_STARTUP: 'true',
+			TONEARM_FRONTEND_DIR: path.join(frontendDir, 'build'),
+			...extraEnv
+		},
+		stdio: ['ignore', 'pipe', 'pipe'],
+		detached: true // own process group, so teardown can stop it and its children
+	});
+	child.stdout?.pipe(log);
+	child.stderr?.pipe(log);
+	const url = `http://127.0.0.1:${port}`;
+	await waitForHealth(url, child, name);
+	return { url, child, dataDir };
+}
+
+async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 60_000) {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (child.exitCode !== null) {
+			throw new Error(`tonearm (${name}) exited with ${child.exitCode}; see e2e/artifacts/server-${name}.log`);
+		}
+		try {
+			const response = await fetch(`${url}/healthz`);
+			if (response.ok) return;
+		} catch {
+			// not listening yet
+		}
+		await new Promise((r) => setTimeout(r, 250));
+	}
+	throw new Error(`tonearm (${name}) did not become healthy within ${timeoutMs} ms`);
+}
+
+function stop(server: Server) {
+	if (server.child.exitCode === null && server.child.pid) {
+		try {
+			process.kill(-server.child.pid, 'SIGTERM');
+		} catch {
+			// already gone
+		}
+	}
+	rmSync(server.dataDir, { recursive: true, force: true });
+}
+
+export default async function globalSetup() {
+	if (!existsSync(tonearmBin)) {
+		throw new Error(`tonearm executable not found at ${tonearmBin}; set TONEARM_BIN`);
+	}
+	mkdirSync(artifactsDir, { recursive: true });
+	if (process.env.TONEARM_E2E_SKIP_BUILD !== '1' || !existsSync(path.join(frontendDir, 'build', 'index.html'))) {
+		run('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: frontendDir });
+	}
+	const mediaRoot = demoLibrary();
+	const started = await Promise.allSettled([
+		startServer('main', mediaRoot, {}),
+		startServer('short-ttl', mediaRoot, { TONEARM_STREAM_URL_TTL: String(SHORT_TTL_SECONDS) })
+	]);
+	const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+	const failed = started.find((r) => r.status === 'rejected');
+	if (failed) {
+		servers.forEach(stop);
+		throw failed.reason;
+	}
+	const [main, short] = servers as [Server, Server];
+	process.env.TONEARM_E2E_URL = main.url;
+	process.env.TONEARM_E2E_SHORT_TTL_URL = short.url;
+
+	return async () => {
+		for (const server of servers) stop(server);
+		await new Promise((r) => setTimeout(r, 200));
+		for (const server of servers) {
+			if (server.child.exitCode === null && server.child.pid) {
+				try {
+					process.kill(-server.child.pid, 'SIGKILL');
+				} catch {
+					// already gone
+				}
+			}
+		}
+	};
+}

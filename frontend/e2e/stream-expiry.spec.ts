@@ -1,0 +1,86 @@
+import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, unbufferedFraction, waitForTime } from './fixtures';
+import type { Page } from '@playwright/test';
+
+/** Count createStreamUrl mutations the page sends. */
+function countMints(page: Page) {
+	const counter = { count: 0 };
+	page.on('request', (request) => {
+		if (request.url().endsWith('/graphql') && request.method() === 'POST' && (request.postData() ?? '').includes('createStreamUrl')) {
+			counter.count += 1;
+		}
+	});
+	return counter;
+}
+
+test.describe('stream URL lifetime (3 s)', () => {
+	test.use({
+		serverUrl: async ({}, use) => {
+			const url = process.env.TONEARM_E2E_SHORT_TTL_URL;
+			if (!url) throw new Error('TONEARM_E2E_SHORT_TTL_URL is not set');
+			await use(url);
+		},
+		// A rejected stream request is logged by Chromium as a failed resource load.
+		allowedConsoleErrors: [/Failed to load resource: the server responded with a status of 403/]
+	});
+
+	test('seeking after the URL expired re-mints and keeps playing', async ({ page }) => {
+		const mints = countMints(page);
+		await page.goto('/');
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 0.3);
+		expect(mints.count).toBe(1);
+		await page.waitForTimeout(4_000); // longer than the 3 s lifetime
+		// Seek past what Chromium has read ahead, so the browser has to fetch with the old URL.
+		const state = await audioState(page);
+		const { duration } = state;
+		const fraction = unbufferedFraction(state, 0.5);
+		await clickSeek(page, fraction);
+		await waitForTime(page, duration * fraction - 3);
+		const at = (await audioState(page)).currentTime;
+		expect(at).toBeGreaterThan(duration * fraction - 5);
+		expect(mints.count).toBeGreaterThanOrEqual(2);
+		await page.waitForTimeout(1000);
+		expect((await audioState(page)).currentTime).toBeGreaterThan(at + 0.5);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+	});
+
+	test('resuming after the URL expired during a pause continues at the same position', async ({ page }) => {
+		await page.goto('/');
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 1);
+		await page.getByRole('button', { name: 'Pause' }).click();
+		const pausedAt = (await audioState(page)).currentTime;
+		await page.waitForTimeout(4_000);
+		await page.getByRole('button', { name: 'Play', exact: true }).click();
+		await waitForTime(page, pausedAt + 0.5);
+		const resumed = (await audioState(page)).currentTime;
+		expect(resumed).toBeLessThan(pausedAt + 3);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+	});
+
+	test('a stream the server rejects (403) is re-minted and resumes playing at the same position', async ({
+		page
+	}) => {
+		const mints = countMints(page);
+		const rejected: number[] = [];
+		page.on('response', (response) => {
+			if (response.url().includes('/stream?') && response.status() === 403) rejected.push(response.status());
+		});
+		await page.goto('/');
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 1);
+		// Swap in a URL whose token the server refuses, as if it had expired mid-listen.
+		const before = await page.locator('audio').evaluate((audio: HTMLAudioElement) => {
+			const at = audio.currentTime;
+			audio.src = audio.currentSrc.replace(/token=[^&]+/, 'token=tampered');
+			return at;
+		});
+		await expect.poll(() => rejected.length, { message: 'the server answered 403' }).toBeGreaterThan(0);
+		await expect.poll(() => mints.count).toBeGreaterThanOrEqual(2);
+		await waitForTime(page, before + 0.3);
+		const state = await audioState(page);
+		expect(state.src).not.toContain('token=tampered');
+		expect(state.currentTime).toBeLessThan(before + 5);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+	});
+});

@@ -1,0 +1,44 @@
+/** Shapes of the tonearm GraphQL API that the player uses (see docs/API-CONTRACT.md). */
+
+export type TrackOrder = 'ARTIST' | 'TITLE' | 'RECENTLY_ADDED' | 'DURATION';
+
+export const TRACK_ORDERS: readonly { value: TrackOrder; label: string }[] = [
+	{ value: 'ARTIST', label: 'Artist' },
+	{ value: 'TITLE', label: 'Title' },
+	{ value: 'RECENTLY_ADDED', label: 'Recently added' },
+	{ value: 'DURATION', label: 'Duration' }
+];
+
+export interface Track {
+	/** Relay global ID, the one ID used everywhere. */
+	id: string;
+	title: string;
+	artist: string | null;
+	album: string | null;
+	albumArtist: string | null;
+	trackNumber: number | null;
+	durationSeconds: number;
+	mimeType: string;
+}
+
+export interface PageInfo {
+	hasNextPage: boolean;
+	endCursor: string | null;
+}
+
+export interface TrackPage {
+	tracks: Track[];
+	pageInfo: PageInfo;
+	totalCount: number;
+}
+
+export interface LibraryStats {
+	trackCount: number;
+	artistCount: number;
+	albumCount: number;
+	totalDurationSeconds: number;
+}
+
+export type StreamUrlResult =
+	| { kind: 'url'; url: string; expiresAt: string }
+	| { kind: 'not-found'; message: string };

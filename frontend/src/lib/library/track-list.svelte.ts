@@ -1,0 +1,84 @@
+import type { TonearmApi } from '$lib/api/graphql';
+import type { Track, TrackOrder } from '$lib/api/types';
+
+export const PAGE_SIZE = 100; // the API's maximum page
+
+export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+export interface TrackQuery {
+	search: string;
+	orderBy: TrackOrder;
+}
+
+/**
+ * One query's paginated result (a search text and a sort order), loaded page by page with
+ * cursors. The library makes a new one whenever the query changes; the player keeps the one
+ * it is playing from, so the queue survives a new search and can still load further pages.
+ */
+export class TrackList {
+	/** Raw state: pages are appended by replacing the array, never mutated in place. */
+	tracks = $state.raw<Track[]>([]);
+	totalCount = $state<number | null>(null);
+	hasNextPage = $state(true);
+	status = $state<LoadStatus>('idle');
+	error = $state.raw<unknown>(null);
+
+	readonly query: TrackQuery;
+	readonly #api: TonearmApi;
+	readonly #pageSize: number;
+	#endCursor: string | null = null;
+	#inFlight: Promise<void> | null = null;
+
+	/** Nothing loaded yet, or a first page that came back empty. */
+	isEmpty = $derived(this.status === 'ready' && this.tracks.length === 0);
+	/** The first page is loading (as opposed to a further page). */
+	isFirstLoad = $derived(this.status === 'loading' && this.tracks.length === 0);
+
+	constructor(api: TonearmApi, query: TrackQuery, pageSize = PAGE_SIZE) {
+		this.#api = api;
+		this.query = { search: query.search.trim(), orderBy: query.orderBy };
+		this.#pageSize = pageSize;
+	}
+
+	/** Load the next page; concurrent calls share one request. */
+	loadMore(): Promise<void> {
+		if (this.#inFlight) return this.#inFlight;
+		if (!this.hasNextPage || this.status === 'error') return Promise.resolve();
+		this.#inFlight = this.#fetchPage().finally(() => {
+			this.#inFlight = null;
+		});
+		return this.#inFlight;
+	}
+
+	/** Try again after an error, from where it failed. */
+	retry(): Promise<void> {
+		if (this.status !== 'error') return this.loadMore();
+		this.status = 'idle';
+		this.error = null;
+		return this.loadMore();
+	}
+
+	indexOf(trackId: string): number {
+		return this.tracks.findIndex((t) => t.id === trackId);
+	}
+
+	async #fetchPage(): Promise<void> {
+		this.status = 'loading';
+		try {
+			const page = await this.#api.tracks({
+				first: this.#pageSize,
+				after: this.#endCursor,
+				search: this.query.search || null,
+				orderBy: this.query.orderBy
+			});
+			this.tracks = this.tracks.length === 0 ? page.tracks : [...this.tracks, ...page.tracks];
+			this.totalCount = page.totalCount;
+			this.#endCursor = page.pageInfo.endCursor;
+			this.hasNextPage = page.pageInfo.hasNextPage && page.tracks.length > 0;
+			this.status = 'ready';
+		} catch (error) {
+			this.error = error;
+			this.status = 'error';
+		}
+	}
+}

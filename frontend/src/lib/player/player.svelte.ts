@@ -1,0 +1,349 @@
+import { TonearmApi, describeError } from '$lib/api/graphql';
+import type { Track } from '$lib/api/types';
+import type { TrackList } from '$lib/library/track-list.svelte';
+import {
+	extendShuffleOrder,
+	nextIndex,
+	nextRepeatMode,
+	previousIndex,
+	previousRestartsTrack,
+	shuffleOrder,
+	type QueuePosition,
+	type RepeatMode
+} from './queue';
+import { RemintGuard, needsFreshUrl, type TimeRange } from './stream-url';
+
+export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+/** HTMLMediaElement.HAVE_NOTHING, spelled out so the module also loads outside a browser. */
+const HAVE_NOTHING = 0;
+
+interface Resume {
+	/** Where to continue once the (new) stream URL has loaded. */
+	position: number;
+	/** Whether to continue playing or stay paused there. */
+	play: boolean;
+}
+
+/**
+ * Playback state: the queue (a track list), the current track, and the stream URL lifecycle.
+ * The `<audio>` element in PlayerBar.svelte binds its media properties to the fields below
+ * and forwards its events to the `on…` methods; everything else goes through the actions.
+ */
+export class Player {
+	// --- bound to <audio> --------------------------------------------------------------
+	audio = $state<HTMLAudioElement>();
+	currentTime = $state(0);
+	duration = $state(Number.NaN);
+	paused = $state(true);
+	volume = $state(1);
+	muted = $state(false);
+	buffered = $state.raw<TimeRange[]>([]);
+	/** Relative, signed stream URL of the current track. */
+	src = $state<string>();
+
+	// --- queue ---------------------------------------------------------------------------
+	queue = $state.raw<TrackList | null>(null);
+	index = $state(-1);
+	track = $state.raw<Track | null>(null);
+	shuffle = $state(false);
+	repeat = $state<RepeatMode>('off');
+
+	// --- status --------------------------------------------------------------------------
+	status = $state<PlayerStatus>('idle');
+	error = $state<string | null>(null);
+
+	/** Set while a stream URL is being minted and loaded; cleared once the element has it. */
+	#resume = $state.raw<Resume | null>(null);
+	/** What the user asked for last: play or pause. A re-mint restores this. */
+	#wantsPlay = $state(false);
+
+	/** Position to show: the resume point while a new URL loads (the element reports 0 then). */
+	position = $derived(this.#resume ? this.#resume.position : this.currentTime);
+	/** Track length: the element's once known, else the library's. */
+	length = $derived(
+		Number.isFinite(this.duration) && this.duration > 0 ? this.duration : (this.track?.durationSeconds ?? 0)
+	);
+	/** Playing, or about to (loading with the intent to play). */
+	isPlaying = $derived(this.status === 'loading' || this.#resume ? this.#wantsPlay : !this.paused);
+	isLoading = $derived(this.status === 'loading');
+
+	readonly #api: TonearmApi;
+	readonly #guard = new RemintGuard();
+	#expiresAtMs = 0;
+	#mintSeq = 0;
+	#lastTime = 0;
+	#order: number[] | null = null;
+	#now: () => number;
+
+	constructor(api: TonearmApi = new TonearmApi(), now: () => number = Date.now) {
+		this.#api = api;
+		this.#now = now;
+	}
+
+	// --- actions -------------------------------------------------------------------------
+
+	/** Play track `index` of `list`; the list becomes the queue. */
+	playFrom(list: TrackList, index: number): void {
+		if (!list.tracks[index]) return;
+		this.queue = list;
+		this.#order = this.shuffle ? shuffleOrder(list.tracks.length, index) : null;
+		this.#guard.reset();
+		void this.#start(index, true);
+	}
+
+	/** The track row was activated: start it, or toggle it if it is the current one. */
+	choose(list: TrackList, index: number): void {
+		const track = list.tracks[index];
+		if (track && this.track?.id === track.id && this.status !== 'error') {
+			this.toggle();
+		} else {
+			this.playFrom(list, index);
+		}
+	}
+
+	play(): void {
+		if (!this.track) {
+			if (this.queue) this.playFrom(this.queue, 0);
+			return;
+		}
+		this.#guard.reset();
+		this.#wantsPlay = true;
+		this.error = null;
+		if (this.#resume) {
+			this.#resume = { ...this.#resume, play: true };
+			return;
+		}
+		const position = this.audio?.ended ? 0 : this.currentTime;
+		if (this.status === 'error' || this.#needsFreshUrl(position)) {
+			void this.#mint(position, true);
+			return;
+		}
+		this.#playElement();
+	}
+
+	pause(): void {
+		this.#wantsPlay = false;
+		if (this.#resume) this.#resume = { ...this.#resume, play: false };
+		this.audio?.pause();
+	}
+
+	toggle(): void {
+		if (this.isPlaying) this.pause();
+		else this.play();
+	}
+
+	/** Jump to `seconds` into the current track. */
+	seek(seconds: number): void {
+		if (!this.track) return;
+		const max = this.length > 0 ? this.length : Number.POSITIVE_INFINITY;
+		const target = Math.min(Math.max(0, seconds), max);
+		this.#guard.reset();
+		if (this.#resume) {
+			this.#resume = { ...this.#resume, position: target };
+			return;
+		}
+		if (this.status === 'error' || this.#needsFreshUrl(target)) {
+			void this.#mint(target, this.#wantsPlay);
+			return;
+		}
+		// Just move the playhead: the browser asks the server for the bytes it needs (Range).
+		this.currentTime = target;
+	}
+
+	seekBy(delta: number): void {
+		this.seek(this.position + delta);
+	}
+
+	async next(auto = false): Promise<void> {
+		const list = this.queue;
+		if (!list) return;
+		this.#syncOrder();
+		const atEndOfLoaded = nextIndex({ ...this.#queuePosition(), repeat: 'off' }, false) === null;
+		if (atEndOfLoaded && list.hasNextPage && !(auto && this.repeat === 'one')) {
+			await list.loadMore();
+			this.#syncOrder();
+		}
+		const i = nextIndex(this.#queuePosition(), auto);
+		if (i === null) {
+			// End of the queue: stop here.
+			this.#wantsPlay = false;
+			return;
+		}
+		this.#guard.reset();
+		if (i === this.index && auto) {
+			// Repeat one.
+			this.seek(0);
+			this.play();
+			return;
+		}
+		await this.#start(i, true);
+	}
+
+	previous(): void {
+		if (!this.queue || !this.track) return;
+		if (previousRestartsTrack(this.position)) {
+			this.seek(0);
+			return;
+		}
+		this.#syncOrder();
+		const i = previousIndex(this.#queuePosition());
+		if (i === null) {
+			this.seek(0);
+			return;
+		}
+		this.#guard.reset();
+		void this.#start(i, true);
+	}
+
+	toggleShuffle(): void {
+		this.shuffle = !this.shuffle;
+		this.#order = this.shuffle && this.queue ? shuffleOrder(this.queue.tracks.length, this.index) : null;
+	}
+
+	cycleRepeat(): void {
+		this.repeat = nextRepeatMode(this.repeat);
+	}
+
+	toggleMute(): void {
+		this.muted = !this.muted;
+	}
+
+	setVolume(volume: number): void {
+		this.volume = Math.min(1, Math.max(0, volume));
+		if (this.volume > 0 && this.muted) this.muted = false;
+	}
+
+	// --- <audio> events ------------------------------------------------------------------
+
+	onLoadedMetadata(): void {
+		const resume = this.#resume;
+		if (!resume) return;
+		// Set the element directly: its timeupdate then updates the bound `currentTime`.
+		if (resume.position > 0 && this.audio) this.audio.currentTime = resume.position;
+		this.#resume = null;
+		this.status = 'ready';
+		if (resume.play) this.#playElement();
+	}
+
+	onTimeUpdate(): void {
+		const audio = this.audio;
+		// readyState 0: the element is (re)loading and reports 0, not a real position.
+		if (!audio || this.#resume || audio.readyState === HAVE_NOTHING) return;
+		this.#lastTime = audio.currentTime;
+		if (this.#guard.onTimeUpdate(audio.currentTime, !audio.paused) && this.status === 'error') {
+			this.status = 'ready';
+			this.error = null;
+		}
+	}
+
+	onEnded(): void {
+		void this.next(true);
+	}
+
+	/**
+	 * The element failed to load or to continue (a 403 for an expired URL, a dropped
+	 * connection…): mint a new URL and carry on from the same place, unless that keeps failing.
+	 */
+	onError(): void {
+		const audio = this.audio;
+		if (!audio || !this.track || !this.src || !audio.error) return;
+		const decision = this.#guard.onError(audio.error.code);
+		if (decision.action === 'ignore') return;
+		if (decision.action === 'give-up') {
+			this.#fail(decision.message);
+			return;
+		}
+		const position = this.#resume?.position ?? (audio.currentTime > 0 ? audio.currentTime : this.#lastTime);
+		void this.#mint(position, this.#resume?.play ?? this.#wantsPlay);
+	}
+
+	// --- internals -----------------------------------------------------------------------
+
+	async #start(index: number, play: boolean): Promise<void> {
+		const track = this.queue?.tracks[index];
+		if (!track) return;
+		this.index = index;
+		this.track = track;
+		this.#lastTime = 0;
+		this.currentTime = 0;
+		this.duration = Number.NaN;
+		this.#wantsPlay = play;
+		await this.#mint(0, play);
+	}
+
+	/** Get a fresh stream URL for the current track and continue at `position`. */
+	async #mint(position: number, play: boolean): Promise<void> {
+		const track = this.track;
+		if (!track) return;
+		const seq = ++this.#mintSeq;
+		this.status = 'loading';
+		this.error = null;
+		this.#wantsPlay = play;
+		this.#resume = { position, play };
+		let result;
+		try {
+			result = await this.#api.createStreamUrl(track.id);
+		} catch (error) {
+			if (seq === this.#mintSeq) this.#fail(describeError(error));
+			return;
+		}
+		if (seq !== this.#mintSeq) return; // another track was chosen meanwhile
+		if (result.kind === 'not-found') {
+			this.#fail(`“${track.title}” is no longer in the library. Rescan the library, then reload.`);
+			return;
+		}
+		this.#expiresAtMs = Date.parse(result.expiresAt);
+		this.#guard.resumingAt(position);
+		if (this.src === result.url) this.audio?.load();
+		else this.src = result.url;
+	}
+
+	#playElement(): void {
+		const audio = this.audio;
+		if (!audio) return;
+		this.#wantsPlay = true;
+		audio.play().catch((error: unknown) => {
+			if (error instanceof DOMException && error.name === 'NotAllowedError') {
+				// Autoplay policy: the browser wants a click first.
+				this.#wantsPlay = false;
+				this.error = 'Press play to start listening.';
+			}
+			// AbortError: a new load interrupted this play(); the new load carries on.
+			// NotSupportedError: the element fires `error`, handled by onError().
+		});
+	}
+
+	#fail(message: string): void {
+		this.#resume = null;
+		this.#wantsPlay = false;
+		this.status = 'error';
+		this.error = message;
+		this.audio?.pause();
+	}
+
+	#needsFreshUrl(position: number): boolean {
+		return needsFreshUrl({
+			expiresAtMs: this.#expiresAtMs,
+			nowMs: this.#now(),
+			position,
+			buffered: this.buffered
+		});
+	}
+
+	#queuePosition(): QueuePosition {
+		return {
+			length: this.queue?.tracks.length ?? 0,
+			current: this.index,
+			repeat: this.repeat,
+			order: this.#order
+		};
+	}
+
+	#syncOrder(): void {
+		const length = this.queue?.tracks.length ?? 0;
+		if (this.#order && this.#order.length < length) {
+			this.#order = extendShuffleOrder(this.#order, this.index, length);
+		}
+	}
+}

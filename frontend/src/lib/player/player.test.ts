@@ -1,0 +1,143 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { TonearmApi } from '$lib/api/graphql';
+import type { StreamUrlResult, Track } from '$lib/api/types';
+import type { TrackList } from '$lib/library/track-list.svelte';
+import { Player } from './player.svelte';
+import { MEDIA_ERR_NETWORK } from './stream-url';
+
+const track = (n: number): Track => ({
+	id: `id-${n}`,
+	title: `Track ${n}`,
+	artist: null,
+	album: null,
+	albumArtist: null,
+	trackNumber: n,
+	durationSeconds: 180,
+	mimeType: 'audio/mpeg'
+});
+
+/** Just enough of an <audio> element for the player's own calls. */
+class FakeAudio {
+	currentTime = 0;
+	paused = true;
+	ended = false;
+	readyState = 4;
+	error: { code: number } | null = null;
+	play = vi.fn(async () => {
+		this.paused = false;
+	});
+	pause = vi.fn(() => {
+		this.paused = true;
+	});
+	load = vi.fn();
+}
+
+function setup(now = { ms: 0 }) {
+	let n = 0;
+	const createStreamUrl = vi.fn(async (): Promise<StreamUrlResult> => {
+		n += 1;
+		return { kind: 'url', url: `/api/tracks/x/stream?token=t${n}`, expiresAt: new Date(now.ms + 60_000).toISOString() };
+	});
+	const api = { createStreamUrl } as unknown as TonearmApi;
+	const player = new Player(api, () => now.ms);
+	const audio = new FakeAudio();
+	player.audio = audio as unknown as HTMLAudioElement;
+	const list = { tracks: [track(0), track(1), track(2)], hasNextPage: false, loadMore: async () => {} } as unknown as TrackList;
+	return { player, audio, list, createStreamUrl, now };
+}
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('Player stream URL lifecycle', () => {
+	it('mints a URL for the chosen track and starts playing once metadata is in', async () => {
+		const { player, audio, list, createStreamUrl } = setup();
+		player.playFrom(list, 1);
+		expect(player.track?.id).toBe('id-1');
+		expect(player.isLoading).toBe(true);
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledWith('id-1');
+		expect(player.src).toBe('/api/tracks/x/stream?token=t1');
+		player.onLoadedMetadata();
+		expect(audio.play).toHaveBeenCalledTimes(1);
+		expect(player.status).toBe('ready');
+	});
+
+	it('re-mints after a stream error and resumes at the same position and state', async () => {
+		const { player, audio, list, createStreamUrl } = setup();
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		audio.currentTime = 95;
+		audio.error = { code: MEDIA_ERR_NETWORK };
+		player.onError();
+		expect(player.position).toBe(95); // shown while the new URL loads
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledTimes(2);
+		expect(player.src).toBe('/api/tracks/x/stream?token=t2');
+		audio.currentTime = 0;
+		audio.error = null;
+		player.onLoadedMetadata();
+		expect(audio.currentTime).toBe(95);
+		expect(audio.play).toHaveBeenCalledTimes(2);
+	});
+
+	it('stays paused after a re-mint when it was paused', async () => {
+		const { player, audio, list } = setup();
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		player.pause();
+		audio.currentTime = 30;
+		audio.error = { code: MEDIA_ERR_NETWORK };
+		player.onError();
+		await flush();
+		player.onLoadedMetadata();
+		expect(audio.currentTime).toBe(30);
+		expect(audio.play).toHaveBeenCalledTimes(1);
+	});
+
+	it('gives up with a message after repeated failures without progress', async () => {
+		const { player, audio, list, createStreamUrl } = setup();
+		player.playFrom(list, 0);
+		await flush();
+		for (let i = 0; i < 3; i++) {
+			audio.error = { code: MEDIA_ERR_NETWORK };
+			player.onError();
+			await flush();
+		}
+		expect(createStreamUrl).toHaveBeenCalledTimes(3); // first + 2 re-mints
+		expect(player.status).toBe('error');
+		expect(player.error).toMatch(/could not be streamed/);
+	});
+
+	it('re-mints before seeking when the URL expired and the target is not buffered', async () => {
+		const now = { ms: 0 };
+		const { player, list, createStreamUrl } = setup(now);
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		player.buffered = [{ start: 0, end: 40 }];
+		now.ms = 120_000;
+		player.seek(20); // buffered: no network needed, keep the URL
+		expect(createStreamUrl).toHaveBeenCalledTimes(1);
+		expect(player.currentTime).toBe(20);
+		player.seek(150);
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledTimes(2);
+		expect(player.position).toBe(150);
+	});
+
+	it('advances to the next track on ended and stops at the end with repeat off', async () => {
+		const { player, list } = setup();
+		player.playFrom(list, 1);
+		await flush();
+		player.onEnded();
+		await flush();
+		expect(player.track?.id).toBe('id-2');
+		player.onLoadedMetadata();
+		player.onEnded();
+		await flush();
+		expect(player.track?.id).toBe('id-2');
+		expect(player.isPlaying).toBe(false);
+	});
+});

@@ -1,0 +1,1 @@
+"""Thin GraphQL resolvers: parse arguments, call ``tonearm.catalog``/services, convert."""

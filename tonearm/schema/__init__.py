@@ -1,0 +1,1 @@
+"""The GraphQL API: types, schema construction, the HTTP router and schema export."""

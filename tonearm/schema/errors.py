@@ -1,0 +1,38 @@
+"""GraphQL error codes (``extensions.code``) and the errors resolvers raise.
+
+Expected failures are ``GraphQLError``s carrying a code from ``ErrorCode``; anything else
+that escapes a resolver is logged and masked by ``MaskUnexpectedErrors`` (see
+``schema/extensions.py``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from graphql import GraphQLError
+
+
+class ErrorCode(StrEnum):
+    """The values of ``extensions.code`` the API promises (docs/API-CONTRACT.md)."""
+
+    PAGE_TOO_LARGE = "PAGE_TOO_LARGE"
+    INVALID_CURSOR = "INVALID_CURSOR"
+    INVALID_ID = "INVALID_ID"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+INTERNAL_ERROR_MESSAGE = "Internal server error"
+
+
+def api_error(code: ErrorCode, message: str) -> GraphQLError:
+    """An expected error with its code, for a resolver to raise."""
+    return GraphQLError(message, extensions={"code": code.value})
+
+
+def error_code(error: GraphQLError) -> str | None:
+    """The code an error already carries, if any."""
+    extensions = error.extensions or {}
+    code = extensions.get("code")
+    return code if isinstance(code, str) else None

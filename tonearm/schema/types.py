@@ -1,0 +1,205 @@
+"""GraphQL object types. Rows become these at the boundary (``Track.from_record``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry import relay
+
+from tonearm.catalog.pagination import TrackOrder as CatalogTrackOrder
+from tonearm.catalog.queries import LibraryTotals
+from tonearm.db.models import TrackRecord
+from tonearm.library.scanner import ScanSummary as ScanResult
+
+if TYPE_CHECKING:
+    from tonearm.schema.context import Context
+
+
+@strawberry.enum(name="TrackOrder", description="Sort orders for the track list.")
+class TrackOrder(Enum):
+    """The GraphQL face of ``catalog.pagination.TrackOrder``."""
+
+    ARTIST = strawberry.enum_value(
+        "ARTIST",
+        description="Album artist (or artist), album, disc, track number, title. The default.",
+    )
+    TITLE = strawberry.enum_value("TITLE", description="Title, leading article ignored.")
+    RECENTLY_ADDED = strawberry.enum_value(
+        "RECENTLY_ADDED", description="Newest in the registry first."
+    )
+    DURATION = strawberry.enum_value("DURATION", description="Shortest first.")
+
+    def to_catalog(self) -> CatalogTrackOrder:
+        """The catalog's order of the same name."""
+        return CatalogTrackOrder[self.name]
+
+
+@strawberry.type(description="An audio file in the registry: its tags and stream facts.")
+class Track(relay.Node):
+    """One registered track. The file's path on the server is deliberately not exposed."""
+
+    id: relay.NodeID[str]
+    title: str = strawberry.field(description="Title tag, or the file name without a tag.")
+    artist: str | None = strawberry.field(description="Track artist.")
+    album: str | None = strawberry.field(description="Album title.")
+    album_artist: str | None = strawberry.field(description="Album artist.")
+    track_number: int | None = strawberry.field(description="Position on the disc.")
+    disc_number: int | None = strawberry.field(description="Disc number within the album.")
+    year: int | None = strawberry.field(description="Release year.")
+    genre: str | None = strawberry.field(description="Genre tag.")
+    duration_seconds: float = strawberry.field(description="Playing time in seconds.")
+    bitrate: int | None = strawberry.field(description="Average bitrate in bits per second.")
+    sample_rate: int | None = strawberry.field(description="Sample rate in Hz.")
+    channels: int | None = strawberry.field(description="Number of audio channels.")
+    size_bytes: int = strawberry.field(description="File size in bytes.")
+    mime_type: str = strawberry.field(description="Media type the file is streamed as.")
+    created_at: datetime = strawberry.field(description="When the track was first registered.")
+    updated_at: datetime = strawberry.field(description="When the registry last changed it.")
+
+    @classmethod
+    def from_record(cls, record: TrackRecord) -> Track:
+        """The GraphQL view of a registry row."""
+        return cls(
+            id=str(record.id),
+            title=record.title,
+            artist=record.artist,
+            album=record.album,
+            album_artist=record.album_artist,
+            track_number=record.track_number,
+            disc_number=record.disc_number,
+            year=record.year,
+            genre=record.genre,
+            duration_seconds=record.duration_seconds,
+            bitrate=record.bitrate,
+            sample_rate=record.sample_rate,
+            channels=record.channels,
+            size_bytes=record.size_bytes,
+            mime_type=record.mime_type,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls,
+        *,
+        info: strawberry.Info[Context, None],
+        node_ids: Iterable[str],
+        required: bool = False,
+    ) -> list[Track | None]:
+        """Tracks for the ids inside global IDs (batched through the request's DataLoader)."""
+        track_ids: list[uuid.UUID | None] = []
+        for node_id in node_ids:
+            try:
+                track_ids.append(uuid.UUID(node_id))
+            except ValueError:
+                track_ids.append(None)
+        records = await info.context.track_loader.load_many(
+            [track_id for track_id in track_ids if track_id is not None]
+        )
+        found = iter(records)
+        return [
+            cls.from_record(record) if track_id and (record := next(found)) else None
+            for track_id in track_ids
+        ]
+
+
+@strawberry.type(
+    name="TrackConnection", description="A page of tracks (Relay connection, keyset cursors)."
+)
+class TrackConnection(relay.Connection[Track]):
+    """A page of the track list; ``totalCount`` is counted only when asked for."""
+
+    total_count_loader: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="How many tracks the whole list holds (search applied)."
+    )
+    async def total_count(self) -> int:
+        """Run the count query lazily: most page requests do not ask for it."""
+        return await self.total_count_loader()
+
+
+@strawberry.type(description="Totals over the whole registry.")
+class LibraryStats:
+    """Library-wide counts."""
+
+    track_count: int = strawberry.field(description="Number of tracks.")
+    artist_count: int = strawberry.field(
+        description="Distinct artists (album artist, else artist)."
+    )
+    album_count: int = strawberry.field(description="Distinct (artist, album) pairs.")
+    total_duration_seconds: float = strawberry.field(description="Playing time of all tracks.")
+
+    @classmethod
+    def from_totals(cls, totals: LibraryTotals) -> LibraryStats:
+        """The GraphQL view of the catalog's totals."""
+        return cls(
+            track_count=totals.track_count,
+            artist_count=totals.artist_count,
+            album_count=totals.album_count,
+            total_duration_seconds=totals.total_duration_seconds,
+        )
+
+
+@strawberry.type(description="A signed, expiring URL that streams one track.")
+class StreamUrl:
+    """Where the player fetches audio from, and until when."""
+
+    url: str = strawberry.field(description="Server-relative: /api/tracks/<uuid>/stream?token=...")
+    expires_at: datetime = strawberry.field(description="When the token stops working.")
+
+
+@strawberry.type(description="No track has the given ID.")
+class TrackNotFoundError:
+    """The result of asking for a stream of a track that is not (or no longer) registered."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+    track_id: strawberry.ID = strawberry.field(description="The ID that was asked for.")
+
+
+CreateStreamUrlResult = Annotated[
+    StreamUrl | TrackNotFoundError,
+    strawberry.union("CreateStreamUrlResult", description="A stream URL, or why there is none."),
+]
+
+
+@strawberry.type(description="A file the scan did not register.")
+class SkippedFile:
+    """One skipped file and why."""
+
+    path: str = strawberry.field(description="Path relative to the media root.")
+    reason: str = strawberry.field(description="Why the file was skipped.")
+
+
+@strawberry.type(description="What a scan of the media root did.")
+class ScanSummary:
+    """Counts from one scan."""
+
+    added: int = strawberry.field(description="New tracks registered.")
+    updated: int = strawberry.field(description="Known tracks whose file changed.")
+    unchanged: int = strawberry.field(description="Known tracks whose file did not change.")
+    removed: int = strawberry.field(description="Tracks whose file is gone.")
+    skipped: int = strawberry.field(description="Files that could not be registered.")
+    skipped_files: list[SkippedFile] = strawberry.field(description="The skipped files.")
+    elapsed_seconds: float = strawberry.field(description="How long the scan took.")
+
+    @classmethod
+    def from_result(cls, result: ScanResult) -> ScanSummary:
+        """The GraphQL view of the scanner's summary."""
+        return cls(
+            added=result.added,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            removed=result.removed,
+            skipped=len(result.skipped),
+            skipped_files=[
+                SkippedFile(path=item.path, reason=item.reason) for item in result.skipped
+            ],
+            elapsed_seconds=result.elapsed_seconds,
+        )

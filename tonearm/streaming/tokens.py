@@ -72,9 +72,7 @@ class StreamSigner:
         token = self._serializer.dumps([track_id.hex, expires_at])
         return MintedToken(token=token, grant=StreamGrant(track_id, expires_at))
 
-    def verify(
-        self, token: str, track_id: uuid.UUID, *, now: float | None = None
-    ) -> StreamGrant:
+    def verify(self, token: str, track_id: uuid.UUID, *, now: float | None = None) -> StreamGrant:
         """Check signature, then expiry, then track; raise a ``StreamTokenError`` subclass."""
         try:
             payload: Any = self._serializer.loads(token)

@@ -1,0 +1,66 @@
+"""Every refusal of the stream route, and the one place that turns it into an HTTP response.
+
+Bodies are short JSON codes; nothing here ever echoes the token, the stored path or the
+absolute path of a file.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import JSONResponse, Response
+
+from tonearm.streaming.tokens import (
+    StreamTokenError,
+    StreamTokenExpired,
+    StreamTokenInvalid,
+    StreamTokenWrongTrack,
+)
+
+
+class StreamRefused(Exception):
+    """Base class: the stream route will not serve this request."""
+
+
+class MissingToken(StreamRefused):
+    """The request carries no ``token`` query parameter."""
+
+
+class TrackNotFound(StreamRefused):
+    """No streamable file for this id: malformed id, unknown track, or a file we refuse."""
+
+
+class TrackFileMissing(TrackNotFound):
+    """The registered file is gone (or changed under us) since the scan."""
+
+
+class TrackFileRefused(TrackNotFound):
+    """The stored path resolves outside the media root or to something not a regular file."""
+
+
+# A refused file answers 404 like an unknown id (not 403): a stranger holding a valid token
+# learns nothing about what lies on disk, and "forbidden" would wrongly suggest that another
+# credential could open it.
+_RESPONSES: dict[type[Exception], tuple[int, str]] = {
+    MissingToken: (401, "missing_token"),
+    StreamTokenExpired: (403, "expired_token"),
+    StreamTokenInvalid: (403, "invalid_token"),
+    # A token for another track is as useless here as a forged one; say nothing more.
+    StreamTokenWrongTrack: (403, "invalid_token"),
+    TrackNotFound: (404, "not_found"),
+}
+
+# RFC 9110 §15.5.2: a 401 must name a scheme. Browsers do not prompt for this one.
+_CHALLENGE = {"WWW-Authenticate": 'StreamToken realm="tonearm"'}
+
+
+def error_response(exc: StreamRefused | StreamTokenError) -> Response:
+    """The response for a refusal: its status and a ``{"error": code}`` body, never cached."""
+    for cls in type(exc).__mro__:
+        if cls in _RESPONSES:
+            status, code = _RESPONSES[cls]
+            break
+    else:  # pragma: no cover - every subclass above has an entry
+        status, code = 403, "invalid_token"
+    headers = {"Cache-Control": "no-store"}
+    if status == 401:
+        headers.update(_CHALLENGE)
+    return JSONResponse({"error": code}, status_code=status, headers=headers)

@@ -1,0 +1,96 @@
+"""``GET``/``HEAD`` ``/api/tracks/{track_id}/stream?token=…``: the thin stream handler.
+
+Order matters: the id is parsed and the token verified (pure, no I/O) before the database
+or the file system is touched, so an unauthenticated request costs nothing but an HMAC.
+
+The route is a plain Starlette ``Route`` on the FastAPI app's router, not a FastAPI path
+operation: FastAPI's dependency solving and response handling cost ~2.5× on the tiny
+responses a seeking player fires at it, and there is nothing here for it to validate.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from tonearm.services import Services
+from tonearm.streaming.errors import (
+    MissingToken,
+    StreamRefused,
+    TrackFileMissing,
+    TrackNotFound,
+    error_response,
+)
+from tonearm.streaming.files import locate_track_file
+from tonearm.streaming.responses import StreamResponse
+from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
+from tonearm.streaming.tracks import StreamableTrackCache
+from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM
+
+logger = logging.getLogger(__name__)
+
+
+def parse_track_id(raw: str) -> uuid.UUID:
+    """The track id in the URL; anything but a UUID names no track (404, not 422)."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise TrackNotFound from None
+
+
+def verify_request_token(
+    signer: StreamSigner, token: str | None, track_id: uuid.UUID, *, now: float
+) -> StreamGrant:
+    """The grant carried by ``token`` for ``track_id``; raises before any I/O happens."""
+    if not token:
+        raise MissingToken
+    return signer.verify(token, track_id, now=now)
+
+
+def stream_route(services: Services) -> Route:
+    """The stream route bound to ``services``."""
+    media_root = str(services.media_root)
+    tracks = StreamableTrackCache(services.engine)
+
+    async def stream_track(request: Request) -> Response:
+        now = time.time()
+        try:
+            track_id = parse_track_id(request.path_params["track_id"])
+            grant = verify_request_token(
+                services.signer, request.query_params.get(TOKEN_PARAM), track_id, now=now
+            )
+            track = await tracks.get(track_id)
+            if track is None:
+                raise TrackNotFound
+        except (StreamRefused, StreamTokenError) as refused:
+            return error_response(refused)
+        try:
+            located = await anyio.to_thread.run_sync(locate_track_file, media_root, track.path)
+        except TrackNotFound as refused:
+            # For the operator: the id and the stored (relative) path, never the token.
+            # The client only learns "not_found", whatever the reason.
+            reason = (
+                "is missing"
+                if isinstance(refused, TrackFileMissing)
+                else ("resolves outside the media root or is not a regular file")
+            )
+            logger.warning("track %s: stored file %r %s", track_id, track.path, reason)
+            return error_response(refused)
+        return StreamResponse(
+            located,
+            media_type=track.mime_type,
+            download_name=track.download_name,
+            max_age=int(grant.expires_at - now),  # floor: never outlive the token
+        )
+
+    return Route(STREAM_PATH, stream_track, methods=["GET", "HEAD"], name="stream_track")
+
+
+# ``locate_track_file`` is looked up here at call time, so tests can observe file access.
+__all__ = ["locate_track_file", "parse_track_id", "stream_route", "verify_request_token"]

@@ -71,7 +71,7 @@ test-frontend: frontend/node_modules/.package-lock.json
 	cd frontend && npm run test:unit
 
 test-e2e: install-dev test-system-deps frontend
-	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm npm run test:e2e
+	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm TONEARM_E2E_SKIP_BUILD=1 npm run test:e2e
 
 bench: install-dev
 	$(PY) benchmarks/scan.py

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from alembic import context
 from sqlalchemy.engine import Connection
 
+from alembic import context
 from tonearm.db.engine import create_engine, ensure_sqlite_folder
 from tonearm.db.models import SEARCH_OBJECTS, Base
 from tonearm.settings import Settings

@@ -25,8 +25,7 @@ from tonearm.db.migrations import upgrade_to_head
 from tonearm.library.demo import write_demo_library
 from tonearm.settings import Settings
 
-BACKENDS = [b for b in os.environ.get("TONEARM_TEST_BACKENDS", "sqlite,postgresql").split(",")
-            if b]
+BACKENDS = [b for b in os.environ.get("TONEARM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 _database_numbers = itertools.count()
 

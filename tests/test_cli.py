@@ -17,8 +17,15 @@ TONEARM = [sys.executable, "-m", "tonearm.cli"]
 def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
     clean.update({"TONEARM_DATA_DIR": str(tmp_path / "data"), **env})
-    return subprocess.run([*TONEARM, *args], capture_output=True, text=True, env=clean,
-                          cwd=tmp_path, timeout=120, check=False)
+    return subprocess.run(
+        [*TONEARM, *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
@@ -36,18 +43,26 @@ def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"TONEARM_MEDIA_ROOT": "/no/such/folder"},
-         "tonearm: error: media root '/no/such/folder' does not exist.\n"),
+        (
+            {"TONEARM_MEDIA_ROOT": "/no/such/folder"},
+            "tonearm: error: media root '/no/such/folder' does not exist.\n",
+        ),
         ({}, "tonearm: error: TONEARM_MEDIA_ROOT is not set: point it at your music folder.\n"),
-        ({"TONEARM_MEDIA_ROOT": ".", "TONEARM_DATABASE_URL": "postgress://me@host/db"},
-         "tonearm: error: TONEARM_DATABASE_URL uses 'postgress'; "
-         "supported: postgresql+asyncpg, sqlite+aiosqlite.\n"),
-        ({"TONEARM_MEDIA_ROOT": ".", "TONEARM_DATABASE_URL": "not a url"},
-         "tonearm: error: TONEARM_DATABASE_URL is not a valid database URL (expected "
-         "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB).\n"),
-        ({"TONEARM_MEDIA_ROOT": ".", "TONEARM_STREAM_URL_TTL": "soon"},
-         "tonearm: error: invalid setting: TONEARM_STREAM_URL_TTL: Input should be a valid "
-         "integer, unable to parse string as an integer\n"),
+        (
+            {"TONEARM_MEDIA_ROOT": ".", "TONEARM_DATABASE_URL": "postgress://me@host/db"},
+            "tonearm: error: TONEARM_DATABASE_URL uses 'postgress'; "
+            "supported: postgresql+asyncpg, sqlite+aiosqlite.\n",
+        ),
+        (
+            {"TONEARM_MEDIA_ROOT": ".", "TONEARM_DATABASE_URL": "not a url"},
+            "tonearm: error: TONEARM_DATABASE_URL is not a valid database URL (expected "
+            "sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB).\n",
+        ),
+        (
+            {"TONEARM_MEDIA_ROOT": ".", "TONEARM_STREAM_URL_TTL": "soon"},
+            "tonearm: error: invalid setting: TONEARM_STREAM_URL_TTL: Input should be a valid "
+            "integer, unable to parse string as an integer\n",
+        ),
     ],
 )
 def test_configuration_mistakes_are_one_line_errors(
@@ -59,8 +74,11 @@ def test_configuration_mistakes_are_one_line_errors(
 
 
 def test_unreachable_database_is_a_one_line_error(tmp_path: Path) -> None:
-    result = run(["migrate"], tmp_path,
-                 TONEARM_DATABASE_URL="postgresql+asyncpg://tonearm:hunter2@127.0.0.1:9/x")
+    result = run(
+        ["migrate"],
+        tmp_path,
+        TONEARM_DATABASE_URL="postgresql+asyncpg://tonearm:hunter2@127.0.0.1:9/x",
+    )
 
     assert result.returncode == 2
     assert result.stderr.startswith("tonearm: error: cannot use the database: ")

@@ -16,8 +16,10 @@ from fastapi.responses import HTMLResponse
 from starlette.middleware.cors import CORSMiddleware
 
 from tonearm import __version__
+from tonearm.schema.router import mount_graphql
 from tonearm.services import Services, build_services
 from tonearm.settings import Settings
+from tonearm.streaming.routes import stream_route
 from tonearm.web import health
 from tonearm.web.access_log import AccessLogMiddleware
 from tonearm.web.player import PlayerFiles
@@ -44,11 +46,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             await services.engine.dispose()
 
     app = FastAPI(
-        title="tonearm", version=__version__, lifespan=lifespan,
-        docs_url=None, redoc_url=None, openapi_url=None,
+        title="tonearm",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.services = services
     app.include_router(health.router)
+    mount_graphql(app)
+    # A bare Starlette route, ahead of the player's catch-all mount (see streaming/routes.py).
+    app.router.routes.append(stream_route(services))
     _mount_player(app, settings)
     _add_middleware(app, settings)
     return app
@@ -58,8 +67,10 @@ def _mount_player(app: FastAPI, settings: Settings) -> None:
     if (settings.frontend_dir / "index.html").is_file():
         app.mount("/", PlayerFiles(settings.frontend_dir), name="player")
         return
-    logger.warning("web player not built (%s missing); serving the API only",
-                   settings.frontend_dir / "index.html")
+    logger.warning(
+        "web player not built (%s missing); serving the API only",
+        settings.frontend_dir / "index.html",
+    )
 
     @app.get("/", include_in_schema=False)
     async def player_missing() -> HTMLResponse:

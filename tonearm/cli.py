@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -25,7 +26,7 @@ EXIT_CONFIG = 2
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {}
+    overrides: dict[str, Any] = {}
     if getattr(args, "media_root", None):
         overrides["media_root"] = Path(args.media_root)
     return Settings(**overrides)
@@ -89,8 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
     if settings.scan_on_startup or args.scan:
-        cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False,
-                                    verbose=False))
+        cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False, verbose=False))
     os.environ["TONEARM_MEDIA_ROOT"] = str(media_root)
     run_server(host=args.host, port=args.port, workers=args.workers, log_level=settings.log_level)
     return 0
@@ -107,8 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
     serve.add_argument("--scan", action="store_true", help="scan before serving")
-    serve.add_argument("--demo", action="store_true",
-                       help="without a media root, generate and serve the demo library")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="without a media root, generate and serve the demo library",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -116,8 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     scan = commands.add_parser("scan", help="scan the media root into the registry")
     scan.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
-    scan.add_argument("--allow-empty", action="store_true",
-                      help="let an empty media root remove every registered track")
+    scan.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="let an empty media root remove every registered track",
+    )
     scan.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
     scan.set_defaults(handler=cmd_scan)
 
@@ -130,9 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]],
-                                       None]]:
-    return []
+def _extra_commands() -> list[
+    Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
+]:
+    from tonearm.accounts.commands import register_user_commands
+    from tonearm.schema.export import register_export_command
+
+    return [register_export_command, register_user_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

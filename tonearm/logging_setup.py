@@ -14,4 +14,4 @@ def configure_logging(level: str = "info") -> None:
         force=True,
     )
     logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "build"
 
 
@@ -114,7 +114,9 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     except FileNotFoundError:
         key = ""
     except OSError as exc:
-        raise ConfigurationError(f"cannot read the secret key file in {data_dir}: {exc.strerror}")
+        raise ConfigurationError(
+            f"cannot read the secret key file in {data_dir}: {exc.strerror}"
+        ) from None
     if key:
         return key
     try:
@@ -124,7 +126,9 @@ def load_or_create_secret_key(data_dir: Path) -> str:
     except FileExistsError:
         return path.read_text(encoding="ascii").strip()
     except OSError as exc:
-        raise ConfigurationError(f"cannot create the secret key in {data_dir}: {exc.strerror}")
+        raise ConfigurationError(
+            f"cannot create the secret key in {data_dir}: {exc.strerror}"
+        ) from None
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write(key + "\n")
     return key

@@ -38,7 +38,8 @@ async def test_migrations_create_the_search_index(engine: AsyncEngine) -> None:
             assert "tracks_fts" in names
         else:
             indexes = await connection.scalars(
-                text("SELECT indexname FROM pg_indexes WHERE tablename = 'tracks'"))
+                text("SELECT indexname FROM pg_indexes WHERE tablename = 'tracks'")
+            )
             assert "ix_tracks_search_vector" in set(indexes)
 
 

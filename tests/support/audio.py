@@ -38,8 +38,16 @@ def write_mp3(
     if id3_version is None:
         return path
     tags = ID3()
-    for frame, value in ((TIT2, title), (TPE1, artist), (TALB, album), (TPE2, album_artist),
-                         (TRCK, track), (TPOS, disc), (TDRC, year), (TCON, genre)):
+    for frame, value in (
+        (TIT2, title),
+        (TPE1, artist),
+        (TALB, album),
+        (TPE2, album_artist),
+        (TRCK, track),
+        (TPOS, disc),
+        (TDRC, year),
+        (TCON, genre),
+    ):
         if value is not None:
             tags.add(frame(encoding=3 if id3_version == 4 else 1, text=value))
     tags.save(path, v2_version=id3_version)

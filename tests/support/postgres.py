@@ -49,20 +49,45 @@ def temporary_cluster() -> Iterator[str]:
         _as_server_user(list(cmd)), check=True, capture_output=True, cwd=base
     )
     try:
-        run(str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync")
-        options = (f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        run(str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-w", "-t", "60",
-            "-l", str(base / "server.log"), "start")
+        run(
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        options = (
+            f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        run(
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(base / "server.log"),
+            "start",
+        )
         _wait_ready(bin_dir, socket_dir)
         yield str(socket_dir)
     finally:
         subprocess.run(
-            _as_server_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                             "-w", "stop"]),
-            capture_output=True, cwd=base, check=False,
+            _as_server_user(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
+            capture_output=True,
+            cwd=base,
+            check=False,
         )
         shutil.rmtree(base, ignore_errors=True)
 
@@ -71,7 +96,8 @@ def _wait_ready(bin_dir: Path, socket_dir: Path) -> None:
     for _ in range(100):
         ready = subprocess.run(
             [str(bin_dir / "pg_isready"), "-h", str(socket_dir), "-U", "postgres"],
-            capture_output=True, check=False,
+            capture_output=True,
+            check=False,
         )
         if ready.returncode == 0:
             return

@@ -10,16 +10,18 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.audio import write_mp3
 from tonearm.app import create_app
 from tonearm.library.scanner import scan_library
 from tonearm.settings import Settings
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 BOOT = "\n\t\t\t\t__sveltekit_x = {};\n\t\t\t"
-INDEX = (f"<!doctype html><html><head><script>{BOOT}</script></head>"
-         "<body><div id='app'></div></body></html>")
+INDEX = (
+    f"<!doctype html><html><head><script>{BOOT}</script></head>"
+    "<body><div id='app'></div></body></html>"
+)
 
 
 @pytest.fixture
@@ -34,14 +36,18 @@ def frontend(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def client(
-    make_settings: Callable[..., Settings], database_url_for_test: str, media_root: Path,
+    make_settings: Callable[..., Settings],
+    database_url_for_test: str,
+    media_root: Path,
     frontend: Path,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(database_url=database_url_for_test, media_root=media_root,
-                             frontend_dir=frontend)
+    settings = make_settings(
+        database_url=database_url_for_test, media_root=media_root, frontend_dir=frontend
+    )
     app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://testserver") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as client:
         yield client
     await app.state.services.engine.dispose()
 
@@ -61,15 +67,19 @@ async def test_healthz_reports_the_track_count(
 async def test_healthz_is_503_when_the_database_is_unreachable(
     make_settings: Callable[..., Settings], media_root: Path, tmp_path: Path
 ) -> None:
-    settings = make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/db.sqlite",
-                             media_root=media_root)
+    settings = make_settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/missing/db.sqlite", media_root=media_root
+    )
     app = create_app(settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         response = await client.get("/healthz")
 
     assert (response.status_code, response.json()) == (
-        503, {"status": "error", "database": "unreachable"})
+        503,
+        {"status": "error", "database": "unreachable"},
+    )
 
 
 async def test_player_index_has_a_strict_csp_with_the_bootstrap_hash(
@@ -113,12 +123,15 @@ async def test_immutable_assets_are_cached_for_a_year(client: httpx.AsyncClient)
 
 
 async def test_without_a_build_the_root_says_how_to_build_it(
-    make_settings: Callable[..., Settings], database_url_for_test: str, media_root: Path,
+    make_settings: Callable[..., Settings],
+    database_url_for_test: str,
+    media_root: Path,
     **_: Any,
 ) -> None:
     app = create_app(make_settings(database_url=database_url_for_test, media_root=media_root))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                 base_url="http://t") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
         response = await client.get("/")
 
     assert response.status_code == 503

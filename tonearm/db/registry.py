@@ -27,8 +27,9 @@ class KnownFile:
 async def load_known_files(session: AsyncSession) -> dict[str, KnownFile]:
     """Path → size and mtime for every registered track (no tags: this stays small)."""
     result = await session.stream(
-        select(TrackRecord.path, TrackRecord.size_bytes, TrackRecord.mtime_ns)
-        .execution_options(yield_per=5000)
+        select(TrackRecord.path, TrackRecord.size_bytes, TrackRecord.mtime_ns).execution_options(
+            yield_per=5000
+        )
     )
     return {path: KnownFile(size, mtime) async for path, size, mtime in result}
 
@@ -37,7 +38,7 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     """Insert new paths and update known ones, keeping each path's id and created_at."""
     if not rows:
         return
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     values = [{**row, "created_at": now, "updated_at": now} for row in rows]
@@ -47,9 +48,7 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
         for column in TrackRecord.__table__.columns
         if column.name not in _IMMUTABLE
     }
-    await session.execute(
-        statement.on_conflict_do_update(index_elements=["path"], set_=updated)
-    )
+    await session.execute(statement.on_conflict_do_update(index_elements=["path"], set_=updated))
 
 
 async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int = 500) -> int:

@@ -1,1 +1,1 @@
-"""The library: walking the media root, probing audio files, and the scan that feeds the registry."""
+"""The library: walking the media root, probing audio files, and the scan feeding the registry."""

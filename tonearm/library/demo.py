@@ -60,22 +60,91 @@ DEMO_TRACKS: tuple[DemoTrack, ...] = (
     DemoTrack("Paper Boats", "Aurora Fields", "First Light", 2, 35, 192, key=2, cover=True),
     DemoTrack("Long Drive", "Aurora Fields", "First Light", 3, 180, 320, key=5, cover=True),
     DemoTrack("Quiet Harbour", "Aurora Fields", "First Light", 4, 28, 128, key=7, cover=True),
-    DemoTrack("Neon Rain", "The Static Hearts", "Night Signals", 1, 64, 256, key=3,
-              vbr=True, genre="Synthpop", year=2021),
-    DemoTrack("Late Train", "The Static Hearts", "Night Signals", 2, 50, 160, key=8,
-              genre="Synthpop", year=2021, id3_version=3),
-    DemoTrack("Radio Ghosts", "The Static Hearts", "Night Signals", 3, 37, 128, key=10,
-              genre="Synthpop", year=2021),
-    DemoTrack("Nocturne für Élise", "Mirela Ďurková", "Lumière", 1, 47, 224, key=1,
-              genre="Classical", year=2019),
-    DemoTrack("夜明けのワルツ", "Mirela Ďurková", "Lumière", 2, 33, 192, key=6,
-              genre="Classical", year=2019, vbr=True),
-    DemoTrack("Copper Wire", "Basement Tapes", "Loose Ends", 1, 20, 128, key=4,
-              genre="Lo-fi", year=2023),
-    DemoTrack("Static Bloom", "Basement Tapes", "Loose Ends", 2, 26, 320, key=9,
-              genre="Lo-fi", year=2023, disc_number=1),
-    DemoTrack("Encore", "Basement Tapes", "Loose Ends", 1, 22, 128, key=11,
-              genre="Lo-fi", year=2023, disc_number=2),
+    DemoTrack(
+        "Neon Rain",
+        "The Static Hearts",
+        "Night Signals",
+        1,
+        64,
+        256,
+        key=3,
+        vbr=True,
+        genre="Synthpop",
+        year=2021,
+    ),
+    DemoTrack(
+        "Late Train",
+        "The Static Hearts",
+        "Night Signals",
+        2,
+        50,
+        160,
+        key=8,
+        genre="Synthpop",
+        year=2021,
+        id3_version=3,
+    ),
+    DemoTrack(
+        "Radio Ghosts",
+        "The Static Hearts",
+        "Night Signals",
+        3,
+        37,
+        128,
+        key=10,
+        genre="Synthpop",
+        year=2021,
+    ),
+    DemoTrack(
+        "Nocturne für Élise",
+        "Mirela Ďurková",
+        "Lumière",
+        1,
+        47,
+        224,
+        key=1,
+        genre="Classical",
+        year=2019,
+    ),
+    DemoTrack(
+        "夜明けのワルツ",
+        "Mirela Ďurková",
+        "Lumière",
+        2,
+        33,
+        192,
+        key=6,
+        genre="Classical",
+        year=2019,
+        vbr=True,
+    ),
+    DemoTrack(
+        "Copper Wire", "Basement Tapes", "Loose Ends", 1, 20, 128, key=4, genre="Lo-fi", year=2023
+    ),
+    DemoTrack(
+        "Static Bloom",
+        "Basement Tapes",
+        "Loose Ends",
+        2,
+        26,
+        320,
+        key=9,
+        genre="Lo-fi",
+        year=2023,
+        disc_number=1,
+    ),
+    DemoTrack(
+        "Encore",
+        "Basement Tapes",
+        "Loose Ends",
+        1,
+        22,
+        128,
+        key=11,
+        genre="Lo-fi",
+        year=2023,
+        disc_number=2,
+    ),
 )
 
 
@@ -100,8 +169,9 @@ def _tone(semitones: tuple[int, ...], beats: float, level: float) -> bytes:
 
 def _mix(a: bytes, b: bytes) -> bytes:
     left, right = array("h", a), array("h", b)
-    return array("h", [max(-32768, min(32767, x + y)) for x, y in zip(left, right, strict=True)]
-                 ).tobytes()
+    return array(
+        "h", [max(-32768, min(32767, x + y)) for x, y in zip(left, right, strict=True)]
+    ).tobytes()
 
 
 @lru_cache(maxsize=64)
@@ -116,7 +186,7 @@ def _bar(key: int, chord_index: int, melody: tuple[int, ...]) -> bytes:
 
 def synthesize(seconds: float, key: int, seed: int) -> bytes:
     """PCM for a piece of ``seconds`` length: repeating phrases of four bars."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - music, not cryptography
     phrase = [tuple(rng.choice(_SCALE) for _ in range(4)) for _ in range(4)]
     bar_seconds = 4 * BEAT_SECONDS
     bars = max(1, math.ceil(seconds / bar_seconds))
@@ -187,8 +257,12 @@ def cover_png(rgb: tuple[int, int, int], size: int = 64) -> bytes:
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
 
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write_tags(path: Path, track: DemoTrack, total: int) -> None:
@@ -203,8 +277,15 @@ def write_tags(path: Path, track: DemoTrack, total: int) -> None:
     tags.add(TDRC(encoding=3, text=str(track.year)))
     tags.add(TCON(encoding=3, text=track.genre))
     if track.cover:
-        tags.add(APIC(encoding=3, mime="image/png", type=3, desc="Cover",
-                      data=cover_png((200, 120 + track.key * 8, 60))))
+        tags.add(
+            APIC(
+                encoding=3,
+                mime="image/png",
+                type=3,
+                desc="Cover",
+                data=cover_png((200, 120 + track.key * 8, 60)),
+            )
+        )
     tags.save(path, v2_version=track.id3_version)
 
 

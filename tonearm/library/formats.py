@@ -28,8 +28,26 @@ ACCEPTED_FORMATS: dict[str, AudioFormat] = {
 # Files with these extensions are looked at (and reported when unsupported); anything else
 # in the media root (cover images, playlists, notes) is not audio and is passed over quietly.
 AUDIO_EXTENSIONS = frozenset(
-    {".mp3", ".mp2", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".m4b", ".mp4", ".aac",
-     ".wav", ".aif", ".aiff", ".wma", ".ape", ".wv", ".mpc", ".dsf"}
+    {
+        ".mp3",
+        ".mp2",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".m4a",
+        ".m4b",
+        ".mp4",
+        ".aac",
+        ".wav",
+        ".aif",
+        ".aiff",
+        ".wma",
+        ".ape",
+        ".wv",
+        ".mpc",
+        ".dsf",
+    }
 )
 
 

@@ -140,7 +140,7 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
         audio = audio_format.reader(path)
     except MutagenError as exc:
         raise ProbeError(f"corrupt or truncated audio ({_short(exc)})") from None
-    except Exception as exc:  # noqa: BLE001 - a broken file must never stop a scan
+    except Exception as exc:
         raise ProbeError(f"unreadable audio ({type(exc).__name__})") from None
     return _facts(audio, mime_type, path, rel_path)
 

@@ -29,8 +29,13 @@ class _RichProgress:
 def rich_progress(console: Console) -> Iterator[_RichProgress]:
     """A progress bar on a terminal; silent when output is not one."""
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, disable=not console.is_terminal, transient=True,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
     )
     with progress:
         yield _RichProgress(progress)
@@ -40,9 +45,12 @@ def print_summary(console: Console, summary: ScanSummary, *, verbose: bool = Fal
     """Counts of what the scan did, the reasons files were skipped, and any warnings."""
     table = Table(title="scan summary", show_header=False)
     for label, value in (
-        ("added", summary.added), ("updated", summary.updated),
-        ("unchanged", summary.unchanged), ("removed", summary.removed),
-        ("skipped", len(summary.skipped)), ("seconds", f"{summary.elapsed_seconds:.2f}"),
+        ("added", summary.added),
+        ("updated", summary.updated),
+        ("unchanged", summary.unchanged),
+        ("removed", summary.removed),
+        ("skipped", len(summary.skipped)),
+        ("seconds", f"{summary.elapsed_seconds:.2f}"),
     ):
         table.add_row(label, str(value))
     console.print(table)

@@ -146,7 +146,9 @@ async def scan_library(
         if progress:
             progress.started(plan.total)
             progress.advanced(summary.unchanged)
-        await _ingest(sessions, media_root, plan, known, summary, progress)
+        await _ingest(
+            sessions, root=media_root, plan=plan, known=known, summary=summary, progress=progress
+        )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -154,6 +156,7 @@ async def scan_library(
 
 async def _ingest(
     sessions: async_sessionmaker[AsyncSession],
+    *,
     root: Path,
     plan: _Plan,
     known: dict[str, KnownFile],

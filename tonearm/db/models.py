@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -31,8 +32,15 @@ SortKey = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 
 # Names of per-database search objects created by migrations and invisible to the models.
 SEARCH_OBJECTS = frozenset(
-    {"tracks_fts", "tracks_fts_data", "tracks_fts_idx", "tracks_fts_docsize",
-     "tracks_fts_config", "tracks_fts_content", "ix_tracks_search_vector"}
+    {
+        "tracks_fts",
+        "tracks_fts_data",
+        "tracks_fts_idx",
+        "tracks_fts_docsize",
+        "tracks_fts_config",
+        "tracks_fts_content",
+        "ix_tracks_search_vector",
+    }
 )
 
 
@@ -112,3 +120,47 @@ class TrackRecord(Base):
         Index("ix_tracks_duration_seconds", "duration_seconds", "id"),
     )
 
+
+class UserRecord(Base):
+    """An account. ``username_key`` is the case-folded name that makes usernames unique."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    username: Mapped[str] = mapped_column(String(64))
+    username_key: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SessionRecord(Base):
+    """A browser login: the cookie holds a random secret, the table only its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiTokenRecord(Base):
+    """A personal API token for scripts; stored as a SHA-256 of the secret, shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

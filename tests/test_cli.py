@@ -91,3 +91,57 @@ def test_migrate_creates_the_sqlite_registry(tmp_path: Path) -> None:
 
     assert (result.returncode, result.stdout) == (0, "database is at the latest migration\n")
     assert (tmp_path / "data" / "tonearm.db").is_file()
+
+
+def test_open_access_is_refused_on_a_public_address(tmp_path: Path, media_root: Path) -> None:
+    result = run(
+        ["serve", "--host", "0.0.0.0", "--media-root", str(media_root)],  # noqa: S104
+        tmp_path,
+        TONEARM_AUTH="none",
+    )
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "tonearm: error: TONEARM_AUTH=none would open the library to anyone who can reach "
+        "0.0.0.0; bind to 127.0.0.1, or set TONEARM_AUTH_NONE_ALLOW_REMOTE=true if you mean "
+        "it.\n"
+    )
+
+
+def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
+    added = run_with_input(["user", "add", "Alice", "--admin"], "a fine password\n", tmp_path)
+    duplicate = run_with_input(["user", "add", "alice"], "another password\n", tmp_path)
+    weak = run_with_input(["user", "add", "bob"], "short\n", tmp_path)
+    disabled = run(["user", "disable", "ALICE"], tmp_path)
+    listed = run(["user", "list"], tmp_path)
+    ghost = run(["user", "enable", "ghost"], tmp_path)
+
+    assert (added.returncode, added.stdout) == (0, "created admin 'Alice'\n")
+    assert (duplicate.returncode, duplicate.stderr) == (
+        2,
+        "tonearm: error: a user named 'alice' already exists\n",
+    )
+    assert (weak.returncode, weak.stderr) == (
+        2,
+        "tonearm: error: passwords need at least 8 characters\n",
+    )
+    assert (disabled.returncode, disabled.stdout) == (0, "disabled 'Alice'\n")
+    assert listed.stdout.splitlines()[1].split() == ["Alice", "admin", "disabled", "never"]
+    assert (ghost.returncode, ghost.stderr) == (2, "tonearm: error: no user named 'ghost'\n")
+    for result in (added, duplicate, weak, disabled, listed):
+        assert "a fine password" not in result.stdout + result.stderr
+
+
+def run_with_input(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
+    clean["TONEARM_DATA_DIR"] = str(tmp_path / "data")
+    return subprocess.run(
+        [*TONEARM, *args],
+        capture_output=True,
+        text=True,
+        env=clean,
+        cwd=tmp_path,
+        input=stdin,
+        timeout=120,
+        check=False,
+    )

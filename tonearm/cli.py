@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import os
 import sys
@@ -82,6 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tonearm.server import run_server
 
     settings = _settings(args)
+    check_auth_binding(settings, args.host)
     if settings.media_root is None and args.demo:
         demo_root = settings.data_dir / "demo-library"
         cmd_demo_library(argparse.Namespace(directory=str(demo_root)))
@@ -89,11 +91,47 @@ def cmd_serve(args: argparse.Namespace) -> int:
     media_root = settings.require_media_root()
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
+    if settings.auth == "required":
+        _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
         cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False, verbose=False))
     os.environ["TONEARM_MEDIA_ROOT"] = str(media_root)
     run_server(host=args.host, port=args.port, workers=args.workers, log_level=settings.log_level)
     return 0
+
+
+def check_auth_binding(settings: Settings, host: str) -> None:
+    """Refuse TONEARM_AUTH=none on an address other machines can reach, unless forced."""
+    if settings.auth != "none" or settings.auth_none_allow_remote:
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise ConfigurationError(
+            f"TONEARM_AUTH=none would open the library to anyone who can reach {host}; "
+            "bind to 127.0.0.1, or set TONEARM_AUTH_NONE_ALLOW_REMOTE=true if you mean it."
+        )
+
+
+def _first_admin(settings: Settings, *, demo: bool) -> None:
+    from tonearm.accounts.bootstrap import DEMO_ADMIN, ensure_first_admin
+    from tonearm.db.engine import engine_for
+
+    async def run() -> str | None:
+        async with engine_for(settings.resolved_database_url) as engine:
+            return await ensure_first_admin(engine, create_demo_admin=demo)
+
+    password = asyncio.run(run())
+    if password:
+        # Shown once, on the terminal only; it is never logged or stored in clear.
+        print(
+            "\n  tonearm created the first account for the demo:\n"
+            f"    username: {DEMO_ADMIN}\n    password: {password}\n"
+            "  Change it with `tonearm user passwd admin`. It will not be shown again.\n",
+            flush=True,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:

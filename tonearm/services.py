@@ -7,9 +7,13 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tonearm.accounts.rate_limit import SlidingWindowLimiter
 from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.settings import Settings
 from tonearm.streaming.tokens import StreamSigner
+
+# Per username and, separately, per client address; counted by each worker process.
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     signer: StreamSigner
+    login_limiter: SlidingWindowLimiter
 
 
 def build_services(settings: Settings) -> Services:
@@ -32,4 +37,5 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         sessions=create_session_factory(engine),
         signer=StreamSigner(settings.signing_keys(), settings.stream_url_ttl),
+        login_limiter=SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60),
     )

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
         default=DEFAULT_FRONTEND_DIR, description="Built web player served at /."
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    auth: Literal["required", "none"] = Field(
+        default="required",
+        description="'none' turns accounts off: only for a private box on a loopback address.",
+    )
+    auth_none_allow_remote: bool = Field(
+        default=False, description="Serve with TONEARM_AUTH=none on a non-loopback address."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -146,21 +146,21 @@ async def test_api_tokens_are_stored_hashed_and_resolve_to_their_user(
     resolved = await token_user(session, secret)
     assert resolved is not None
     assert resolved.id == user.id
-    assert [t.id for t in await list_api_tokens(session, user)] == [record.id]
+    assert [t.id for t in await list_api_tokens(session, user.id)] == [record.id]
 
 
 async def test_revoked_and_malformed_tokens_resolve_to_nobody(session: AsyncSession) -> None:
     user = await create_user(session, username="alice", password=PASSWORD)
     record, secret = await create_api_token(session, user=user, name="laptop")
 
-    assert await revoke_api_token(session, user=user, token_id=record.id)
-    assert not await revoke_api_token(session, user=user, token_id=record.id)
-    assert not await revoke_api_token(session, user=user, token_id=uuid.uuid4())
+    assert await revoke_api_token(session, user_id=user.id, token_id=record.id)
+    assert not await revoke_api_token(session, user_id=user.id, token_id=record.id)
+    assert not await revoke_api_token(session, user_id=user.id, token_id=uuid.uuid4())
 
     assert await token_user(session, secret) is None
     assert await token_user(session, "tnrm_" + "x" * 43) is None
     assert await token_user(session, "Bearer nonsense") is None
-    assert await list_api_tokens(session, user) == []
+    assert await list_api_tokens(session, user.id) == []
 
 
 async def test_a_disabled_users_tokens_stop_working(session: AsyncSession) -> None:
@@ -181,3 +181,22 @@ def test_rate_limiter_allows_the_limit_then_refuses_until_the_window_passes() ->
     assert limiter.retry_after("alice", now=3) == 57
     assert limiter.hit("bob", now=3)
     assert limiter.hit("alice", now=60.5)
+
+
+async def test_first_start_creates_a_demo_admin_only_when_asked_and_only_once(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    from tonearm.accounts.bootstrap import ensure_first_admin
+
+    assert await ensure_first_admin(engine, create_demo_admin=False) is None
+    assert "tonearm user add NAME --admin" in caplog.text
+    password = await ensure_first_admin(engine, create_demo_admin=True)
+    again = await ensure_first_admin(engine, create_demo_admin=True)
+
+    assert password is not None
+    assert again is None
+    assert password not in caplog.text
+    async with create_session_factory(engine)() as session:
+        admin = await authenticate(session, username="admin", password=password)
+    assert admin is not None
+    assert admin.role == "admin"

@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.accounts import SignedInUser, make_user
+from tonearm.accounts.users import Role
 from tonearm.app import create_app
 from tonearm.settings import Settings
 
@@ -33,10 +36,26 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in-process."""
+async def admin(engine: AsyncEngine) -> SignedInUser:
+    """An administrator with an API token and a session."""
+    return await make_user(engine, "admin", Role.ADMIN)
+
+
+@pytest.fixture
+async def anonymous(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client with no credentials."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://tonearm.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def client(app: FastAPI, admin: SignedInUser) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process, signed in as an admin (bearer token)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tonearm.test", headers=admin.bearer
+    ) as http:
         yield http
 
 

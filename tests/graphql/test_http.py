@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.graphql.conftest import error_codes
+from tests.support.accounts import SignedInUser
 from tonearm.app import create_app
 from tonearm.schema.router import preferred_media_type
 from tonearm.settings import Settings
@@ -131,7 +132,10 @@ def test_media_type_negotiation(accept: str | None, expected: str) -> None:
 
 @pytest.fixture
 def cors_client(
-    make_settings: Callable[..., Settings], database_url_for_test: str, media_root: object
+    make_settings: Callable[..., Settings],
+    database_url_for_test: str,
+    media_root: object,
+    admin: SignedInUser,
 ) -> httpx.AsyncClient:
     settings = make_settings(
         database_url=database_url_for_test,
@@ -139,7 +143,9 @@ def cors_client(
         cors_origins=["http://player.example"],
     )
     transport = httpx.ASGITransport(app=create_app(settings))
-    return httpx.AsyncClient(transport=transport, base_url="http://tonearm.test")
+    return httpx.AsyncClient(
+        transport=transport, base_url="http://tonearm.test", headers=admin.bearer
+    )
 
 
 def _preflight(origin: str) -> dict[str, str]:

@@ -40,15 +40,15 @@ async def seeded(engine: AsyncEngine, gql: Gql) -> None:
     await gql("{ library { trackCount } }")  # connect first: dialect setup runs SQL once
 
 
-async def test_first_page_of_100_is_two_statements(
+async def test_first_page_of_100_is_three_statements(
     gql: Gql, seeded: None, statements: list[str]
 ) -> None:
     body = await gql(PAGE, {"first": 100})
     assert len(body["data"]["tracks"]["edges"]) == 100
-    assert len(statements) == 2  # the page, the count
+    assert len(statements) == 3  # the viewer (bearer token), the page, the count
 
 
-async def test_page_after_a_cursor_is_two_statements_at_any_size(
+async def test_page_after_a_cursor_is_three_statements_at_any_size(
     gql: Gql, seeded: None, statements: list[str]
 ) -> None:
     cursor = (await gql(PAGE, {"first": 1}))["data"]["tracks"]["pageInfo"]["endCursor"]
@@ -57,14 +57,14 @@ async def test_page_after_a_cursor_is_two_statements_at_any_size(
     small = len(statements)
     statements.clear()
     await gql(PAGE, {"first": 100, "after": cursor})
-    assert (small, len(statements)) == (2, 2)  # the page, the count
+    assert (small, len(statements)) == (3, 3)  # the viewer, the page, the count
 
 
 async def test_total_count_is_only_computed_when_asked_for(
     gql: Gql, seeded: None, statements: list[str]
 ) -> None:
     await gql("{ tracks(first: 100) { edges { node { id } } } }")
-    assert len(statements) == 1
+    assert len(statements) == 2  # the viewer, the page
 
 
 async def test_node_lookups_are_batched(gql: Gql, seeded: None, statements: list[str]) -> None:
@@ -78,4 +78,4 @@ async def test_node_lookups_are_batched(gql: Gql, seeded: None, statements: list
     )
     body = await gql(f"{{ {aliases} }}")
     assert body["data"]["n4"]["id"] == ids[4]
-    assert len(statements) == 1
+    assert len(statements) == 2  # the viewer, one batched lookup

@@ -68,6 +68,20 @@ async def set_stored_path(engine: AsyncEngine, track_id: uuid.UUID, path: str) -
 
 
 @pytest.fixture
+def make_settings(make_settings: Callable[..., Settings]) -> Callable[..., Settings]:
+    """Settings with accounts off, unless a test turns them on.
+
+    These tests are about HTTP semantics and confinement, so tokens carry no user;
+    ``test_listeners.py`` covers user-bound tokens with accounts on.
+    """
+
+    def build(**overrides: Any) -> Settings:
+        return make_settings(**{"auth": "none", **overrides})
+
+    return build
+
+
+@pytest.fixture
 def settings(
     make_settings: Callable[..., Settings], media_root: Path, database_url_for_test: str
 ) -> Settings:

@@ -86,6 +86,8 @@ def server(demo_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "TONEARM_MEDIA_ROOT": str(demo_library),
         "TONEARM_FRONTEND_DIR": str(workdir / "no-frontend"),
         "TONEARM_LOG_LEVEL": "warning",
+        # HTTP behaviour only: tokens without a user (accounts are covered in-process).
+        "TONEARM_AUTH": "none",
     }
     env.pop("TONEARM_DATABASE_URL", None)
     log = (workdir / "server.log").open("wb")

@@ -30,24 +30,26 @@ async def create_api_token(
     return record, secret
 
 
-async def list_api_tokens(session: AsyncSession, user: UserRecord) -> Sequence[ApiTokenRecord]:
+async def list_api_tokens(session: AsyncSession, user_id: uuid.UUID) -> Sequence[ApiTokenRecord]:
     """The user's tokens that are not revoked, newest first."""
     return (
         await session.scalars(
             select(ApiTokenRecord)
-            .where(ApiTokenRecord.user_id == user.id, ApiTokenRecord.revoked_at.is_(None))
+            .where(ApiTokenRecord.user_id == user_id, ApiTokenRecord.revoked_at.is_(None))
             .order_by(ApiTokenRecord.created_at.desc())
         )
     ).all()
 
 
-async def revoke_api_token(session: AsyncSession, *, user: UserRecord, token_id: uuid.UUID) -> bool:
+async def revoke_api_token(
+    session: AsyncSession, *, user_id: uuid.UUID, token_id: uuid.UUID
+) -> bool:
     """Revoke one of the user's tokens; False when the user has no such live token."""
     result = await session.execute(
         update(ApiTokenRecord)
         .where(
             ApiTokenRecord.id == token_id,
-            ApiTokenRecord.user_id == user.id,
+            ApiTokenRecord.user_id == user_id,
             ApiTokenRecord.revoked_at.is_(None),
         )
         .values(revoked_at=utcnow())

@@ -24,7 +24,8 @@ async def resolve_create_stream_url(
         found = await track_exists(session, track)
     if not found:
         return TrackNotFoundError(message="No track has this ID.", track_id=track_id)
-    minted = info.context.services.signer.mint(track)
+    viewer = info.context.viewer
+    minted = info.context.services.signer.mint(track, user_id=viewer.user_id if viewer else None)
     return StreamUrl(
         url=stream_url(track, minted.token),
         expires_at=datetime.fromtimestamp(minted.grant.expires_at, UTC),

@@ -12,10 +12,27 @@ from strawberry import relay
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from tonearm.resolvers.accounts import (
+    resolve_api_tokens,
+    resolve_auth_mode,
+    resolve_create_api_token,
+    resolve_login,
+    resolve_logout,
+    resolve_revoke_api_token,
+    resolve_viewer,
+)
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_node, resolve_track, resolve_tracks
+from tonearm.schema.account_types import (
+    ApiToken,
+    AuthMode,
+    CreatedApiToken,
+    LoginResult,
+    User,
+)
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
+from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
@@ -29,33 +46,72 @@ logger = logging.getLogger("tonearm.graphql")
 
 @strawberry.type(description="Reading the registry.")
 class Query:
-    """Root query type."""
+    """Root query type. Everything but ``viewer`` and ``authMode`` needs a signed-in user."""
 
     node: relay.Node | None = strawberry.field(
-        resolver=resolve_node, description="Any object by its global ID (Relay refetch)."
+        resolver=resolve_node,
+        description="Any object by its global ID (Relay refetch).",
+        permission_classes=SIGNED_IN,
     )
     track: Track | None = strawberry.field(
-        resolver=resolve_track, description="The track with this global ID, or null."
+        resolver=resolve_track,
+        description="The track with this global ID, or null.",
+        permission_classes=SIGNED_IN,
     )
     tracks: TrackConnection = strawberry.field(
         resolver=resolve_tracks,
         description="Tracks, one page at a time (default 20, at most 100 per page).",
+        permission_classes=SIGNED_IN,
     )
     library: LibraryStats = strawberry.field(
-        resolver=resolve_library, description="Totals over the whole registry."
+        resolver=resolve_library,
+        description="Totals over the whole registry.",
+        permission_classes=SIGNED_IN,
+    )
+    viewer: User | None = strawberry.field(
+        resolver=resolve_viewer, description="The signed-in user, or null."
+    )
+    auth_mode: AuthMode = strawberry.field(
+        resolver=resolve_auth_mode, description="Whether this server requires signing in."
+    )
+    api_tokens: list[ApiToken] = strawberry.field(
+        resolver=resolve_api_tokens,
+        description="The viewer's personal API tokens, newest first.",
+        permission_classes=SIGNED_IN,
     )
 
 
 @strawberry.type(description="Changing the registry or minting access.")
 class Mutation:
-    """Root mutation type."""
+    """Root mutation type. Cookie-authenticated mutations must pass the CSRF check."""
 
-    create_stream_url: CreateStreamUrlResult = strawberry.field(
+    create_stream_url: CreateStreamUrlResult = strawberry.mutation(
         resolver=resolve_create_stream_url,
         description="A signed, expiring URL to stream a track.",
+        permission_classes=SIGNED_IN,
     )
     scan_library: ScanSummary = strawberry.mutation(
-        resolver=resolve_scan_library, description="Scan the media root into the registry now."
+        resolver=resolve_scan_library,
+        description="Scan the media root into the registry now (admins only).",
+        permission_classes=ADMIN_ONLY,
+    )
+    login: LoginResult = strawberry.mutation(
+        resolver=resolve_login,
+        description="Check a username and password and start a browser session (cookie).",
+    )
+    logout: bool = strawberry.mutation(
+        resolver=resolve_logout,
+        description="End this browser's session; false when there was none.",
+    )
+    create_api_token: CreatedApiToken = strawberry.mutation(
+        resolver=resolve_create_api_token,
+        description="A personal token for scripts: send it as Authorization: Bearer <token>.",
+        permission_classes=SIGNED_IN,
+    )
+    revoke_api_token: bool = strawberry.mutation(
+        resolver=resolve_revoke_api_token,
+        description="Revoke one of your API tokens; false when there is no such live token.",
+        permission_classes=SIGNED_IN,
     )
 
 

@@ -24,6 +24,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from tonearm.schema.csrf import CsrfProtection
 from tonearm.schema.errors import INTERNAL_ERROR_MESSAGE, ErrorCode, error_code
 
 logger = logging.getLogger("tonearm.graphql")
@@ -124,6 +125,7 @@ def api_extensions() -> list[Callable[[], SchemaExtension]]:
         ).validation_rules,
     ]
     return [
+        CsrfProtection,
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         partial(AddValidationRules, limits),
         partial(ParserCache, maxsize=CACHE_SIZE),

@@ -1,4 +1,8 @@
-"""The one global ID format: ``base64("Track:<uuid>")`` (Relay), parsed strictly."""
+"""Global IDs: ``base64("<Type>:<uuid>")`` (Relay's format), parsed strictly.
+
+Tracks, users and API tokens all use it; ``track_global_id`` is the one a client reads from
+``tracks`` and passes to ``track``, ``node`` and ``createStreamUrl``.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +11,40 @@ import uuid
 from strawberry.relay import GlobalID, GlobalIDValueError
 
 TRACK_TYPE_NAME = "Track"
+USER_TYPE_NAME = "User"
+API_TOKEN_TYPE_NAME = "ApiToken"  # noqa: S105 - a type name
 
 
 class InvalidGlobalId(ValueError):
-    """Not the canonical global ID of a track."""
+    """Not the canonical global ID of an object of the expected type."""
+
+
+def global_id(type_name: str, object_id: uuid.UUID) -> str:
+    """The global ID of an object."""
+    return str(GlobalID(type_name, str(object_id)))
 
 
 def track_global_id(track_id: uuid.UUID) -> str:
     """The global ID of a track."""
-    return str(GlobalID(TRACK_TYPE_NAME, str(track_id)))
+    return global_id(TRACK_TYPE_NAME, track_id)
+
+
+def parse_global_id(value: str, type_name: str) -> uuid.UUID:
+    """The UUID inside a ``type_name`` global ID; ``InvalidGlobalId`` for anything else.
+
+    Only the exact encoding ``global_id`` produces is accepted, so one object never has two
+    spellings (base64 decoding alone would skip stray characters).
+    """
+    try:
+        parsed = GlobalID.from_id(value)
+        object_id = uuid.UUID(parsed.node_id)
+    except (GlobalIDValueError, ValueError, TypeError):
+        raise InvalidGlobalId(value) from None
+    if parsed.type_name != type_name or global_id(type_name, object_id) != value:
+        raise InvalidGlobalId(value)
+    return object_id
 
 
 def parse_track_id(value: str) -> uuid.UUID:
-    """The UUID inside a track's global ID; ``InvalidGlobalId`` for anything else.
-
-    Only the exact encoding ``track_global_id`` produces is accepted, so one track never
-    has two spellings (base64 decoding alone would skip stray characters).
-    """
-    try:
-        global_id = GlobalID.from_id(value)
-        track_id = uuid.UUID(global_id.node_id)
-    except (GlobalIDValueError, ValueError, TypeError):
-        raise InvalidGlobalId(value) from None
-    if global_id.type_name != TRACK_TYPE_NAME or track_global_id(track_id) != value:
-        raise InvalidGlobalId(value)
-    return track_id
+    """The UUID inside a track's global ID."""
+    return parse_global_id(value, TRACK_TYPE_NAME)

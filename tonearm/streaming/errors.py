@@ -32,6 +32,10 @@ class TrackFileMissing(TrackNotFound):
     """The registered file is gone (or changed under us) since the scan."""
 
 
+class ListenerRefused(StreamRefused):
+    """The token's user is disabled or deleted, or it carries no user while accounts are on."""
+
+
 class TrackFileRefused(TrackNotFound):
     """The stored path resolves outside the media root or to something not a regular file."""
 
@@ -46,6 +50,8 @@ _RESPONSES: dict[type[Exception], tuple[int, str]] = {
     # A token for another track is as useless here as a forged one; say nothing more.
     StreamTokenWrongTrack: (403, "invalid_token"),
     TrackNotFound: (404, "not_found"),
+    # The player re-mints on a 403; for a disabled user that fails and it shows the login.
+    ListenerRefused: (403, "invalid_token"),
 }
 
 # RFC 9110 §15.5.2: a 401 must name a scheme. Browsers do not prompt for this one.

@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from tonearm.services import Services
 from tonearm.streaming.errors import (
+    ListenerRefused,
     MissingToken,
     StreamRefused,
     TrackFileMissing,
@@ -30,7 +31,7 @@ from tonearm.streaming.errors import (
 from tonearm.streaming.files import locate_track_file
 from tonearm.streaming.responses import StreamResponse
 from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
-from tonearm.streaming.tracks import StreamableTrackCache
+from tonearm.streaming.tracks import ActiveListenerCache, StreamableTrackCache
 from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM
 
 logger = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ def stream_route(services: Services) -> Route:
     """The stream route bound to ``services``."""
     media_root = str(services.media_root)
     tracks = StreamableTrackCache(services.engine)
+    listeners = ActiveListenerCache(services.engine)
+    accounts_on = services.settings.auth == "required"
 
     async def stream_track(request: Request) -> Response:
         now = time.time()
@@ -65,6 +68,8 @@ def stream_route(services: Services) -> Route:
             grant = verify_request_token(
                 services.signer, request.query_params.get(TOKEN_PARAM), track_id, now=now
             )
+            if accounts_on and not (grant.user_id and await listeners.is_active(grant.user_id)):
+                raise ListenerRefused
             track = await tracks.get(track_id)
             if track is None:
                 raise TrackNotFound

@@ -41,6 +41,7 @@ class StreamGrant:
 
     track_id: uuid.UUID
     expires_at: int
+    user_id: uuid.UUID | None = None  # None only when minted with TONEARM_AUTH=none
 
     @property
     def expires_at_datetime(self) -> datetime:
@@ -66,11 +67,17 @@ class StreamSigner:
         self._serializer = URLSafeSerializer(list(reversed(keys)), salt=STREAM_TOKEN_SALT)
         self.ttl_seconds = ttl_seconds
 
-    def mint(self, track_id: uuid.UUID, *, now: float | None = None) -> MintedToken:
-        """Sign a token for ``track_id`` valid for ``ttl_seconds`` from ``now``."""
+    def mint(
+        self,
+        track_id: uuid.UUID,
+        *,
+        user_id: uuid.UUID | None = None,
+        now: float | None = None,
+    ) -> MintedToken:
+        """Sign a token for ``user_id`` to stream ``track_id`` for ``ttl_seconds``."""
         expires_at = int(now if now is not None else time.time()) + self.ttl_seconds
-        token = self._serializer.dumps([track_id.hex, expires_at])
-        return MintedToken(token=token, grant=StreamGrant(track_id, expires_at))
+        token = self._serializer.dumps([track_id.hex, expires_at, user_id.hex if user_id else ""])
+        return MintedToken(token=token, grant=StreamGrant(track_id, expires_at, user_id))
 
     def verify(self, token: str, track_id: uuid.UUID, *, now: float | None = None) -> StreamGrant:
         """Check signature, then expiry, then track; raise a ``StreamTokenError`` subclass."""
@@ -87,12 +94,17 @@ class StreamSigner:
 
 
 def _grant_from(payload: Any) -> StreamGrant:
-    if not (isinstance(payload, list) and len(payload) == 2):
+    if not (isinstance(payload, list) and len(payload) == 3):
         raise StreamTokenInvalid
-    track_hex, expires_at = payload
-    if not isinstance(track_hex, str) or type(expires_at) is not int:
+    track_hex, expires_at, user_hex = payload
+    if (
+        not isinstance(track_hex, str)
+        or type(expires_at) is not int
+        or not isinstance(user_hex, str)
+    ):
         raise StreamTokenInvalid
     try:
-        return StreamGrant(uuid.UUID(hex=track_hex), expires_at)
+        user_id = uuid.UUID(hex=user_hex) if user_hex else None
+        return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id)
     except ValueError:
         raise StreamTokenInvalid from None

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import PurePosixPath
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tonearm.db.models import TrackRecord
+from tonearm.db.models import TrackRecord, UserRecord
+from tonearm.memo import TTLMemo
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,23 +67,34 @@ class StreamableTrackCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._engine = engine
-        self._ttl = ttl
-        self._max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[uuid.UUID, tuple[float, StreamableTrack]] = OrderedDict()
+        self._memo: TTLMemo[uuid.UUID, StreamableTrack] = TTLMemo(
+            ttl=ttl, max_entries=max_entries, clock=clock
+        )
 
     async def get(self, track_id: uuid.UUID) -> StreamableTrack | None:
         """The track's stream facts, from the memo when fresh, else from the registry."""
-        now = self._clock()
-        hit = self._entries.get(track_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        track = await find_streamable_track(self._engine, track_id)
-        if track is None:
-            self._entries.pop(track_id, None)
-            return None
-        self._entries[track_id] = (now + self._ttl, track)
-        self._entries.move_to_end(track_id)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
-        return track
+        return await self._memo.get(track_id, partial(find_streamable_track, self._engine))
+
+
+async def user_is_active(engine: AsyncEngine, user_id: uuid.UUID) -> bool | None:
+    """True for an enabled account; None when it is disabled or gone (never memoized)."""
+    statement = select(UserRecord.is_active).where(UserRecord.id == user_id)
+    async with engine.connect() as connection:
+        active = await connection.scalar(statement)
+    return True if active else None
+
+
+class ActiveListenerCache:
+    """Whether a stream token's user may still listen, memoized for a few seconds.
+
+    Only "active" answers are kept, so disabling or deleting a user stops their open
+    stream URLs within ``ttl`` seconds, without a registry read on every seek.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, ttl: float = 5.0) -> None:
+        self._engine = engine
+        self._memo: TTLMemo[uuid.UUID, bool] = TTLMemo(ttl=ttl, max_entries=4096)
+
+    async def is_active(self, user_id: uuid.UUID) -> bool:
+        """Whether ``user_id`` names an enabled account."""
+        return bool(await self._memo.get(user_id, partial(user_is_active, self._engine)))

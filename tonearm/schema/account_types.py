@@ -1,0 +1,103 @@
+"""GraphQL types for accounts: the viewer, login results and personal API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from tonearm.accounts.users import Role as DomainRole
+from tonearm.accounts.viewer import Viewer
+from tonearm.db.models import ApiTokenRecord
+from tonearm.schema.ids import API_TOKEN_TYPE_NAME, USER_TYPE_NAME, global_id
+
+
+@strawberry.enum(name="Role", description="What a user may do.")
+class Role(Enum):
+    """The GraphQL face of ``accounts.users.Role``."""
+
+    ADMIN = strawberry.enum_value("admin", description="Also scans and manages users.")
+    LISTENER = strawberry.enum_value("listener", description="Browses and plays.")
+
+
+@strawberry.enum(name="AuthMode", description="Whether this server requires accounts.")
+class AuthMode(Enum):
+    """TONEARM_AUTH as clients see it."""
+
+    REQUIRED = strawberry.enum_value("required", description="Sign in to use the API.")
+    NONE = strawberry.enum_value("none", description="Everyone is the local admin.")
+
+
+@strawberry.type(name="User", description="An account (or the local admin without accounts).")
+class User:
+    """The viewer as GraphQL shows it; never a password hash."""
+
+    id: strawberry.ID = strawberry.field(description="Global ID ('local' without accounts).")
+    username: str = strawberry.field(description="The name used to sign in.")
+    role: Role = strawberry.field(description="What the user may do.")
+    created_at: datetime | None = strawberry.field(description="When the account was made.")
+    last_login_at: datetime | None = strawberry.field(description="The latest sign-in.")
+
+    @classmethod
+    def from_viewer(cls, viewer: Viewer) -> User:
+        """The GraphQL view of a request's viewer."""
+        return cls(
+            id=strawberry.ID(
+                global_id(USER_TYPE_NAME, viewer.user_id) if viewer.user_id else "local"
+            ),
+            username=viewer.username,
+            role=Role(DomainRole(viewer.role).value),
+            created_at=viewer.created_at,
+            last_login_at=viewer.last_login_at,
+        )
+
+
+@strawberry.type(description="Wrong username or password, or a disabled account.")
+class LoginFailed:
+    """A refused sign-in; deliberately the same for every reason."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+@strawberry.type(description="Too many sign-in attempts; wait before trying again.")
+class LoginRateLimited:
+    """Sign-ins for this name or address are paused."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+    retry_after_seconds: int = strawberry.field(description="Seconds until the next try.")
+
+
+LoginResult = Annotated[
+    User | LoginFailed | LoginRateLimited,
+    strawberry.union("LoginResult", description="The signed-in user, or why not."),
+]
+
+
+@strawberry.type(description="A personal API token (its secret is shown only once).")
+class ApiToken:
+    """A token's metadata."""
+
+    id: strawberry.ID = strawberry.field(description="Global ID, for revokeApiToken.")
+    name: str = strawberry.field(description="What the token is for.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    last_used_at: datetime | None = strawberry.field(description="When it was last used.")
+
+    @classmethod
+    def from_record(cls, record: ApiTokenRecord) -> ApiToken:
+        """The GraphQL view of a token row."""
+        return cls(
+            id=strawberry.ID(global_id(API_TOKEN_TYPE_NAME, record.id)),
+            name=record.name,
+            created_at=record.created_at,
+            last_used_at=record.last_used_at,
+        )
+
+
+@strawberry.type(description="A new API token with its secret.")
+class CreatedApiToken:
+    """Send the secret as ``Authorization: Bearer <token>``; it cannot be shown again."""
+
+    token: str = strawberry.field(description="The secret. Store it now.")
+    api_token: ApiToken = strawberry.field(description="The token's metadata.")

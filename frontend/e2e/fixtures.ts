@@ -1,4 +1,7 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { test as base, expect, type Cookie, type Page } from '@playwright/test';
+import { E2E_PASSWORD, E2E_USERNAME } from './credentials';
+
+export { E2E_PASSWORD, E2E_USERNAME };
 
 export interface TrackInfo {
 	id: string;
@@ -14,11 +17,27 @@ interface Fixtures {
 	consoleErrors: string[];
 	/** Console error patterns a test expects (e.g. the 403 of a deliberately rejected stream). */
 	allowedConsoleErrors: RegExp[];
-	/** All tracks in the library, straight from the GraphQL API. */
+	/**
+	 * The page, signed in as E2E_USERNAME through the login form and showing the library.
+	 * See `sessionCookies` for why the form is filled once per server and worker.
+	 */
+	signedInPage: Page;
+	/** All tracks in the library, straight from the GraphQL API (as the signed-in user). */
 	libraryTracks: TrackInfo[];
 }
 
-export const test = base.extend<Fixtures>({
+interface WorkerFixtures {
+	/**
+	 * Session cookies from a login through the UI, per server URL. tonearm allows 10 login
+	 * attempts a minute per user name and per address (successful ones included), which a
+	 * fresh login in each of the ~20 tests would exceed; so the first test on a server logs in
+	 * through the form and later tests in the same worker start with its session cookie.
+	 * The login tests (login.spec.ts) log in through the form themselves.
+	 */
+	sessionCookies: Map<string, Cookie[]>;
+}
+
+export const test = base.extend<Fixtures, WorkerFixtures>({
 	serverUrl: [
 		async ({}, use) => {
 			const url = process.env.TONEARM_E2E_URL;
@@ -45,8 +64,28 @@ export const test = base.extend<Fixtures>({
 		},
 		{ auto: true }
 	],
-	libraryTracks: async ({ request, serverUrl }, use) => {
-		const response = await request.post(`${serverUrl}/graphql`, {
+	sessionCookies: [
+		async ({}, use) => {
+			await use(new Map());
+		},
+		{ scope: 'worker' }
+	],
+	signedInPage: async ({ page, serverUrl, sessionCookies }, use) => {
+		const cookies = sessionCookies.get(serverUrl);
+		if (cookies) await page.context().addCookies(cookies);
+		await page.goto('/');
+		const form = loginForm(page);
+		await expect(form.heading.or(tracksList(page))).toBeVisible({ timeout: 15_000 });
+		if (await form.heading.isVisible()) {
+			await logInThroughUI(page);
+			sessionCookies.set(serverUrl, await page.context().cookies(serverUrl));
+		}
+		await expect(tracksList(page)).toBeVisible();
+		await use(page);
+	},
+	libraryTracks: async ({ signedInPage, serverUrl }, use) => {
+		// page.request shares the browser context's cookies, so this uses the same session.
+		const response = await signedInPage.request.post(`${serverUrl}/graphql`, {
 			data: {
 				query: 'query { tracks(first: 100) { edges { node { id title artist durationSeconds } } } }'
 			}
@@ -61,6 +100,46 @@ export const test = base.extend<Fixtures>({
 export { expect };
 
 export const LONG_TRACK = 'Long Drive';
+
+export function tracksList(page: Page) {
+	return page.getByRole('list', { name: 'Tracks' });
+}
+
+export function loginForm(page: Page) {
+	return {
+		heading: page.getByRole('heading', { name: 'Sign in', exact: true }),
+		username: page.getByLabel('Username'),
+		password: page.getByLabel('Password'),
+		submit: page.getByRole('button', { name: 'Sign in', exact: true }),
+		message: page.locator('#login-message')
+	};
+}
+
+/** Fill in the login form and submit it (does not wait for the outcome). */
+export async function submitLogin(page: Page, username: string, password: string) {
+	const form = loginForm(page);
+	await form.username.fill(username);
+	await form.password.fill(password);
+	await form.submit.click();
+}
+
+/**
+ * Log in through the login form, as a person would, and wait for the track list. If the
+ * server's login rate limit kicks in, wait as long as it says and try once more.
+ */
+export async function logInThroughUI(page: Page, username = E2E_USERNAME, password = E2E_PASSWORD) {
+	const form = loginForm(page);
+	await expect(form.heading).toBeVisible();
+	for (let attempt = 0; attempt < 2; attempt++) {
+		await submitLogin(page, username, password);
+		await expect(tracksList(page).or(form.message.getByText(/\S/))).toBeVisible({ timeout: 15_000 });
+		if (await tracksList(page).isVisible()) return;
+		const text = (await form.message.textContent()) ?? '';
+		const wait = /Try again in (\d+) second/.exec(text)?.[1];
+		if (!wait || attempt > 0) throw new Error(`login failed: ${text.trim()}`);
+		await page.waitForTimeout((Number(wait) + 1) * 1000);
+	}
+}
 
 export function audioState(page: Page) {
 	return page.locator('audio').evaluate((audio: HTMLAudioElement) => ({

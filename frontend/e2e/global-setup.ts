@@ -3,7 +3,9 @@
  *  1. builds the player (`vite build`) unless TONEARM_E2E_SKIP_BUILD=1,
  *  2. generates the demo library once into e2e/.cache/demo-library,
  *  3. starts `tonearm serve` twice on free loopback ports, each with its own data dir:
- *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3,
+ *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3; accounts
+ *     are on (TONEARM_AUTH unset = required), so each data dir first gets the user
+ *     E2E_USERNAME (`tonearm user add`, password on stdin),
  *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops both.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { E2E_PASSWORD, E2E_USERNAME } from './credentials';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontendDir = path.resolve(here, '..');
@@ -57,19 +60,37 @@ interface Server {
 	dataDir: string;
 }
 
+/** Create the e2e user in `dataDir` (this migrates the database too). Never on argv: stdin. */
+function addUser(dataDir: string) {
+	const env: NodeJS.ProcessEnv = { ...process.env, TONEARM_DATA_DIR: dataDir };
+	delete env.TONEARM_AUTH;
+	const result = spawnSync(tonearmBin, ['user', 'add', E2E_USERNAME], { input: `${E2E_PASSWORD}\n`, env, encoding: 'utf8' });
+	if (result.status !== 0) {
+		throw new Error(`tonearm user add ${E2E_USERNAME} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+	}
+}
+
 async function startServer(name: string, mediaRoot: string, extraEnv: Record<string, string>): Promise<Server> {
 	const port = await freePort();
 	const dataDir = mkdtempSync(path.join(tmpdir(), `tonearm-e2e-${name}-`));
+	try {
+		addUser(dataDir);
+	} catch (error) {
+		rmSync(dataDir, { recursive: true, force: true });
+		throw error;
+	}
 	const log = createWriteStream(path.join(artifactsDir, `server-${name}.log`));
+	const serverEnv: NodeJS.ProcessEnv = {
+		...process.env,
+		TONEARM_MEDIA_ROOT: mediaRoot,
+		TONEARM_DATA_DIR: dataDir,
+		TONEARM_SCAN_ON_STARTUP: 'true',
+		TONEARM_FRONTEND_DIR: path.join(frontendDir, 'build'),
+		...extraEnv
+	};
+	delete serverEnv.TONEARM_AUTH; // accounts required, the default
 	const child = spawn(tonearmBin, ['serve', '--host', '127.0.0.1', '--port', String(port)], {
-		env: {
-			...process.env,
-			TONEARM_MEDIA_ROOT: mediaRoot,
-			TONEARM_DATA_DIR: dataDir,
-			TONEARM_SCAN_ON_STARTUP: 'true',
-			TONEARM_FRONTEND_DIR: path.join(frontendDir, 'build'),
-			...extraEnv
-		},
+		env: serverEnv,
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true // own process group, so teardown can stop it and its children
 	});

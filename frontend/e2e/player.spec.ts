@@ -2,8 +2,7 @@ import type { Response } from '@playwright/test';
 import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, unbufferedFraction, waitForTime } from './fixtures';
 
 test.describe('library', () => {
-	test('lists every track of the library with totals', async ({ page, libraryTracks }) => {
-		await page.goto('/');
+	test('lists every track of the library with totals', async ({ signedInPage: page, libraryTracks }) => {
 		const list = page.getByRole('list', { name: 'Tracks' });
 		await expect(list.getByRole('listitem')).toHaveCount(libraryTracks.length);
 		for (const track of libraryTracks) {
@@ -14,8 +13,7 @@ test.describe('library', () => {
 		await expect(page.getByLabel('Library totals')).toContainText(`${libraryTracks.length} tracks`);
 	});
 
-	test('search narrows the list and says when nothing matches', async ({ page, libraryTracks }) => {
-		await page.goto('/');
+	test('search narrows the list and says when nothing matches', async ({ signedInPage: page, libraryTracks }) => {
 		const rows = page.getByRole('list', { name: 'Tracks' }).getByRole('listitem');
 		await expect(rows).toHaveCount(libraryTracks.length);
 
@@ -34,9 +32,8 @@ test.describe('library', () => {
 });
 
 test.describe('playback', () => {
-	test('clicking a track plays it and marks it current', async ({ page, libraryTracks }) => {
+	test('clicking a track plays it and marks it current', async ({ signedInPage: page, libraryTracks }) => {
 		const track = libraryTracks.find((t) => t.title !== LONG_TRACK) ?? libraryTracks[0]!;
-		await page.goto('/');
 		await trackButton(page, track.title).click();
 		await waitForTime(page, 0.5);
 		await expect(trackButton(page, track.title)).toHaveAttribute('aria-current', 'true');
@@ -46,7 +43,7 @@ test.describe('playback', () => {
 		expect(state.src).toMatch(/\/api\/tracks\/[^/]+\/stream\?token=/);
 	});
 
-	test('seeking to an unbuffered point sends a Range request answered 206 and plays on', async ({ page }) => {
+	test('seeking to an unbuffered point sends a Range request answered 206 and plays on', async ({ signedInPage: page }) => {
 		const ranged: { range: string; status: number }[] = [];
 		page.on('response', (response: Response) => {
 			const request = response.request();
@@ -55,7 +52,6 @@ test.describe('playback', () => {
 			if (range) ranged.push({ range, status: response.status() });
 		});
 
-		await page.goto('/');
 		await trackButton(page, LONG_TRACK).click();
 		// Seek as soon as the length is known: on loopback Chromium reads ahead several MB a second.
 		await page.waitForFunction(() => (document.querySelector('audio')?.readyState ?? 0) >= 1);
@@ -82,8 +78,7 @@ test.describe('playback', () => {
 		await expect(page.getByRole('slider', { name: 'Seek' })).toHaveAttribute('aria-valuetext', /^\d+:\d\d of \d+:\d\d$/);
 	});
 
-	test('pause stops the clock and play resumes it', async ({ page, libraryTracks }) => {
-		await page.goto('/');
+	test('pause stops the clock and play resumes it', async ({ signedInPage: page, libraryTracks }) => {
 		await trackButton(page, libraryTracks[0]!.title).click();
 		await waitForTime(page, 0.5);
 		await page.getByRole('button', { name: 'Pause' }).click();
@@ -96,8 +91,7 @@ test.describe('playback', () => {
 		await waitForTime(page, paused.currentTime + 0.3);
 	});
 
-	test('space toggles play/pause; arrows seek', async ({ page }) => {
-		await page.goto('/');
+	test('space toggles play/pause; arrows seek', async ({ signedInPage: page }) => {
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 0.3);
 		// Move focus off the track button, as a user clicking the page would.
@@ -112,8 +106,7 @@ test.describe('playback', () => {
 		await waitForTime(page, t + 5.2);
 	});
 
-	test('next and previous move through the list', async ({ page, libraryTracks }) => {
-		await page.goto('/');
+	test('next and previous move through the list', async ({ signedInPage: page, libraryTracks }) => {
 		const first = libraryTracks[0]!;
 		const second = libraryTracks[1]!;
 		await trackButton(page, first.title).click();
@@ -126,8 +119,7 @@ test.describe('playback', () => {
 		await waitForTime(page, 0.2);
 	});
 
-	test('screenshot of the player', async ({ page }) => {
-		await page.goto('/');
+	test('screenshot of the player', async ({ signedInPage: page }) => {
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 0.5);
 		await page.screenshot({ path: 'e2e/artifacts/player.png' });
@@ -135,14 +127,14 @@ test.describe('playback', () => {
 		await page.screenshot({ path: 'e2e/artifacts/player-dark.png' });
 	});
 
-	test('fits a 375 px wide screen', async ({ page, libraryTracks }) => {
+	test('fits a 375 px wide screen', async ({ signedInPage: page, libraryTracks }) => {
 		await page.setViewportSize({ width: 375, height: 740 });
-		await page.goto('/');
 		await trackButton(page, libraryTracks[0]!.title).click();
 		await waitForTime(page, 0.2);
 		for (const name of ['Pause', 'Next track', 'Previous track', 'Seek', 'Volume', 'Mute']) {
 			await expect(page.getByRole(name === 'Seek' || name === 'Volume' ? 'slider' : 'button', { name, exact: true })).toBeInViewport();
 		}
+		await expect(page.getByRole('button', { name: 'Log out' })).toBeInViewport();
 		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 		expect(overflow).toBeLessThanOrEqual(0);
 		await page.screenshot({ path: 'e2e/artifacts/player-375.png' });

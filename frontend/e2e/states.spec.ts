@@ -1,13 +1,25 @@
-import { expect, test, trackButton } from './fixtures';
+import type { Page, Route } from '@playwright/test';
+import { expect, loginForm, test, trackButton, tracksList } from './fixtures';
+
+/** The GraphQL operation name a request carries (the player names all of its operations). */
+function operation(route: Route): string {
+	return /(?:query|mutation)\s+(\w+)/.exec(route.request().postData() ?? '')?.[1] ?? '';
+}
+
+/** Intercept every GraphQL request except the viewer check, which goes to the server. */
+async function routeAllButViewer(page: Page, handle: (route: Route) => Promise<void>) {
+	await page.route('**/graphql', (route) => (operation(route) === 'PlayerViewer' ? route.fallback() : handle(route)));
+}
 
 // These cases cannot be produced by a healthy server with the demo library, so the network
 // is intercepted in the browser; the rest of the suite talks to the real server untouched.
+// Each test signs in first (for real), then reloads with the interception in place.
 test.describe('loading, empty and error states', () => {
 	test.use({ allowedConsoleErrors: [/Failed to load resource: net::ERR_CONNECTION_REFUSED/] });
 
-	test('server unreachable shows what to do, and Retry recovers', async ({ page, libraryTracks }) => {
-		await page.route('**/graphql', (route) => route.abort('connectionrefused'));
-		await page.goto('/');
+	test('server unreachable shows what to do, and Retry recovers', async ({ signedInPage: page, libraryTracks }) => {
+		await routeAllButViewer(page, (route) => route.abort('connectionrefused'));
+		await page.reload();
 		const alert = page.getByRole('alert');
 		await expect(alert).toContainText('Could not load your tracks.');
 		await expect(alert).toContainText('Cannot reach the tonearm server');
@@ -17,8 +29,22 @@ test.describe('loading, empty and error states', () => {
 		await expect(page.getByLabel('Library totals')).toBeVisible();
 	});
 
-	test('a GraphQL error is shown with its code', async ({ page }) => {
-		await page.route('**/graphql', (route) =>
+	test('server unreachable before we know who is signed in: no login screen, Retry recovers', async ({
+		signedInPage: page
+	}) => {
+		await page.route('**/graphql', (route) => route.abort('connectionrefused'));
+		await page.reload();
+		const alert = page.getByRole('alert');
+		await expect(alert).toContainText('Could not connect to the tonearm server.');
+		await expect(alert).toContainText('Cannot reach the tonearm server');
+		await expect(loginForm(page).heading).toHaveCount(0);
+		await page.unroute('**/graphql');
+		await alert.getByRole('button', { name: 'Retry' }).click();
+		await expect(tracksList(page)).toBeVisible();
+	});
+
+	test('a GraphQL error is shown with its code', async ({ signedInPage: page }) => {
+		await routeAllButViewer(page, (route) =>
 			route.fulfill({
 				status: 200,
 				contentType: 'application/graphql-response+json',
@@ -28,15 +54,14 @@ test.describe('loading, empty and error states', () => {
 				})
 			})
 		);
-		await page.goto('/');
+		await page.reload();
 		await expect(page.getByRole('alert')).toContainText('INTERNAL_SERVER_ERROR');
 		await expect(page.getByRole('button', { name: 'Retry' })).toBeVisible();
 	});
 
-	test('an empty library explains how to add music', async ({ page }) => {
+	test('an empty library explains how to add music', async ({ signedInPage: page }) => {
 		await page.route('**/graphql', async (route) => {
-			const body = route.request().postData() ?? '';
-			if (!body.includes('PlayerTracks')) return route.fallback();
+			if (operation(route) !== 'PlayerTracks') return route.fallback();
 			await route.fulfill({
 				contentType: 'application/json',
 				body: JSON.stringify({
@@ -44,8 +69,23 @@ test.describe('loading, empty and error states', () => {
 				})
 			});
 		});
-		await page.goto('/');
+		await page.reload();
 		await expect(page.locator('p', { hasText: 'No tracks yet' })).toContainText('TONEARM_MEDIA_ROOT');
 		await expect(page.locator('p', { hasText: 'No tracks yet' })).toContainText('tonearm scan');
+	});
+
+	test('without accounts (auth mode NONE) there is no Log out', async ({ signedInPage: page }) => {
+		// The real servers require accounts; answer the viewer check as a TONEARM_AUTH=none box would.
+		await page.route('**/graphql', async (route) => {
+			if (operation(route) !== 'PlayerViewer') return route.fallback();
+			await route.fulfill({
+				contentType: 'application/json',
+				body: JSON.stringify({ data: { viewer: { id: 'local', username: 'admin', role: 'ADMIN' }, authMode: 'NONE' } })
+			});
+		});
+		await page.reload();
+		await expect(tracksList(page)).toBeVisible();
+		await expect(page.getByRole('button', { name: 'Log out' })).toHaveCount(0);
+		await expect(page.getByText('Signed in as')).toHaveCount(0);
 	});
 });

@@ -23,9 +23,8 @@ test.describe('stream URL lifetime (3 s)', () => {
 		allowedConsoleErrors: [/Failed to load resource: the server responded with a status of 403/]
 	});
 
-	test('seeking after the URL expired re-mints and keeps playing', async ({ page }) => {
+	test('seeking after the URL expired re-mints and keeps playing', async ({ signedInPage: page }) => {
 		const mints = countMints(page);
-		await page.goto('/');
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 0.3);
 		expect(mints.count).toBe(1);
@@ -44,8 +43,7 @@ test.describe('stream URL lifetime (3 s)', () => {
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 
-	test('resuming after the URL expired during a pause continues at the same position', async ({ page }) => {
-		await page.goto('/');
+	test('resuming after the URL expired during a pause continues at the same position', async ({ signedInPage: page }) => {
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 1);
 		await page.getByRole('button', { name: 'Pause' }).click();
@@ -58,15 +56,12 @@ test.describe('stream URL lifetime (3 s)', () => {
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 
-	test('a stream the server rejects (403) is re-minted and resumes playing at the same position', async ({
-		page
-	}) => {
+	test('a stream the server rejects (403) is re-minted and resumes playing at the same position', async ({ signedInPage: page }) => {
 		const mints = countMints(page);
 		const rejected: number[] = [];
 		page.on('response', (response) => {
 			if (response.url().includes('/stream?') && response.status() === 403) rejected.push(response.status());
 		});
-		await page.goto('/');
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 1);
 		// Swap in a URL whose token the server refuses, as if it had expired mid-listen.

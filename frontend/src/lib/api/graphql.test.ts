@@ -4,8 +4,10 @@ import {
 	GraphQLError,
 	HttpError,
 	NetworkError,
+	SESSION_ENDED_MESSAGE,
 	TonearmApi,
 	describeError,
+	isUnauthenticated,
 	type FetchLike
 } from './graphql';
 
@@ -39,6 +41,7 @@ describe('GraphQLClient', () => {
 		expect(headers.get('accept')).toBe('application/graphql-response+json, application/json');
 		expect(headers.get('content-type')).toBe('application/json');
 		expect(JSON.parse(String(call?.init?.body))).toEqual({ query: 'query { ok }', variables: { a: 1 } });
+		expect(call?.init?.credentials).toBe('same-origin');
 	});
 
 	it('maps a failed fetch to NetworkError', async () => {
@@ -136,5 +139,117 @@ describe('TonearmApi', () => {
 		});
 		answer = { __typename: 'TrackNotFoundError', message: 'Track not found' };
 		await expect(api.createStreamUrl('id')).resolves.toEqual({ kind: 'not-found', message: 'Track not found' });
+	});
+});
+
+const unauthenticated = (status = 200) =>
+	json({ data: null, errors: [{ message: 'Sign in first.', extensions: { code: 'UNAUTHENTICATED' } }] }, status);
+
+describe('isUnauthenticated', () => {
+	it('recognises UNAUTHENTICATED as 200 (application/json) and as 401 (graphql-response+json)', async () => {
+		for (const response of [() => unauthenticated(200), () => unauthenticated(401)]) {
+			const error = await new GraphQLClient({ fetch: fakeFetch(response) }).request('{ x }').catch((e: unknown) => e);
+			expect(isUnauthenticated(error)).toBe(true);
+			expect(describeError(error)).toBe(SESSION_ENDED_MESSAGE);
+		}
+	});
+
+	it('treats a GraphQL 401 without a code as unauthenticated, and nothing else', async () => {
+		const codeless = await new GraphQLClient({ fetch: fakeFetch(() => json({ errors: [{ message: 'no' }] }, 401)) })
+			.request('{ x }')
+			.catch((e: unknown) => e);
+		expect(isUnauthenticated(codeless)).toBe(true);
+		expect(isUnauthenticated(new GraphQLError('Forbidden', 'FORBIDDEN', 200, [{ message: 'Forbidden', extensions: { code: 'FORBIDDEN' } }]))).toBe(false);
+		expect(isUnauthenticated(new NetworkError('down'))).toBe(false);
+		expect(isUnauthenticated(new HttpError(401, 'proxy says no'))).toBe(false);
+	});
+
+	it('explains FORBIDDEN and CSRF_REJECTED', () => {
+		const err = (code: string) => new GraphQLError(code, code, 200, [{ message: code, extensions: { code } }]);
+		expect(describeError(err('FORBIDDEN'))).toMatch(/not allowed/);
+		expect(describeError(err('CSRF_REJECTED'))).toMatch(/Reload the page/);
+	});
+});
+
+describe('TonearmApi accounts', () => {
+	const user = { __typename: 'User', id: 'VXNlcjox', username: 'ada', role: 'LISTENER' };
+
+	it('asks for the viewer and the auth mode', async () => {
+		const fetch = fakeFetch(() => json({ data: { viewer: user, authMode: 'REQUIRED' } }));
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		await expect(api.viewer()).resolves.toEqual({
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' },
+			authMode: 'REQUIRED'
+		});
+		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
+		expect(body.query).toMatch(/viewer\s*{\s*id\s+username\s+role\s*}/);
+		expect(body.query).toMatch(/authMode/);
+	});
+
+	it('returns a null viewer when nobody is signed in', async () => {
+		const fetch = fakeFetch(() => json({ data: { viewer: null, authMode: 'REQUIRED' } }));
+		await expect(new TonearmApi(new GraphQLClient({ fetch })).viewer()).resolves.toEqual({ viewer: null, authMode: 'REQUIRED' });
+	});
+
+	it('maps each member of the LoginResult union', async () => {
+		let answer: unknown = user;
+		const fetch = fakeFetch(() => json({ data: { login: answer } }));
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		await expect(api.login('ada', 'correct horse')).resolves.toEqual({
+			kind: 'signed-in',
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' }
+		});
+		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
+		expect(body.variables).toEqual({ username: 'ada', password: 'correct horse' });
+		expect(fetch.calls[0]?.init?.method).toBe('POST');
+		expect(new Headers(fetch.calls[0]?.init?.headers).get('content-type')).toBe('application/json');
+
+		answer = { __typename: 'LoginFailed', message: 'Wrong username or password.' };
+		await expect(api.login('ada', 'x')).resolves.toEqual({ kind: 'failed', message: 'Wrong username or password.' });
+
+		answer = { __typename: 'LoginRateLimited', message: 'Too many attempts.', retryAfterSeconds: 42 };
+		await expect(api.login('ada', 'x')).resolves.toEqual({
+			kind: 'rate-limited',
+			message: 'Too many attempts.',
+			retryAfterSeconds: 42
+		});
+	});
+
+	it('logs out, and counts "no session left" as logged out', async () => {
+		let respond = () => json({ data: { logout: true } });
+		const fetch = fakeFetch(() => respond());
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		await expect(api.logout()).resolves.toBe(true);
+		expect(JSON.parse(String(fetch.calls[0]?.init?.body)).query).toMatch(/mutation PlayerLogout\s*{\s*logout\s*}/);
+		respond = () => unauthenticated(401);
+		await expect(api.logout()).resolves.toBe(false);
+		respond = () => json({ errors: [{ message: 'boom', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+		await expect(api.logout()).rejects.toBeInstanceOf(GraphQLError);
+	});
+
+	it('tells listeners when an operation that needs a session gets UNAUTHENTICATED', async () => {
+		const fetch = fakeFetch(() => unauthenticated());
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		const heard: string[] = [];
+		const unsubscribe = api.onUnauthenticated((e) => heard.push(e.code ?? ''));
+		await expect(api.tracks({ first: 1, orderBy: 'ARTIST' })).rejects.toBeInstanceOf(GraphQLError);
+		await expect(api.library()).rejects.toBeInstanceOf(GraphQLError);
+		await expect(api.createStreamUrl('id')).rejects.toBeInstanceOf(GraphQLError);
+		expect(heard).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED']);
+		// logout's own UNAUTHENTICATED is not news
+		await api.logout();
+		expect(heard).toHaveLength(3);
+		unsubscribe();
+		await api.library().catch(() => {});
+		expect(heard).toHaveLength(3);
+	});
+
+	it('does not tell listeners about other errors', async () => {
+		const fetch = fakeFetch(() => json({ errors: [{ message: 'Invalid cursor', extensions: { code: 'INVALID_CURSOR' } }] }));
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		let heard = 0;
+		api.onUnauthenticated(() => heard++);
+		await api.tracks({ first: 1, orderBy: 'ARTIST', after: 'bad' }).catch(() => {});
+		expect(heard).toBe(0);
 	});
 });

@@ -42,3 +42,29 @@ export interface LibraryStats {
 export type StreamUrlResult =
 	| { kind: 'url'; url: string; expiresAt: string }
 	| { kind: 'not-found'; message: string };
+
+// --- accounts ----------------------------------------------------------------------------
+
+export type Role = 'ADMIN' | 'LISTENER';
+
+/** Whether the server wants a signed-in user (`REQUIRED`) or runs as a single-user box (`NONE`). */
+export type AuthMode = 'REQUIRED' | 'NONE';
+
+/** The signed-in user, as far as the player needs to know. */
+export interface Viewer {
+	id: string;
+	username: string;
+	role: Role;
+}
+
+/** Who is signed in (null: nobody) and how the server handles accounts. */
+export interface ViewerInfo {
+	viewer: Viewer | null;
+	authMode: AuthMode;
+}
+
+/** The `login` mutation's result union, flattened. */
+export type LoginResult =
+	| { kind: 'signed-in'; viewer: Viewer }
+	| { kind: 'failed'; message: string }
+	| { kind: 'rate-limited'; message: string; retryAfterSeconds: number };

@@ -214,7 +214,38 @@ export class Player {
 		if (this.volume > 0 && this.muted) this.muted = false;
 	}
 
-	// --- <audio> events ------------------------------------------------------------------
+	/**
+	 * The session ended (stream URLs are bound to the user): stop playing and forget the
+	 * URL, but keep the queue, the track and the position, so that `play()` after signing in
+	 * again mints a new URL and carries on from there.
+	 */
+	suspend(): void {
+		const position = this.#resume?.position ?? this.currentTime;
+		this.#mintSeq += 1; // a mint still in flight is no longer wanted
+		this.#resume = null;
+		this.#wantsPlay = false;
+		this.#guard.reset();
+		this.#releaseElement();
+		this.#expiresAtMs = 0; // forces a fresh URL before playing again
+		this.buffered = [];
+		this.currentTime = position;
+		this.src = undefined;
+		this.status = 'idle';
+		this.error = null;
+	}
+
+	/** Signed out: stop playback and forget the queue. */
+	stop(): void {
+		this.suspend();
+		this.queue = null;
+		this.index = -1;
+		this.track = null;
+		this.#order = null;
+		this.currentTime = 0;
+		this.duration = Number.NaN;
+	}
+
+		// --- <audio> events ------------------------------------------------------------------
 
 	onLoadedMetadata(): void {
 		const resume = this.#resume;
@@ -314,7 +345,18 @@ export class Player {
 		});
 	}
 
-	#fail(message: string): void {
+	/** Pause the element and stop it fetching (its URL is about to be useless). */
+	#releaseElement(): void {
+		const audio = this.audio;
+		if (!audio) return;
+		audio.pause();
+		if (audio.getAttribute('src')) {
+			audio.removeAttribute('src');
+			audio.load();
+		}
+	}
+
+		#fail(message: string): void {
 		this.#resume = null;
 		this.#wantsPlay = false;
 		this.status = 'error';

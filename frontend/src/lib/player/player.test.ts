@@ -141,3 +141,68 @@ describe('Player stream URL lifecycle', () => {
 		expect(player.isPlaying).toBe(false);
 	});
 });
+
+describe('Player when the session ends', () => {
+	function withElement() {
+		const ctx = setup();
+		const audio = Object.assign(ctx.audio, {
+			src: '',
+			getAttribute: vi.fn(() => ctx.player.src ?? null),
+			removeAttribute: vi.fn()
+		});
+		return { ...ctx, audio };
+	}
+
+	it('suspend() pauses, drops the URL, keeps track and position, and re-mints on play', async () => {
+		const { player, audio, list, createStreamUrl } = withElement();
+		player.playFrom(list, 1);
+		await flush();
+		player.onLoadedMetadata();
+		audio.currentTime = 42;
+		player.currentTime = 42;
+		player.suspend();
+		expect(audio.pause).toHaveBeenCalled();
+		expect(audio.removeAttribute).toHaveBeenCalledWith('src');
+		expect(player.src).toBeUndefined();
+		expect(player.track?.id).toBe('id-1');
+		expect(player.queue).toBe(list);
+		expect(player.position).toBe(42);
+		expect(player.isPlaying).toBe(false);
+		expect(player.error).toBeNull();
+
+		player.play();
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledTimes(2);
+		expect(player.src).toBe('/api/tracks/x/stream?token=t2');
+		player.onLoadedMetadata();
+		expect(audio.currentTime).toBe(42);
+		expect(audio.play).toHaveBeenCalledTimes(2);
+	});
+
+	it('suspend() during a mint ignores the late answer and shows no error', async () => {
+		const { player, list, createStreamUrl } = withElement();
+		let fail: (e: unknown) => void = () => {};
+		createStreamUrl.mockImplementationOnce(() => new Promise((_, reject) => (fail = reject)));
+		player.playFrom(list, 0);
+		player.suspend();
+		fail(new Error('UNAUTHENTICATED'));
+		await flush();
+		expect(player.status).toBe('idle');
+		expect(player.error).toBeNull();
+		expect(player.track?.id).toBe('id-0');
+	});
+
+	it('stop() forgets the queue', async () => {
+		const { player, audio, list } = withElement();
+		player.playFrom(list, 2);
+		await flush();
+		player.onLoadedMetadata();
+		player.stop();
+		expect(audio.pause).toHaveBeenCalled();
+		expect(player.queue).toBeNull();
+		expect(player.track).toBeNull();
+		expect(player.index).toBe(-1);
+		expect(player.src).toBeUndefined();
+		expect(player.position).toBe(0);
+	});
+});

@@ -1,0 +1,118 @@
+import { SESSION_ENDED_MESSAGE, TonearmApi, describeError } from '$lib/api/graphql';
+import type { AuthMode, Viewer } from '$lib/api/types';
+import { IDLE, loginOutcome, loginRequestFailed, type LoginFormState } from './auth';
+
+/**
+ * - `checking`: asking the server who is signed in (first load, or Retry);
+ * - `unavailable`: that question failed (server down…), so we cannot tell;
+ * - `signed-out`: show the login screen;
+ * - `signed-in`: show the library.
+ */
+export type SessionStatus = 'checking' | 'unavailable' | 'signed-out' | 'signed-in';
+
+/**
+ * Who is using the player. The session itself is the server's httpOnly cookie; this class
+ * only knows what the server said about it (`viewer`, `login`, `logout`) and drives the
+ * login screen. A request elsewhere that finds the session gone calls `end()`.
+ */
+export class Session {
+	status = $state<SessionStatus>('checking');
+	viewer = $state.raw<Viewer | null>(null);
+	authMode = $state<AuthMode>('REQUIRED');
+	/** Why the viewer check failed (status `unavailable`). */
+	checkError = $state.raw<unknown>(null);
+
+	/** The login form's state: submitting, or why the last attempt did not sign in. */
+	form = $state.raw<LoginFormState>(IDLE);
+	/** A note above the form, e.g. that the previous session has ended. */
+	notice = $state<string | null>(null);
+
+	loggingOut = $state(false);
+	logoutError = $state<string | null>(null);
+
+	submitting = $derived(this.form.kind === 'submitting');
+	/** Accounts are on and someone is signed in: offer “Log out”. */
+	canLogOut = $derived(this.status === 'signed-in' && this.authMode === 'REQUIRED' && this.viewer !== null);
+
+	readonly #api: TonearmApi;
+	#checkSeq = 0;
+
+	constructor(api: TonearmApi = new TonearmApi()) {
+		this.#api = api;
+	}
+
+	/** Ask the server who is signed in. */
+	async check(): Promise<void> {
+		const seq = ++this.#checkSeq;
+		this.status = 'checking';
+		this.checkError = null;
+		try {
+			const info = await this.#api.viewer();
+			if (seq !== this.#checkSeq) return;
+			this.authMode = info.authMode;
+			this.viewer = info.viewer;
+			this.status = info.viewer ? 'signed-in' : 'signed-out';
+		} catch (error) {
+			if (seq !== this.#checkSeq) return;
+			this.checkError = error;
+			this.status = 'unavailable';
+		}
+	}
+
+	/** Submit the login form. Resolves true once signed in. */
+	async logIn(username: string, password: string): Promise<boolean> {
+		if (this.submitting) return false;
+		this.form = { kind: 'submitting' };
+		let result;
+		try {
+			result = await this.#api.login(username.trim(), password);
+		} catch (error) {
+			this.form = loginRequestFailed(error);
+			return false;
+		}
+		const problem = loginOutcome(result);
+		if (problem || result.kind !== 'signed-in') {
+			this.form = problem ?? IDLE;
+			return false;
+		}
+		this.#checkSeq++; // a viewer check still in flight is out of date now
+		this.viewer = result.viewer;
+		this.notice = null;
+		this.logoutError = null;
+		this.form = IDLE;
+		this.status = 'signed-in';
+		return true;
+	}
+
+	/** End the session on the server. Resolves false (and says why) when that failed. */
+	async logOut(): Promise<boolean> {
+		if (this.loggingOut) return false;
+		this.loggingOut = true;
+		this.logoutError = null;
+		try {
+			await this.#api.logout(); // `false` (no session left) is just as signed out
+		} catch (error) {
+			this.logoutError = `Could not log out. ${describeError(error)}`;
+			return false;
+		} finally {
+			this.loggingOut = false;
+		}
+		this.#signedOut(null);
+		return true;
+	}
+
+	/** A request found the session gone (expired, logged out elsewhere, account disabled). */
+	end(): void {
+		if (this.status !== 'signed-in') return;
+		this.#signedOut(SESSION_ENDED_MESSAGE);
+	}
+
+	#signedOut(notice: string | null): void {
+		this.#checkSeq++;
+		this.viewer = null;
+		this.notice = notice;
+		this.form = IDLE;
+		this.logoutError = null;
+		this.status = 'signed-out';
+	}
+}

@@ -1,0 +1,172 @@
+import { describe, expect, it, vi } from 'vitest';
+import { GraphQLError, NetworkError, SESSION_ENDED_MESSAGE, type TonearmApi } from '$lib/api/graphql';
+import type { LoginResult, ViewerInfo } from '$lib/api/types';
+import { Session } from './session.svelte';
+
+const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' } as const;
+
+type Overrides = {
+	viewer?: () => Promise<ViewerInfo>;
+	login?: () => Promise<LoginResult>;
+	logout?: () => Promise<boolean>;
+};
+
+function fakeApi(overrides: Overrides = {}) {
+	const api = {
+		viewer: vi.fn(overrides.viewer ?? (async (): Promise<ViewerInfo> => ({ viewer: null, authMode: 'REQUIRED' }))),
+		login: vi.fn<(username: string, password: string) => Promise<LoginResult>>(
+			overrides.login ?? (async () => ({ kind: 'signed-in', viewer: ada }))
+		),
+		logout: vi.fn(overrides.logout ?? (async () => true))
+	};
+	return api as typeof api & TonearmApi;
+}
+
+describe('Session', () => {
+	it('starts checking, then shows the login screen when nobody is signed in', async () => {
+		const session = new Session(fakeApi());
+		expect(session.status).toBe('checking');
+		await session.check();
+		expect(session.status).toBe('signed-out');
+		expect(session.viewer).toBeNull();
+		expect(session.canLogOut).toBe(false);
+	});
+
+	it('is signed in when the server knows the viewer', async () => {
+		const session = new Session(fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) }));
+		await session.check();
+		expect(session.status).toBe('signed-in');
+		expect(session.viewer?.username).toBe('ada');
+		expect(session.canLogOut).toBe(true);
+	});
+
+	it('offers no logout when accounts are off (auth mode NONE)', async () => {
+		const local = { id: 'VXNlcjow', username: 'local', role: 'ADMIN' } as const;
+		const session = new Session(fakeApi({ viewer: async () => ({ viewer: local, authMode: 'NONE' }) }));
+		await session.check();
+		expect(session.status).toBe('signed-in');
+		expect(session.canLogOut).toBe(false);
+	});
+
+	it('is unavailable (not signed out) when the viewer check fails', async () => {
+		const api = fakeApi({
+			viewer: async () => {
+				throw new NetworkError('down');
+			}
+		});
+		const session = new Session(api);
+		await session.check();
+		expect(session.status).toBe('unavailable');
+		expect(session.checkError).toBeInstanceOf(NetworkError);
+		api.viewer.mockImplementation(async () => ({ viewer: null, authMode: 'REQUIRED' }));
+		await session.check();
+		expect(session.status).toBe('signed-out');
+		expect(session.checkError).toBeNull();
+	});
+
+	it('signs in, marking the form as submitting meanwhile', async () => {
+		let answer: (r: LoginResult) => void = () => {};
+		const api = fakeApi({ login: () => new Promise<LoginResult>((resolve) => (answer = resolve)) });
+		const session = new Session(api);
+		await session.check();
+		const done = session.logIn('  ada ', 'pw');
+		expect(session.submitting).toBe(true);
+		// A second submit while the first is in flight is ignored.
+		await expect(session.logIn('ada', 'pw')).resolves.toBe(false);
+		expect(api.login).toHaveBeenCalledTimes(1);
+		expect(api.login).toHaveBeenCalledWith('ada', 'pw');
+		answer({ kind: 'signed-in', viewer: ada });
+		await expect(done).resolves.toBe(true);
+		expect(session.status).toBe('signed-in');
+		expect(session.submitting).toBe(false);
+		expect(session.form).toEqual({ kind: 'idle' });
+	});
+
+	it('stays on the login screen with the reason when the login is refused', async () => {
+		const api = fakeApi({ login: async () => ({ kind: 'failed', message: 'Wrong username or password.' }) });
+		const session = new Session(api);
+		await session.check();
+		await expect(session.logIn('ada', 'nope')).resolves.toBe(false);
+		expect(session.status).toBe('signed-out');
+		expect(session.form).toEqual({ kind: 'failed', message: 'Wrong username or password.' });
+
+		api.login.mockImplementation(async () => ({ kind: 'rate-limited', message: 'Too many attempts.', retryAfterSeconds: 60 }));
+		await session.logIn('ada', 'nope');
+		expect(session.form).toEqual({ kind: 'rate-limited', message: 'Too many attempts.', retryAfterSeconds: 60 });
+
+		api.login.mockImplementation(async () => {
+			throw new NetworkError('Failed to fetch');
+		});
+		await session.logIn('ada', 'pw');
+		expect(session.form.kind).toBe('unreachable');
+		expect(session.status).toBe('signed-out');
+	});
+
+	it('logs out', async () => {
+		const api = fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) });
+		const session = new Session(api);
+		await session.check();
+		await expect(session.logOut()).resolves.toBe(true);
+		expect(api.logout).toHaveBeenCalledTimes(1);
+		expect(session.status).toBe('signed-out');
+		expect(session.viewer).toBeNull();
+		expect(session.notice).toBeNull();
+	});
+
+	it('stays signed in and says why when logging out fails', async () => {
+		const api = fakeApi({
+			viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }),
+			logout: async () => {
+				throw new NetworkError('down');
+			}
+		});
+		const session = new Session(api);
+		await session.check();
+		await expect(session.logOut()).resolves.toBe(false);
+		expect(session.status).toBe('signed-in');
+		expect(session.loggingOut).toBe(false);
+		expect(session.logoutError).toMatch(/Could not log out\. Cannot reach the tonearm server/);
+	});
+
+	it('ends: back to the login screen with a note, once', async () => {
+		const session = new Session(fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) }));
+		await session.check();
+		session.end();
+		expect(session.status).toBe('signed-out');
+		expect(session.notice).toBe(SESSION_ENDED_MESSAGE);
+		expect(session.viewer).toBeNull();
+		// Signing in again clears the note.
+		await session.logIn('ada', 'pw');
+		expect(session.status).toBe('signed-in');
+		expect(session.notice).toBeNull();
+	});
+
+	it('ignores end() when nobody is signed in', async () => {
+		const session = new Session(fakeApi());
+		await session.check();
+		session.end();
+		expect(session.notice).toBeNull();
+	});
+
+	it('ignores a viewer answer that arrives after signing in', async () => {
+		let answer: (v: ViewerInfo) => void = () => {};
+		const session = new Session(fakeApi({ viewer: () => new Promise<ViewerInfo>((resolve) => (answer = resolve)) }));
+		const checking = session.check();
+		await session.logIn('ada', 'pw');
+		answer({ viewer: null, authMode: 'REQUIRED' });
+		await checking;
+		expect(session.status).toBe('signed-in');
+	});
+
+	it('maps a GraphQL error of the viewer check to unavailable', async () => {
+		const session = new Session(
+			fakeApi({
+				viewer: async () => {
+					throw new GraphQLError('boom', 'INTERNAL_SERVER_ERROR', 200, []);
+				}
+			})
+		);
+		await session.check();
+		expect(session.status).toBe('unavailable');
+	});
+});

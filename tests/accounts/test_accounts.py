@@ -172,15 +172,18 @@ async def test_a_disabled_users_tokens_stop_working(session: AsyncSession) -> No
     assert await token_user(session, secret) is None
 
 
-def test_rate_limiter_allows_the_limit_then_refuses_until_the_window_passes() -> None:
+def test_rate_limiter_blocks_after_the_limit_until_the_window_passes() -> None:
     limiter = SlidingWindowLimiter(limit=3, window_seconds=60)
 
-    allowed = [limiter.hit("alice", now=t) for t in (0, 1, 2, 3)]
+    waits = []
+    for moment in (0, 1, 2):
+        waits.append(limiter.retry_after("alice", now=moment))
+        limiter.record("alice", now=moment)
 
-    assert allowed == [True, True, True, False]
+    assert waits == [0, 0, 0]
     assert limiter.retry_after("alice", now=3) == 57
-    assert limiter.hit("bob", now=3)
-    assert limiter.hit("alice", now=60.5)
+    assert limiter.retry_after("bob", now=3) == 0
+    assert limiter.retry_after("alice", now=60.5) == 0
 
 
 async def test_first_start_creates_a_demo_admin_only_when_asked_and_only_once(

@@ -137,6 +137,15 @@ async def test_a_disabled_user_cannot_log_in_and_their_session_ends(
     assert (await login(anonymous)).json()["data"]["login"]["__typename"] == "LoginFailed"
 
 
+async def test_successful_logins_are_not_counted(
+    anonymous: httpx.AsyncClient, listener: SignedInUser
+) -> None:
+    for _ in range(12):
+        result = (await login(anonymous)).json()["data"]["login"]
+
+    assert result["__typename"] == "User"
+
+
 async def test_logins_are_rate_limited_per_username(
     anonymous: httpx.AsyncClient, listener: SignedInUser
 ) -> None:

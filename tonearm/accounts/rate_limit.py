@@ -1,4 +1,4 @@
-"""A sliding-window rate limiter for login attempts (per process, in memory)."""
+"""A sliding-window limiter for failed sign-ins (per process, in memory)."""
 
 from __future__ import annotations
 
@@ -8,40 +8,44 @@ from collections import deque
 
 
 class SlidingWindowLimiter:
-    """Allows ``limit`` hits per ``window`` seconds for each key."""
+    """Blocks a key once it has ``limit`` recorded events within ``window`` seconds."""
 
     def __init__(self, limit: int, window_seconds: float, max_keys: int = 100_000) -> None:
         self.limit = limit
         self.window = window_seconds
         self._max_keys = max_keys
-        self._hits: dict[str, deque[float]] = {}
+        self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def hit(self, key: str, *, now: float | None = None) -> bool:
-        """Record an attempt for ``key``; False when the key is over its limit."""
+    def record(self, key: str, *, now: float | None = None) -> None:
+        """Count one event (a failed attempt) for ``key``."""
         moment = time.monotonic() if now is None else now
         with self._lock:
-            hits = self._hits.get(key)
-            if hits is None:
-                if len(self._hits) >= self._max_keys:
+            events = self._events.get(key)
+            if events is None:
+                if len(self._events) >= self._max_keys:
                     self._forget_idle(moment)
-                hits = self._hits[key] = deque()
-            while hits and hits[0] <= moment - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return False
-            hits.append(moment)
-            return True
+                events = self._events[key] = deque()
+            self._prune(events, moment)
+            events.append(moment)
 
     def retry_after(self, key: str, *, now: float | None = None) -> int:
-        """Seconds until ``key`` may try again (0 when it may now)."""
+        """Seconds until ``key`` may try again; 0 when it may now."""
         moment = time.monotonic() if now is None else now
         with self._lock:
-            hits = self._hits.get(key)
-            if not hits or len(hits) < self.limit:
+            events = self._events.get(key)
+            if not events:
                 return 0
-            return max(1, int(hits[0] + self.window - moment + 0.999))
+            self._prune(events, moment)
+            if len(events) < self.limit:
+                return 0
+            oldest_that_counts = events[len(events) - self.limit]
+            return max(1, int(oldest_that_counts + self.window - moment + 0.999))
+
+    def _prune(self, events: deque[float], moment: float) -> None:
+        while events and events[0] <= moment - self.window:
+            events.popleft()
 
     def _forget_idle(self, moment: float) -> None:
-        for key in [k for k, v in self._hits.items() if not v or v[-1] <= moment - self.window]:
-            del self._hits[key]
+        for key in [k for k, v in self._events.items() if not v or v[-1] <= moment - self.window]:
+            del self._events[key]

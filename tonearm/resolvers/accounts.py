@@ -35,17 +35,19 @@ def resolve_auth_mode(info: Info) -> AuthMode:
     return AuthMode(info.context.services.settings.auth)
 
 
-def _rate_limited(info: Info, username: str) -> LoginRateLimited | None:
-    limiter = info.context.services.login_limiter
-    request = info.context.http_request
-    keys = [
+def _attempt_keys(info: Info, username: str) -> list[str]:
+    """Failed sign-ins are counted per username and, separately, per client address."""
+    client = info.context.http_request.client
+    return [
         f"user:{users.username_key(username.strip())}",
-        f"addr:{request.client.host if request.client else '-'}",
+        f"addr:{client.host if client else '-'}",
     ]
-    allowed = [limiter.hit(key) for key in keys]
-    if all(allowed):
+
+
+def _rate_limited(info: Info, keys: list[str]) -> LoginRateLimited | None:
+    wait = max(info.context.services.login_limiter.retry_after(key) for key in keys)
+    if not wait:
         return None
-    wait = max(limiter.retry_after(key) for key in keys)
     return LoginRateLimited(
         message=f"Too many sign-in attempts. Try again in {wait} seconds.",
         retry_after_seconds=wait,
@@ -56,7 +58,8 @@ async def resolve_login(
     info: Info, username: str, password: str
 ) -> User | LoginFailed | LoginRateLimited:
     """Check the credentials and start a browser session (an httpOnly cookie)."""
-    limited = _rate_limited(info, username)
+    keys = _attempt_keys(info, username)
+    limited = _rate_limited(info, keys)
     if limited:
         return limited
     context = info.context
@@ -65,6 +68,8 @@ async def resolve_login(
         user = await users.authenticate(session, username=username, password=password)
         if user is None:
             await session.rollback()
+            for key in keys:
+                context.services.login_limiter.record(key)
             return LoginFailed(message=LOGIN_FAILED)
         previous = session_cookie(request)
         if previous:  # never keep a session id chosen before the login

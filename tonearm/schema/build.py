@@ -31,6 +31,7 @@ from tonearm.schema.account_types import (
     LoginResult,
     User,
 )
+from tonearm.schema.execution import FlatFieldsExecutionContext
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
 from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
 from tonearm.schema.types import (
@@ -159,4 +160,9 @@ class TonearmSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """A fresh schema with tonearm's limits and error policy."""
-    return TonearmSchema(query=Query, mutation=Mutation, extensions=api_extensions())
+    return TonearmSchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=api_extensions(),
+        execution_context_class=FlatFieldsExecutionContext,
+    )

@@ -75,7 +75,7 @@ test-e2e: install-dev test-system-deps frontend
 
 bench: install-dev
 	$(PY) benchmarks/scan.py
-	$(PY) benchmarks/graphql.py
+	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py
 
 clean:

@@ -1,5 +1,7 @@
-"""The baseline for ``benchmarks/graphql.py``: the same 100 rows as plain FastAPI JSON.
+"""The baseline for ``benchmarks/graphql_api.py``: the same 100 rows as plain FastAPI JSON.
 
+It authenticates the same bearer token the same way (one lookup), so the comparison
+measures GraphQL's overhead, not the cost of accounts.
 Same database, same driver, same query shape (one keyset-ordered SELECT) and the same
 fields as the GraphQL page, serialized by FastAPI's ``JSONResponse``; no GraphQL.
 """
@@ -9,12 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
-from tonearm.db.engine import create_engine
+from tonearm.accounts.viewer import resolve_viewer
+from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.db.models import TrackRecord
+from tonearm.web.credentials import bearer_token
 
 FIELDS = [
     "id",
@@ -43,8 +47,15 @@ def create_app() -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     columns = [getattr(TrackRecord, name) for name in FIELDS]
 
+    sessions = create_session_factory(engine)
+
     @app.get("/tracks")
-    async def tracks() -> JSONResponse:
+    async def tracks(request: Request) -> JSONResponse:
+        async with sessions() as session:
+            viewer = await resolve_viewer(session, bearer=bearer_token(request), cookie=None)
+            await session.commit()
+        if viewer is None:
+            return JSONResponse({"error": "unauthenticated"}, status_code=401)
         statement = select(*columns).order_by(TrackRecord.sort_library, TrackRecord.id).limit(100)
         async with engine.connect() as connection:
             rows = (await connection.execute(statement)).all()

@@ -73,7 +73,7 @@ def _make_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan 
             rest.append(name)
         else:
             direct.append(planned)
-    if len(direct) < 2:  # nothing worth a detour
+    if not direct:
         return None
     return _Plan(tuple(direct), tuple(rest), tuple(grouped_field_set))
 

@@ -1,6 +1,8 @@
 """GraphQL API throughput and latency against a 100,000-track registry.
 
-    .venv/bin/python benchmarks/graphql.py [--tracks 100000] [--duration 10] [--connections 8]
+    .venv/bin/python benchmarks/graphql_api.py [--tracks 100000] [--duration 10] [--connections 8]
+
+(Not ``graphql.py``: run as a script, that name would shadow the ``graphql`` package.)
 
 Builds a temporary SQLite registry (rows only, inserted in bulk), starts the real server
 (``tonearm serve``, granian, one worker) and, for comparison, a minimal FastAPI app that
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
@@ -39,9 +42,11 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from tonearm.accounts.api_tokens import create_api_token
+from tonearm.accounts.users import create_user
 from tonearm.catalog.pagination import TrackOrder, encode_cursor
 from tonearm.catalog.rows import track_row
-from tonearm.db.engine import create_engine
+from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.db.migrations import upgrade_to_head
 from tonearm.db.models import TrackRecord
 
@@ -61,6 +66,7 @@ WRK_SCRIPT = """
 wrk.method = "{method}"
 wrk.body = {body}
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
 """
 
 
@@ -113,13 +119,19 @@ def build_rows(count: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def build_registry(url: str, count: int) -> str:
-    """Insert the rows; return the ARTIST-order cursor of the 50,000th track (or middle)."""
+async def build_registry(url: str, count: int) -> tuple[str, str]:
+    """Insert the rows and a listener with an API token.
+
+    Returns the ARTIST-order cursor of the 50,000th track (or the middle one) and the token.
+    """
     engine = create_engine(url)
     rows = build_rows(count)
     async with engine.begin() as connection:
         for start in range(0, len(rows), 5000):
             await connection.execute(insert(TrackRecord), rows[start : start + 5000])
+    async with create_session_factory(engine).begin() as session:
+        user = await create_user(session, username="bench", password="benchmark-password")
+        _, token = await create_api_token(session, user=user, name="benchmark")
     async with engine.connect() as connection:
         middle = (
             await connection.execute(
@@ -130,7 +142,8 @@ async def build_registry(url: str, count: int) -> str:
             )
         ).one()
     await engine.dispose()
-    return encode_cursor(TrackOrder.ARTIST, TrackRecord(sort_library=middle[0], id=middle[1]))
+    cursor = encode_cursor(TrackOrder.ARTIST, TrackRecord(sort_library=middle[0], id=middle[1]))
+    return cursor, token
 
 
 def free_port() -> int:
@@ -148,15 +161,19 @@ def wait_until_up(url: str, timeout: float = 60) -> None:
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - loopback only
                 return
+        except urllib.error.HTTPError:
+            return  # it answered: up (the plain app wants a token)
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"server at {url} did not come up")
 
 
-def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
+def post(url: str, body: dict[str, Any], token: str) -> dict[str, Any]:
     """One JSON POST (to check a scenario answers correctly before loading it)."""
     request = urllib.request.Request(  # noqa: S310 - loopback only
-        url, data=json.dumps(body).encode(), headers={"content-type": "application/json"}
+        url,
+        data=json.dumps(body).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {token}"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
         result: dict[str, Any] = json.loads(response.read())
@@ -186,12 +203,15 @@ def run_wrk(
     duration: int,
     connections: int,
     workdir: Path,
+    token: str,
 ) -> Measurement:
     """Load ``url`` with wrk (one thread, ``connections`` connections)."""
     script = workdir / f"{name}.lua"
     script.write_text(
         WRK_SCRIPT.format(
-            method="POST" if body else "GET", body=json.dumps(json.dumps(body)) if body else '""'
+            method="POST" if body else "GET",
+            body=json.dumps(json.dumps(body)) if body else '""',
+            token=token,
         )
     )
     output = subprocess.run(
@@ -231,7 +251,7 @@ def main() -> int:
         url = f"sqlite+aiosqlite:///{workdir / 'tonearm.db'}"
         upgrade_to_head(url)
         started = time.perf_counter()
-        cursor = asyncio.run(build_registry(url, args.tracks))
+        cursor, token = asyncio.run(build_registry(url, args.tracks))
         print(f"registry: {args.tracks} tracks in {time.perf_counter() - started:.1f} s")
         (workdir / "media").mkdir()
         env = {
@@ -287,7 +307,7 @@ def main() -> int:
             f"(c) search {SEARCH!r}": {"query": PAGE, "variables": {"search": SEARCH}},
         }
         for name, body in scenarios.items():
-            answer = post(api, body)
+            answer = post(api, body, token)
             edges = answer["data"]["tracks"]["edges"]
             if "errors" in answer or not edges:
                 raise RuntimeError(f"{name}: unexpected answer {answer}")
@@ -305,11 +325,14 @@ def main() -> int:
                 duration=args.duration,
                 connections=args.connections,
                 workdir=workdir,
+                token=token,
             )
             for key, url, body in targets
         ]
         unloaded = [
-            run_wrk(key, url, body, duration=args.duration, connections=1, workdir=workdir)
+            run_wrk(
+                key, url, body, duration=args.duration, connections=1, workdir=workdir, token=token
+            )
             for key, url, body in targets
         ]
         print_table(names, loaded, unloaded, args)

@@ -373,10 +373,21 @@ def run(args: argparse.Namespace, work: Path) -> int:
             )
         )
         wait_http(f"http://127.0.0.1:{ports['tonearm']}/healthz", tonearm)
+        # A real listener: with accounts on (the default) tokens carry the user.
+        subprocess.run(
+            [str(Path(sys.executable).parent / "tonearm"), "user", "add", "bench"],
+            input="benchmark-password\n",
+            text=True,
+            env=env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
         with sqlite3.connect(work / "data" / "tonearm.db") as db:
             (raw,) = db.execute("SELECT id FROM tracks WHERE path = ?", (rel,)).fetchone()
+            (user_raw,) = db.execute("SELECT id FROM users WHERE username = 'bench'").fetchone()
         track_id = uuid.UUID(raw)
-        token = StreamSigner([SECRET], 24 * 3600).mint(track_id).token
+        token = StreamSigner([SECRET], 24 * 3600).mint(track_id, user_id=uuid.UUID(user_raw)).token
         targets = [
             Target(
                 "tonearm",

@@ -19,7 +19,7 @@ from tonearm import __version__
 from tonearm.schema.router import mount_graphql
 from tonearm.services import Services, build_services
 from tonearm.settings import Settings
-from tonearm.streaming.routes import stream_route
+from tonearm.streaming.routes import StreamLane, stream_route
 from tonearm.web import health
 from tonearm.web.access_log import AccessLogMiddleware
 from tonearm.web.player import PlayerFiles
@@ -56,9 +56,10 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.include_router(health.router)
     mount_graphql(app)
-    # A bare Starlette route, ahead of the player's catch-all mount (see streaming/routes.py).
-    app.router.routes.append(stream_route(services))
     _mount_player(app, settings)
+    # Streams bypass FastAPI's routing and exception layers (see StreamLane) but still pass
+    # through CORS, the security headers and the access log added after it.
+    app.add_middleware(StreamLane, route=stream_route(services))
     _add_middleware(app, settings)
     return app
 

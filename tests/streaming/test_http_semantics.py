@@ -418,3 +418,5 @@ async def test_other_methods_are_not_allowed(
     response = await client.post(url_for(SHORT))
 
     assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+    assert response.json() == {"error": "method_not_allowed"}

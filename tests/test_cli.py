@@ -14,7 +14,9 @@ from tests.support.audio import write_mp3
 TONEARM = [sys.executable, "-m", "tonearm.cli"]
 
 
-def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], tmp_path: Path, stdin: str | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
     clean.update({"TONEARM_DATA_DIR": str(tmp_path / "data"), **env})
     return subprocess.run(
@@ -23,6 +25,7 @@ def run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProc
         text=True,
         env=clean,
         cwd=tmp_path,
+        input=stdin,
         timeout=120,
         check=False,
     )
@@ -109,9 +112,9 @@ def test_open_access_is_refused_on_a_public_address(tmp_path: Path, media_root: 
 
 
 def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
-    added = run_with_input(["user", "add", "Alice", "--admin"], "a fine password\n", tmp_path)
-    duplicate = run_with_input(["user", "add", "alice"], "another password\n", tmp_path)
-    weak = run_with_input(["user", "add", "bob"], "short\n", tmp_path)
+    added = run(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
+    duplicate = run(["user", "add", "alice"], tmp_path, stdin="another password\n")
+    weak = run(["user", "add", "bob"], tmp_path, stdin="short\n")
     disabled = run(["user", "disable", "ALICE"], tmp_path)
     listed = run(["user", "list"], tmp_path)
     ghost = run(["user", "enable", "ghost"], tmp_path)
@@ -130,18 +133,3 @@ def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
     assert (ghost.returncode, ghost.stderr) == (2, "tonearm: error: no user named 'ghost'\n")
     for result in (added, duplicate, weak, disabled, listed):
         assert "a fine password" not in result.stdout + result.stderr
-
-
-def run_with_input(args: list[str], stdin: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
-    clean["TONEARM_DATA_DIR"] = str(tmp_path / "data")
-    return subprocess.run(
-        [*TONEARM, *args],
-        capture_output=True,
-        text=True,
-        env=clean,
-        cwd=tmp_path,
-        input=stdin,
-        timeout=120,
-        check=False,
-    )

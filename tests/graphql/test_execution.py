@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from strawberry import relay
 
 from tonearm.schema.execution import FlatFieldsExecutionContext
 
@@ -31,7 +32,30 @@ class Item:
 
 
 @strawberry.type
+class Song(relay.Node):
+    code: relay.NodeID[str]
+    title: str
+
+
+@strawberry.type
+class Renamed(relay.Node):
+    code: relay.NodeID[str]
+
+    @classmethod
+    def resolve_typename(cls, root: Any, info: strawberry.Info) -> str:
+        return "Song"
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def songs(self) -> list[Song]:
+        return [Song(code="a", title="x"), Song(code="ü/2", title="y")]
+
+    @strawberry.field
+    def renamed(self) -> list[Renamed]:
+        return [Renamed(code="r1")]
+
     @strawberry.field
     def items(self) -> list[Item]:
         return [
@@ -65,6 +89,9 @@ REFERENCE = strawberry.Schema(query=Query)
         "{ items { name plays @skip(if: true) id } }",
         "{ broken { id name plays } }",
         "{ unserializable { id name plays } }",
+        "{ songs { id title } }",
+        "{ songs { title ident: id __typename } }",
+        "{ renamed { id } }",
     ],
 )
 async def test_results_and_errors_match_graphql_core(query: str) -> None:
@@ -81,3 +108,13 @@ async def test_results_and_errors_match_graphql_core(query: str) -> None:
 
 def _errors(errors: list[Any] | None) -> list[tuple[str, Any]]:
     return [(error.message, error.path) for error in errors or []]
+
+
+def test_default_relay_ids_are_planned_and_customized_ones_are_not() -> None:
+    from tonearm.schema.execution import _relay_id_field
+
+    types = FAST._schema.type_map
+    song, renamed = types["Song"], types["Renamed"]
+
+    assert _relay_id_field(song, song.fields["id"]) is not None  # type: ignore[attr-defined]
+    assert _relay_id_field(renamed, renamed.fields["id"]) is None  # type: ignore[attr-defined]

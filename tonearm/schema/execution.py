@@ -20,11 +20,14 @@ from typing import Any, NamedTuple
 
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
 )
 from graphql.pyutils import AwaitableOrValue, Path
+from strawberry import relay
+from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 TYPENAME = "__typename"
@@ -55,6 +58,9 @@ def _plan_field(
     if name == TYPENAME:
         return _PlannedField(response_name, None, str, True)
     field = parent_type.fields.get(name)
+    relay_id = _relay_id_field(parent_type, field) if field is not None else None
+    if relay_id is not None:
+        return _PlannedField(response_name, *relay_id)
     if field is None or field.args or not getattr(field.resolve, "_is_default", False):
         return None
     definition = (field.extensions or {}).get("strawberry-definition")
@@ -63,6 +69,32 @@ def _plan_field(
         return None
     non_null = isinstance(field.type, GraphQLNonNull)
     return _PlannedField(response_name, definition.python_name, named.serialize, non_null)
+
+
+def _relay_id_field(
+    parent_type: GraphQLObjectType, field: GraphQLField
+) -> tuple[str, Callable[[Any], str], bool] | None:
+    """A Relay ``id`` computed the way ``relay.Node`` does, when the type keeps its defaults.
+
+    ``Node._id`` resolves ``GlobalID(info.path.typename, str(resolve_id(root)))``; for a type
+    that overrides neither ``resolve_id`` nor ``resolve_typename`` that is the base64 of the
+    type name and the id attribute, which is what the GlobalID scalar serializes to.
+    """
+    definition = (field.extensions or {}).get("strawberry-definition")
+    resolver = getattr(definition, "base_resolver", None)
+    wrapped = getattr(resolver, "wrapped_func", None)
+    if getattr(wrapped, "__func__", None) is not relay.Node._id.__func__:
+        return None
+    origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
+    if not (
+        isinstance(origin, type)
+        and issubclass(origin, relay.Node)
+        and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+        and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    ):
+        return None
+    type_name = parent_type.name
+    return origin.resolve_id_attr(), lambda node_id: to_base64(type_name, str(node_id)), True
 
 
 def _make_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:

@@ -110,3 +110,13 @@ async def test_search_uses_the_full_text_index(engine: AsyncEngine, seeded: None
         else:
             rows = (await connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
             assert any("VIRTUAL TABLE INDEX" in row[-1] for row in rows), rows
+
+
+async def test_overlong_search_is_a_clear_error(gql: Gql, seeded: None) -> None:
+    at_limit = await gql(SEARCH, {"search": "beat " + "x" * 195})
+    too_long = await gql(SEARCH, {"search": "beat " + "x" * 196})
+
+    assert at_limit["data"]["tracks"]["totalCount"] == 0
+    assert too_long["data"] is None
+    assert too_long["errors"][0]["message"] == "Search text is limited to 200 characters."
+    assert too_long["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}

@@ -28,6 +28,9 @@ from sqlalchemy.engine import Dialect
 from tonearm.catalog.text import search_words
 from tonearm.db.models import TrackRecord
 
+# Longer than any title a person types; keeps a pasted novel from becoming a huge FTS query.
+MAX_SEARCH_LENGTH = 200
+
 _SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 _FTS = table("tracks_fts", column("rowid"))
 

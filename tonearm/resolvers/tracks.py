@@ -19,6 +19,7 @@ from tonearm.catalog.pagination import (
     page_request,
 )
 from tonearm.catalog.queries import count_tracks, list_tracks
+from tonearm.catalog.search import MAX_SEARCH_LENGTH
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.schema.ids import InvalidGlobalId, parse_track_id
@@ -61,6 +62,11 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
         raise api_error(
             _PAGINATION_CODES[kind], _PAGINATION_MESSAGES.get(kind) or str(exc)
         ) from None
+    if len(_given(search) or "") > MAX_SEARCH_LENGTH:
+        raise api_error(
+            ErrorCode.BAD_USER_INPUT,
+            f"Search text is limited to {MAX_SEARCH_LENGTH} characters.",
+        )
     context = info.context
     async with context.db() as session:
         result = await list_tracks(session, order=order, page=page, search=_given(search))

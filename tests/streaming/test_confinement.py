@@ -187,16 +187,16 @@ async def test_file_changed_between_check_and_read_is_404_not_wrong_bytes(
     library: Library,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from tonearm.streaming import routes
+    from tonearm.streaming import files
 
-    real_locate = routes.locate_track_file
+    real_locate = files.locate_track_file
 
     def locate_then_rewrite(root: str, stored: str) -> TrackFile:
         located = real_locate(root, stored)
         library.path(SHORT).write_bytes(b"rewritten")
         return located
 
-    monkeypatch.setattr(routes, "locate_track_file", locate_then_rewrite)
+    monkeypatch.setattr(files, "locate_track_file", locate_then_rewrite)
 
     response = await client.get(url_for(SHORT), headers={"Range": "bytes=0-3"})
 

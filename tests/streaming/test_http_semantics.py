@@ -12,12 +12,17 @@ import httpx
 import pytest
 
 from tests.streaming.conftest import LONG, NON_ASCII, SHORT, Library
-from tonearm.streaming.responses import StreamResponse
+from tonearm.streaming.responses import (
+    RangeNotSatisfiable,
+    StreamResponse,
+    etag_for,
+    parse_range,
+)
 
 
 def _etag_and_date(library: Library, rel: str) -> tuple[str, str]:
     info = os.stat(library.path(rel))
-    return (StreamResponse.etag_for(info), formatdate(int(info.st_mtime), usegmt=True))
+    return (etag_for(info), formatdate(int(info.st_mtime), usegmt=True))
 
 
 def parse_multipart(response: httpx.Response) -> list[tuple[dict[str, str], bytes]]:
@@ -420,3 +425,145 @@ async def test_other_methods_are_not_allowed(
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, HEAD"
     assert response.json() == {"error": "method_not_allowed"}
+
+
+@pytest.mark.parametrize("if_match", ["{etag}", '"other", {etag}', "*"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+async def test_if_match_that_holds_serves_the_file(
+    client: httpx.AsyncClient,
+    url_for: Callable[..., str],
+    library: Library,
+    if_match: str,
+    method: str,
+) -> None:
+    etag, _ = _etag_and_date(library, SHORT)
+
+    response = await client.request(
+        method, url_for(SHORT), headers={"If-Match": if_match.format(etag=etag)}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["etag"] == etag
+    assert response.content == (library.data(SHORT) if method == "GET" else b"")
+
+
+@pytest.mark.parametrize("if_match", ['"stale"', "W/{etag}", "not-an-etag", ""])
+async def test_if_match_that_fails_is_412(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library, if_match: str
+) -> None:
+    etag, _ = _etag_and_date(library, SHORT)
+
+    response = await client.get(url_for(SHORT), headers={"If-Match": if_match.format(etag=etag)})
+
+    assert response.status_code == 412
+    assert response.json() == {"error": "precondition_failed"}
+    assert response.headers["cache-control"] == "no-store"
+    assert "content-range" not in response.headers
+
+
+async def test_if_match_fails_before_a_range_is_considered(
+    client: httpx.AsyncClient, url_for: Callable[..., str]
+) -> None:
+    response = await client.get(
+        url_for(LONG), headers={"If-Match": '"stale"', "Range": "bytes=0-99"}
+    )
+
+    assert response.status_code == 412
+
+
+async def test_if_match_that_holds_keeps_the_range(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    etag, _ = _etag_and_date(library, LONG)
+
+    response = await client.get(url_for(LONG), headers={"If-Match": etag, "Range": "bytes=10-19"})
+
+    assert response.status_code == 206
+    assert response.content == library.data(LONG)[10:20]
+
+
+async def test_if_unmodified_since_after_the_last_change_serves_the_file(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    _, last_modified = _etag_and_date(library, SHORT)
+
+    same = await client.get(url_for(SHORT), headers={"If-Unmodified-Since": last_modified})
+    later = await client.get(
+        url_for(SHORT), headers={"If-Unmodified-Since": formatdate(time.time() + 60, usegmt=True)}
+    )
+
+    assert (same.status_code, later.status_code) == (200, 200)
+    assert same.content == library.data(SHORT)
+
+
+async def test_if_unmodified_since_before_the_last_change_is_412(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    info = os.stat(library.path(SHORT))
+    before = formatdate(int(info.st_mtime) - 3600, usegmt=True)
+
+    response = await client.get(
+        url_for(SHORT), headers={"If-Unmodified-Since": before, "Range": "bytes=0-9"}
+    )
+
+    assert response.status_code == 412
+    assert response.json() == {"error": "precondition_failed"}
+
+
+async def test_an_invalid_if_unmodified_since_is_ignored(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    response = await client.get(url_for(SHORT), headers={"If-Unmodified-Since": "yesterday"})
+
+    assert response.status_code == 200
+    assert response.content == library.data(SHORT)
+
+
+async def test_if_match_wins_over_if_unmodified_since(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    etag, _ = _etag_and_date(library, SHORT)
+    long_ago = formatdate(0, usegmt=True)
+
+    response = await client.get(
+        url_for(SHORT), headers={"If-Match": etag, "If-Unmodified-Since": long_ago}
+    )
+
+    assert response.status_code == 200  # RFC 9110 §13.2.2: If-Unmodified-Since is not evaluated
+
+
+async def test_412_comes_before_304(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    etag, _ = _etag_and_date(library, SHORT)
+
+    response = await client.get(
+        url_for(SHORT), headers={"If-Match": '"stale"', "If-None-Match": etag}
+    )
+
+    assert response.status_code == 412
+
+
+async def test_a_range_with_more_digits_than_any_file_is_clamped_not_an_error(
+    client: httpx.AsyncClient, url_for: Callable[..., str], library: Library
+) -> None:
+    data = library.data(SHORT)
+    huge = "9" * 5000  # int() of this many digits raises in Python 3.11+
+
+    clamped = await client.get(url_for(SHORT), headers={"Range": f"bytes=0-{huge}"})
+    beyond = await client.get(url_for(SHORT), headers={"Range": f"bytes={huge}-"})
+
+    assert clamped.status_code == 206
+    assert clamped.headers["content-range"] == f"bytes 0-{len(data) - 1}/{len(data)}"
+    assert clamped.content == data
+    assert beyond.status_code == 416
+    assert beyond.headers["content-range"] == f"bytes */{len(data)}"
+
+
+def test_ranges_are_clamped_sorted_and_merged() -> None:
+    assert parse_range("bytes=50-59, 0-9, 5-14, 15-19, -5", 100) == [(0, 20), (50, 60), (95, 100)]
+    assert parse_range("bytes=90-200", 100) == [(90, 100)]
+    assert parse_range("bytes=-500", 100) == [(0, 100)]
+    assert parse_range("bytes=" + ",".join(["0-0"] * 101), 100) is None
+    with pytest.raises(RangeNotSatisfiable):
+        parse_range("bytes=100-, -0", 100)

@@ -18,7 +18,7 @@ from tests.streaming.conftest import SHORT, Library
 from tonearm.app import create_app
 from tonearm.services import Services
 from tonearm.settings import Settings
-from tonearm.streaming import routes
+from tonearm.streaming import files
 from tonearm.streaming.tokens import StreamSigner
 from tonearm.streaming.urls import stream_url
 
@@ -32,13 +32,13 @@ def io_spy(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]
     def on_execute(*args: Any) -> None:
         touched.append("sql")
 
-    real_locate = routes.locate_track_file
+    real_locate = files.locate_track_file
 
     def spy_locate(*args: Any) -> Any:
         touched.append("file")
         return real_locate(*args)
 
-    monkeypatch.setattr(routes, "locate_track_file", spy_locate)
+    monkeypatch.setattr(files, "locate_track_file", spy_locate)
     event.listen(services.engine.sync_engine, "before_cursor_execute", on_execute)
     yield touched
     event.remove(services.engine.sync_engine, "before_cursor_execute", on_execute)

@@ -40,6 +40,10 @@ class TrackFileRefused(TrackNotFound):
     """The stored path resolves outside the media root or to something not a regular file."""
 
 
+class PreconditionFailed(StreamRefused):
+    """``If-Match`` or ``If-Unmodified-Since`` does not hold for the file (RFC 9110 §13)."""
+
+
 # A refused file answers 404 like an unknown id (not 403): a stranger holding a valid token
 # learns nothing about what lies on disk, and "forbidden" would wrongly suggest that another
 # credential could open it.
@@ -52,6 +56,7 @@ _RESPONSES: dict[type[Exception], tuple[int, str]] = {
     TrackNotFound: (404, "not_found"),
     # The player re-mints on a 403; for a disabled user that fails and it shows the login.
     ListenerRefused: (403, "invalid_token"),
+    PreconditionFailed: (412, "precondition_failed"),
 }
 
 # RFC 9110 §15.5.2: a 401 must name a scheme. Browsers do not prompt for this one.

@@ -1,8 +1,11 @@
 """Finding a registered track's file at stream time, confined to the media root.
 
-Everything here is blocking (``realpath``, ``stat``, ``pread``); callers run it in a worker
-thread. The check happens on every request, not only at scan time, so a symlink swapped in
-after the scan that points outside the root is refused, while one that stays inside is fine.
+Everything here is blocking (``realpath``, ``stat``, ``open``, ``pread``): media often lives
+on NFS, SMB or a disk that spins down, so these functions only ever run in a worker thread,
+through ``file_io.TrackFiles``. Confinement is checked at stream time, not only at scan time,
+so a symlink swapped in after the scan that points outside the root is refused, while one
+that stays inside is fine; every open re-checks that it reached the very file that was
+confined (``open_track_file``).
 """
 
 from __future__ import annotations
@@ -96,30 +99,6 @@ def read_ranges(track: TrackFile, ranges: list[tuple[int, int]]) -> list[bytes]:
         os.close(fd)
 
 
-def read_ranges_if_cached(track: TrackFile, ranges: list[tuple[int, int]]) -> list[bytes] | None:
-    """Like ``read_ranges`` but only from the page cache, never waiting on the disk.
-
-    Meant to run on the event loop for small ranges: ``preadv2(RWF_NOWAIT)`` returns EAGAIN
-    (→ ``None``, the caller falls back to a worker thread) instead of blocking when the
-    bytes are not cached. Saves a thread hop (~0.15 ms here) on the common, hot seek.
-    """
-    if _RWF_NOWAIT is None:
-        return None
-    fd = open_track_file(track)
-    try:
-        pieces = []
-        for start, end in ranges:
-            buffer = bytearray(end - start)
-            try:
-                count = os.preadv(fd, [buffer], start, _RWF_NOWAIT)
-            except (BlockingIOError, OSError):
-                return None
-            if count != end - start:
-                return None  # partly cached, or truncated: let the thread path decide
-            pieces.append(bytes(buffer))
-        return pieces
-    finally:
-        os.close(fd)
-
-
-_RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)
+def close_track_file(fd: int) -> None:
+    """Close a descriptor from ``open_track_file``."""
+    os.close(fd)

@@ -1,57 +1,63 @@
 """HTTP semantics of a stream (RFC 9110): ranges, conditional requests, HEAD, file names.
 
-``StreamResponse`` extends Starlette's ``FileResponse`` in this one place. It keeps what
-Starlette does well — whole-file bodies through ``http.response.pathsend`` (the ASGI server
-sends the file itself), ``stat`` headers, range arithmetic and merging, multipart framing —
-and changes what falls short of RFC 9110 or of a streaming server's needs:
+This is the one place that owns them. It rests only on Starlette's public ``Response`` and
+``Headers`` and on the ASGI ``http.response.pathsend`` extension (the server sends a whole
+file itself); none of Starlette's ``FileResponse`` internals:
 
-* an invalid ``Range`` or an unknown unit is ignored (200, the whole file) instead of 400;
-* in a multi-range request, unsatisfiable parts are dropped; 416 only when none is left;
-* ``If-None-Match`` / ``If-Modified-Since`` answer 304 (FileResponse ignores them);
-* ``If-Range`` dates are compared as dates, and ``Range`` on HEAD is ignored (§14.2);
-* range bodies are read with ``pread`` on one descriptor verified against the checked
-  ``stat``: a small range is read on the event loop when it is in the page cache
-  (``RWF_NOWAIT``), else in one thread hop, and sent as one body message; a large one is
-  read in ``chunk_size`` pieces (not 64 KiB), memory bounded by one piece per response.
+* ``Range`` (§14): byte ranges clamped, sorted and merged; an invalid header, another unit or
+  more than ``MAX_RANGES`` ranges is ignored (200, the whole file); unsatisfiable parts of a
+  multi-range request are dropped and 416 (``Content-Range: bytes */N``) comes only when
+  none is left; ``Range`` on HEAD is ignored (§14.2); several ranges are sent as
+  ``multipart/byteranges``;
+* preconditions in the order of §13.2.2: ``If-Match`` / ``If-Unmodified-Since`` → 412,
+  ``If-None-Match`` / ``If-Modified-Since`` → 304, then ``If-Range`` (strong ETag, or a date
+  compared as a date);
+* bodies are read with ``pread`` on one descriptor verified against the checked ``stat``,
+  always in a worker thread (``file_io.TrackFiles``): a small range in one hop and one body
+  message, a large one in ``chunk_size`` pieces, memory bounded by one piece per response.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-from collections.abc import Callable
-from email.utils import parsedate_to_datetime
+from collections.abc import Awaitable, Callable
+from email.utils import formatdate, parsedate_to_datetime
 from secrets import token_hex
 from typing import Any
 from urllib.parse import quote
 
 import anyio
-import anyio.to_thread
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.responses import (
-    FileResponse,
-    MalformedRangeHeader,
-    RangeNotSatisfiable,
-    Response,
-)
+from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from tonearm.streaming.errors import TrackNotFound, error_response
-from tonearm.streaming.files import (
-    TrackFile,
-    open_track_file,
-    read_exactly,
-    read_ranges,
-    read_ranges_if_cached,
-)
+from tonearm.streaming.errors import PreconditionFailed, TrackNotFound, error_response
+from tonearm.streaming.file_io import Located, TrackFiles
+from tonearm.streaming.files import TrackFile
 
+MAX_RANGES = 100
 _RANGE_SPEC = re.compile(r"(\d+)-(\d*)|-(\d+)")
 _ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')
 # RFC 5987 attr-char: what may stay unescaped in ``filename*``.
 _ATTR_CHAR_SAFE = "!#$&+-.^_`|~"
+# Positions beyond any file; longer digit strings are clamped to it, never parsed whole.
+_FAR = 10**18
 
 NOT_MODIFIED_HEADERS = ("etag", "last-modified", "cache-control", "vary")
+
+
+class RangeNotSatisfiable(Exception):
+    """The ``Range`` header is valid but no range overlaps the representation (→ 416)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _position(digits: str) -> int:
+    digits = digits.lstrip("0") or "0"
+    return _FAR if len(digits) > len(str(_FAR)) else min(int(digits), _FAR)
 
 
 def parse_range(value: str, size: int) -> list[tuple[int, int]] | None:
@@ -66,30 +72,38 @@ def parse_range(value: str, size: int) -> list[tuple[int, int]] | None:
         return None
     # 1#range-spec: empty list elements are allowed and ignored.
     specs = [part.strip() for part in range_set.split(",") if part.strip()]
-    if not specs:
+    if not specs or len(specs) > MAX_RANGES:
         return None
-    satisfiable: list[str] = []
+    ranges: list[tuple[int, int]] = []
     for spec in specs:
         match = _RANGE_SPEC.fullmatch(spec)
         if match is None:
             return None
         first, last, suffix = match.groups()
         if first is not None:
-            if last and int(last) < int(first):
+            start = _position(first)
+            if last and _position(last) < start:
                 return None  # invalid per §14.1.1, not merely unsatisfiable
-            if int(first) < size:
-                satisfiable.append(spec)
-        elif int(suffix) > 0 and size > 0:
-            satisfiable.append(spec)
-    if not satisfiable:
+            if start < size:
+                ranges.append((start, min(_position(last) + 1, size) if last else size))
+        elif (length := _position(suffix)) > 0 and size > 0:
+            ranges.append((max(size - length, 0), size))
+    if not ranges:
         raise RangeNotSatisfiable(size)
-    # Starlette does the clamping arithmetic and merges overlapping ranges; what reaches it
-    # is already valid and satisfiable, so it can neither reject nor 416 it.
-    try:
-        ranges = FileResponse._parse_range_header("bytes=" + ",".join(satisfiable), size)
-    except MalformedRangeHeader:
-        return None
-    return ranges or None  # [] means more than FileResponse.max_ranges: ignore the header
+    return merge_ranges(ranges)
+
+
+def merge_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sort ``[start, end)`` ranges and merge those that overlap or touch."""
+    ordered = sorted(ranges)
+    merged = [ordered[0]]
+    for start, end in ordered[1:]:
+        last_start, last_end = merged[-1]
+        if start <= last_end:
+            merged[-1] = (last_start, max(last_end, end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _http_date_timestamp(value: str) -> int | None:
@@ -107,6 +121,27 @@ def if_range_allows(value: str, etag: str, last_modified: int) -> bool:
     return _http_date_timestamp(value) == last_modified
 
 
+def precondition_fails(headers: Headers, etag: str, last_modified: int) -> bool:
+    """RFC 9110 §13.2.2 steps 1–2: whether ``If-Match`` or ``If-Unmodified-Since`` fails.
+
+    ``If-Match`` uses the strong comparison (a weak tag never matches, ``*`` matches the
+    file that exists); ``If-Unmodified-Since`` counts only without ``If-Match`` and only
+    when it is a valid date (§13.1.4).
+    """
+    if_match = headers.get("if-match")
+    if if_match is not None:
+        if if_match.strip() == "*":
+            return False
+        return not any(
+            tag == etag and not tag.startswith("W/") for tag in _ENTITY_TAG.findall(if_match)
+        )
+    if_unmodified_since = headers.get("if-unmodified-since")
+    if if_unmodified_since is not None:
+        since = _http_date_timestamp(if_unmodified_since)
+        return since is not None and last_modified > since
+    return False
+
+
 def is_not_modified(headers: Headers, etag: str, last_modified: int) -> bool:
     """RFC 9110 §13.2.2 steps 3–4 for GET/HEAD: whether to answer 304."""
     if_none_match = headers.get("if-none-match")
@@ -120,6 +155,16 @@ def is_not_modified(headers: Headers, etag: str, last_modified: int) -> bool:
         since = _http_date_timestamp(if_modified_since)
         return since is not None and last_modified <= since
     return False
+
+
+CONDITIONAL_HEADERS = frozenset(
+    {"if-match", "if-unmodified-since", "if-none-match", "if-modified-since"}
+)
+
+
+def etag_for(info: Any) -> str:
+    """A strong validator from size and nanosecond mtime (nginx's shape, exact to the ns)."""
+    return f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
 
 
 def content_disposition(name: str) -> str:
@@ -136,54 +181,80 @@ def content_disposition(name: str) -> str:
     return header
 
 
-class StreamResponse(FileResponse):
-    """A checked regular file (see ``files.locate_track_file``) served with RFC 9110 ranges."""
+class StreamResponse(Response):
+    """A confined regular file (see ``file_io.TrackFiles``) served with RFC 9110 semantics.
 
-    # Bigger reads than FileResponse's 64 KiB: fewer thread hops and body messages per
-    # large range, at a memory cost bounded by one piece per response in flight.
+    ``located`` may be a remembered location; if the file turns out to have changed since
+    it was checked (caught when it is opened, before any byte is sent), the response asks
+    ``relocate`` for a fresh one once and answers from that.
+    """
+
+    # Bigger reads than Starlette's 64 KiB: fewer thread hops and body messages per large
+    # range, at a memory cost bounded by one piece per response in flight.
     chunk_size = 256 * 1024
 
     def __init__(
         self,
-        track: TrackFile,
+        located: Located,
         *,
+        files: TrackFiles,
+        relocate: Callable[[], Awaitable[TrackFile]],
         media_type: str,
         download_name: str,
         max_age: int,
     ) -> None:
-        super().__init__(
-            track.path,
-            media_type=media_type,
-            stat_result=track.stat,
-            headers={
-                "cache-control": f"private, max-age={max(0, max_age)}",
-                "content-disposition": content_disposition(download_name),
-            },
-        )
+        super().__init__(status_code=200, media_type=media_type)
+        self._files = files
+        self._relocate = relocate
+        self._remembered = located.remembered
+        self._fixed = {
+            "cache-control": f"private, max-age={max(0, max_age)}",
+            "content-disposition": content_disposition(download_name),
+        }
+        self._use(located.file)
+
+    def _use(self, track: TrackFile) -> None:
+        info = track.stat
         self.track = track
-        self.last_modified = int(track.stat.st_mtime)
-
-    @staticmethod
-    def etag_for(info: os.stat_result) -> str:
-        """A strong validator from size and nanosecond mtime (nginx's shape, exact to the ns;
-        FileResponse hashes the float mtime, which cannot tell some rewrites apart)."""
-        return f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
-
-    def set_stat_headers(self, stat_result: os.stat_result) -> None:
-        """Content-Length, Last-Modified and our ETag (``etag_for``)."""
-        self.headers.setdefault("etag", self.etag_for(stat_result))
-        super().set_stat_headers(stat_result)
+        self.etag = etag_for(info)
+        self.last_modified = int(info.st_mtime)
+        values = {
+            "content-type": self.media_type or "application/octet-stream",
+            "accept-ranges": "bytes",
+            "content-length": str(info.st_size),
+            "last-modified": formatdate(info.st_mtime, usegmt=True),
+            "etag": self.etag,
+            **self._fixed,
+        }
+        self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in values.items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 304, 416, 200 (pathsend when the server offers it) or 206."""
+        """Answer 412, 304, 416, 200 (pathsend when the server offers it) or 206."""
+        while True:
+            try:
+                await self._answer(scope, receive, send)
+                return
+            except _RefusedBeforeStart as refused:
+                if not self._remembered:
+                    await error_response(refused.reason)(scope, receive, send)
+                    return
+            self._remembered = False
+            try:
+                self._use(await self._relocate())
+            except TrackNotFound as gone:
+                await error_response(gone)(scope, receive, send)
+                return
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"].upper()
         headers = Headers(scope=scope)
-        etag = self.headers["etag"]
-        size = self.track.stat.st_size
-        head = method == "HEAD"
-        if is_not_modified(headers, etag, self.last_modified):
+        if precondition_fails(headers, self.etag, self.last_modified):
+            await error_response(PreconditionFailed())(scope, receive, send)
+            return
+        if is_not_modified(headers, self.etag, self.last_modified):
             await self._send_not_modified(send)
             return
+        size = self.track.stat.st_size
         ranges = None
         http_range = headers.get("range")
         http_if_range = headers.get("if-range")
@@ -191,23 +262,20 @@ class StreamResponse(FileResponse):
         if (
             method == "GET"
             and http_range is not None
-            and (http_if_range is None or if_range_allows(http_if_range, etag, self.last_modified))
+            and (
+                http_if_range is None
+                or if_range_allows(http_if_range, self.etag, self.last_modified)
+            )
         ):
             try:
                 ranges = parse_range(http_range, size)
             except RangeNotSatisfiable:
                 await self._send_unsatisfiable(send, size)
                 return
-        try:
-            if ranges is None:
-                pathsend = "http.response.pathsend" in scope.get("extensions", {})
-                await self._handle_simple(send, head, pathsend)
-            elif len(ranges) == 1:
-                await self._send_ranges(scope, receive, send, ranges, multipart=False)
-            else:
-                await self._send_ranges(scope, receive, send, ranges, multipart=True)
-        except _RefusedBeforeStart as refused:
-            await error_response(refused.reason)(scope, receive, send)
+        if ranges is None:
+            await self._send_whole(scope, receive, send, head=method == "HEAD")
+        else:
+            await self._send_ranges(scope, receive, send, ranges)
 
     async def _send_not_modified(self, send: Send) -> None:
         raw = [(k, v) for k, v in self.raw_headers if k.decode("latin-1") in NOT_MODIFIED_HEADERS]
@@ -215,86 +283,95 @@ class StreamResponse(FileResponse):
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _send_unsatisfiable(self, send: Send, size: int) -> None:
-        response = Response(
-            status_code=416,
-            headers={
-                "content-range": f"bytes */{size}",
-                "accept-ranges": "bytes",
-                "cache-control": self.headers["cache-control"],
-            },
-        )
-        await send({"type": "http.response.start", "status": 416, "headers": response.raw_headers})
+        raw = [
+            (b"content-range", f"bytes */{size}".encode("latin-1")),
+            (b"accept-ranges", b"bytes"),
+            (b"cache-control", self._fixed["cache-control"].encode("latin-1")),
+            (b"content-length", b"0"),
+        ]
+        await send({"type": "http.response.start", "status": 416, "headers": raw})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
+    async def _send_whole(self, scope: Scope, receive: Receive, send: Send, *, head: bool) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+        if head:
+            await send(start)
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif "http.response.pathsend" in scope.get("extensions", {}):
+            await send(start)
+            await send({"type": "http.response.pathsend", "path": self.track.path})
+        else:
+            await self._stream(scope, receive, send, start, [(0, self.track.stat.st_size)])
+
     async def _send_ranges(
+        self, scope: Scope, receive: Receive, send: Send, ranges: list[tuple[int, int]]
+    ) -> None:
+        size = self.track.stat.st_size
+        raw = [(k, v) for k, v in self.raw_headers if k not in (b"content-length", b"content-type")]
+        part_header: Callable[[int, int], bytes] | None = None
+        closing = b""
+        if len(ranges) > 1:
+            boundary = token_hex(13)
+            part_header = _part_header(boundary, self.media_type or "", size)
+            closing = f"--{boundary}--".encode("latin-1")
+            content_length = sum(len(part_header(s, e)) + (e - s) + 2 for s, e in ranges) + len(
+                closing
+            )
+            content_type = f"multipart/byteranges; boundary={boundary}"
+        else:
+            ((first, last),) = ranges
+            content_length = last - first
+            content_type = self.media_type or "application/octet-stream"
+            raw.append((b"content-range", f"bytes {first}-{last - 1}/{size}".encode("latin-1")))
+        raw += [
+            (b"content-type", content_type.encode("latin-1")),
+            (b"content-length", str(content_length).encode("latin-1")),
+        ]
+        start = {"type": "http.response.start", "status": 206, "headers": raw}
+        if content_length > self.chunk_size:
+            await self._stream(scope, receive, send, start, ranges, part_header, closing)
+            return
+        # The common seek: one thread hop reads everything, one message sends it.
+        try:
+            pieces = await self._files.read_ranges(self.track, ranges)
+        except TrackNotFound as exc:
+            raise _RefusedBeforeStart(exc) from None
+        if part_header is None:
+            body = pieces[0]
+        else:
+            body = (
+                b"".join(
+                    part_header(s, e) + piece + b"\r\n"
+                    for (s, e), piece in zip(ranges, pieces, strict=True)
+                )
+                + closing
+            )
+        await send(start)
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def _stream(  # noqa: PLR0917 - one call site
         self,
         scope: Scope,
         receive: Receive,
         send: Send,
+        start: dict[str, Any],
         ranges: list[tuple[int, int]],
-        *,
-        multipart: bool,
+        part_header: Callable[[int, int], bytes] | None = None,
+        closing: bytes = b"",
     ) -> None:
-        size = self.track.stat.st_size
-        headers = MutableHeaders(raw=list(self.raw_headers))
-        if multipart:
-            boundary = token_hex(13)
-            content_length, part_header = self.generate_multipart(
-                ranges, boundary, size, self.headers["content-type"]
-            )
-            headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
-            closing = f"--{boundary}--".encode("latin-1")
-        else:
-            ((start, end),) = ranges
-            content_length = end - start
-            headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
-        headers["content-length"] = str(content_length)
-        start_message = {"type": "http.response.start", "status": 206, "headers": headers.raw}
-
-        if content_length <= self.chunk_size:
-            # The common seek: one thread hop reads everything, one message sends it.
-            try:
-                pieces = read_ranges_if_cached(self.track, ranges)
-                if pieces is None:
-                    pieces = await anyio.to_thread.run_sync(read_ranges, self.track, ranges)
-            except TrackNotFound as exc:
-                raise _RefusedBeforeStart(exc) from None
-            if multipart:
-                body = (
-                    b"".join(
-                        part_header(start, end) + piece + b"\r\n"
-                        for (start, end), piece in zip(ranges, pieces, strict=True)
-                    )
-                    + closing
-                )
-            else:
-                body = pieces[0]
-            await send(start_message)
-            await send({"type": "http.response.body", "body": body, "more_body": False})
-            return
-
         try:
-            fd = await anyio.to_thread.run_sync(open_track_file, self.track)
+            fd = await self._files.open(self.track)
         except TrackNotFound as exc:
             raise _RefusedBeforeStart(exc) from None
         try:
-            await send(start_message)
+            await send(start)
             await _until_disconnect(
-                scope,
-                receive,
-                lambda: self._stream_pieces(
-                    send,
-                    fd,
-                    ranges,
-                    part_header if multipart else None,
-                    closing if multipart else b"",
-                ),
+                scope, receive, lambda: self._send_pieces(send, fd, ranges, part_header, closing)
             )
         finally:
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(_close, fd)
+            await self._files.close(fd)
 
-    async def _stream_pieces(
+    async def _send_pieces(
         self,
         send: Send,
         fd: int,
@@ -304,17 +381,12 @@ class StreamResponse(FileResponse):
     ) -> None:
         for start, end in ranges:
             if part_header is not None:
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": part_header(start, end),
-                        "more_body": True,
-                    }
-                )
+                body = part_header(start, end)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
             offset = start
             while offset < end:
                 length = min(self.chunk_size, end - offset)
-                piece = await anyio.to_thread.run_sync(read_exactly, fd, offset, length)
+                piece = await self._files.read(fd, offset, length)
                 offset += length
                 last = offset >= end and part_header is None
                 await send({"type": "http.response.body", "body": piece, "more_body": not last})
@@ -322,6 +394,20 @@ class StreamResponse(FileResponse):
                 await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
         if part_header is not None:
             await send({"type": "http.response.body", "body": closing, "more_body": False})
+        elif not ranges or ranges[-1][0] == ranges[-1][1]:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _part_header(boundary: str, content_type: str, size: int) -> Callable[[int, int], bytes]:
+    """The header block of one part of a ``multipart/byteranges`` body (RFC 9110 §14.6)."""
+
+    def header(start: int, end: int) -> bytes:
+        return (
+            f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n"
+        ).encode("latin-1")
+
+    return header
 
 
 class _RefusedBeforeStart(Exception):
@@ -330,10 +416,6 @@ class _RefusedBeforeStart(Exception):
     def __init__(self, reason: TrackNotFound) -> None:
         super().__init__()
         self.reason = reason
-
-
-def _close(fd: int) -> None:
-    os.close(fd)
 
 
 async def _until_disconnect(scope: Scope, receive: Receive, stream: Callable[[], Any]) -> None:
@@ -356,9 +438,14 @@ async def _until_disconnect(scope: Scope, receive: Receive, stream: Callable[[],
 
 
 __all__ = [
+    "CONDITIONAL_HEADERS",
+    "RangeNotSatisfiable",
     "StreamResponse",
     "content_disposition",
+    "etag_for",
     "if_range_allows",
     "is_not_modified",
+    "merge_ranges",
     "parse_range",
+    "precondition_fails",
 ]

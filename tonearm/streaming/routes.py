@@ -3,9 +3,11 @@
 Order matters: the id is parsed and the token verified (pure, no I/O) before the database
 or the file system is touched, so an unauthenticated request costs nothing but an HMAC.
 
-The route is a plain Starlette ``Route`` on the FastAPI app's router, not a FastAPI path
-operation: FastAPI's dependency solving and response handling cost ~2.5× on the tiny
-responses a seeking player fires at it, and there is nothing here for it to validate.
+The route is a plain Starlette ``Route`` that ``StreamLane`` (an ASGI middleware) calls
+ahead of FastAPI's router, not a FastAPI path operation: FastAPI's routing, dependency
+solving and exception layers cost several times the work of the tiny responses a seeking
+player fires at it, and there is nothing here for them to validate. Every file-system call
+runs in a worker thread (``file_io.TrackFiles``); the event loop never waits on a disk.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import logging
 import time
 import uuid
 
-import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
@@ -29,8 +30,9 @@ from tonearm.streaming.errors import (
     TrackNotFound,
     error_response,
 )
-from tonearm.streaming.files import TrackFile, locate_track_file
-from tonearm.streaming.responses import StreamResponse
+from tonearm.streaming.file_io import Located, TrackFiles
+from tonearm.streaming.files import TrackFile
+from tonearm.streaming.responses import CONDITIONAL_HEADERS, StreamResponse
 from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
 from tonearm.streaming.tracks import ActiveListenerCache, StreamableTrackCache
 from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM
@@ -55,23 +57,24 @@ def verify_request_token(
     return signer.verify(token, track_id, now=now)
 
 
-async def _locate(request: Request, media_root: str, stored_path: str) -> TrackFile:
-    """Find and check the file; inline for a seek, in a worker thread otherwise.
+def may_use_remembered_location(request: Request) -> bool:
+    """Whether a remembered confinement result may answer this request.
 
-    A seek (a GET with a Range) is the hot path of a player and one thread hop was most of
-    its cost. The lookups it needs (``realpath``'s lstats, a ``stat``) hit the kernel's
-    dentry and inode caches for a file being played, and the bytes themselves are read
-    inline only when they are in the page cache (``RWF_NOWAIT``, see ``files.py``).
-    Whole files (sent by the server via pathsend) keep the hop: they are rarer and larger.
+    Only for a seek (a GET with a Range and no other precondition): its read re-validates
+    the file before any byte goes out. A whole file (sent by the server from its path), a
+    HEAD, or a 304/412 decision is answered from a fresh ``stat``.
     """
-    if request.method == "GET" and "range" in request.headers:
-        return locate_track_file(media_root, stored_path)
-    return await anyio.to_thread.run_sync(locate_track_file, media_root, stored_path)
+    headers = request.headers
+    return (
+        request.method == "GET"
+        and "range" in headers
+        and not any(name in headers for name in CONDITIONAL_HEADERS)
+    )
 
 
 def stream_route(services: Services) -> Route:
     """The stream route bound to ``services``."""
-    media_root = str(services.media_root)
+    track_files = TrackFiles(str(services.media_root))
     tracks = StreamableTrackCache(services.engine)
     listeners = ActiveListenerCache(services.engine)
     accounts_on = services.settings.auth == "required"
@@ -90,20 +93,33 @@ def stream_route(services: Services) -> Route:
                 raise TrackNotFound
         except (StreamRefused, StreamTokenError) as refused:
             return error_response(refused)
+
+        async def locate(*, fresh: bool) -> Located:
+            try:
+                return await track_files.locate(track_id, track.path, fresh=fresh)
+            except TrackNotFound as refused:
+                # For the operator: the id and the stored (relative) path, never the token.
+                # The client only learns "not_found", whatever the reason.
+                reason = (
+                    "is missing"
+                    if isinstance(refused, TrackFileMissing)
+                    else "resolves outside the media root or is not a regular file"
+                )
+                logger.warning("track %s: stored file %r %s", track_id, track.path, reason)
+                raise
+
+        async def relocate() -> TrackFile:
+            track_files.forget(track_id, track.path)
+            return (await locate(fresh=True)).file
+
         try:
-            located = await _locate(request, media_root, track.path)
+            located = await locate(fresh=not may_use_remembered_location(request))
         except TrackNotFound as refused:
-            # For the operator: the id and the stored (relative) path, never the token.
-            # The client only learns "not_found", whatever the reason.
-            reason = (
-                "is missing"
-                if isinstance(refused, TrackFileMissing)
-                else ("resolves outside the media root or is not a regular file")
-            )
-            logger.warning("track %s: stored file %r %s", track_id, track.path, reason)
             return error_response(refused)
         return StreamResponse(
             located,
+            files=track_files,
+            relocate=relocate,
             media_type=track.mime_type,
             download_name=track.download_name,
             max_age=int(grant.expires_at - now),  # floor: never outlive the token
@@ -144,10 +160,9 @@ class StreamLane:
         await self.app(scope, receive, send)
 
 
-# ``locate_track_file`` is looked up here at call time, so tests can observe file access.
 __all__ = [
     "StreamLane",
-    "locate_track_file",
+    "may_use_remembered_location",
     "parse_track_id",
     "stream_route",
     "verify_request_token",

@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
@@ -34,6 +35,7 @@ from tonearm.schema.account_types import (
 from tonearm.schema.execution import FlatFieldsExecutionContext
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
 from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
+from tonearm.schema.scalars import SCALAR_MAP
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
@@ -165,4 +167,5 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         extensions=api_extensions(),
         execution_context_class=FlatFieldsExecutionContext,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )

@@ -15,6 +15,7 @@ from tonearm.catalog.pagination import TrackOrder as CatalogTrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
 from tonearm.library.scanner import ScanSummary as ScanResult
+from tonearm.schema.scalars import Long
 
 if TYPE_CHECKING:
     from tonearm.schema.context import Context
@@ -56,7 +57,7 @@ class Track(relay.Node):
     bitrate: int | None = strawberry.field(description="Average bitrate in bits per second.")
     sample_rate: int | None = strawberry.field(description="Sample rate in Hz.")
     channels: int | None = strawberry.field(description="Number of audio channels.")
-    size_bytes: int = strawberry.field(description="File size in bytes.")
+    size_bytes: Long = strawberry.field(description="File size in bytes (64-bit).")
     mime_type: str = strawberry.field(description="Media type the file is streamed as.")
     created_at: datetime = strawberry.field(description="When the track was first registered.")
     updated_at: datetime = strawberry.field(description="When the registry last changed it.")
@@ -78,7 +79,7 @@ class Track(relay.Node):
             bitrate=record.bitrate,
             sample_rate=record.sample_rate,
             channels=record.channels,
-            size_bytes=record.size_bytes,
+            size_bytes=Long(record.size_bytes),
             mime_type=record.mime_type,
             created_at=record.created_at,
             updated_at=record.updated_at,

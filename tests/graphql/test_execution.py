@@ -8,8 +8,34 @@ from typing import Any
 import pytest
 import strawberry
 from strawberry import relay
+from graphql import DirectiveLocation
+from strawberry.extensions import FieldExtension
+from strawberry.permission import BasePermission
+from strawberry.schema_directive import Location
 
-from tonearm.schema.execution import FlatFieldsExecutionContext
+from tonearm.schema.execution import FlatFieldsExecutionContext, plan_field
+
+
+class Never(BasePermission):
+    message = "Not for you."
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        return False
+
+
+class Shout(FieldExtension):
+    def resolve(self, next_: Any, source: Any, info: strawberry.Info, **kwargs: Any) -> Any:
+        return str(next_(source, info, **kwargs)).upper()
+
+
+@strawberry.schema_directive(locations=[Location.FIELD_DEFINITION])
+class Tag:
+    name: str
+
+
+@strawberry.directive(locations=[DirectiveLocation.FIELD])
+def reverse(value: str) -> str:
+    return value[::-1]
 
 
 @strawberry.enum
@@ -25,6 +51,9 @@ class Item:
     note: str | None
     mood: Mood
     plays: int
+    secret: str = strawberry.field(default="hidden", permission_classes=[Never])
+    loud: str = strawberry.field(default="quiet", extensions=[Shout()])
+    tagged: str = strawberry.field(default="tag", directives=[Tag(name="x")])
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -72,8 +101,13 @@ class Query:
         return [Item(id=strawberry.ID("4"), name="c", note=None, mood=Mood.CALM, plays="x")]  # type: ignore[arg-type]
 
 
-FAST = strawberry.Schema(query=Query, execution_context_class=FlatFieldsExecutionContext)
-REFERENCE = strawberry.Schema(query=Query)
+_CONTEXT = FlatFieldsExecutionContext.for_schema()
+FAST = strawberry.Schema(query=Query, execution_context_class=_CONTEXT, directives=[reverse])
+_CONTEXT.bind(FAST)
+UNBOUND = strawberry.Schema(
+    query=Query, execution_context_class=FlatFieldsExecutionContext, directives=[reverse]
+)
+REFERENCE = strawberry.Schema(query=Query, directives=[reverse])
 
 
 @pytest.mark.parametrize(
@@ -92,10 +126,19 @@ REFERENCE = strawberry.Schema(query=Query)
         "{ songs { id title } }",
         "{ songs { title ident: id __typename } }",
         "{ renamed { id } }",
+        "{ items { name secret plays } }",
+        "{ items { secret } }",
+        "{ items { name loud plays } }",
+        "{ items { tagged name } }",
+        "{ items { name @reverse plays } }",
+        "{ items { id name note mood plays secret loud tagged } }",
     ],
 )
-async def test_results_and_errors_match_graphql_core(query: str) -> None:
-    fast, reference = await FAST.execute(query), await REFERENCE.execute(query)
+@pytest.mark.parametrize("fast_schema", [FAST, UNBOUND], ids=["bound", "unbound"])
+async def test_results_and_errors_match_graphql_core(
+    query: str, fast_schema: strawberry.Schema
+) -> None:
+    fast, reference = await fast_schema.execute(query), await REFERENCE.execute(query)
 
     assert fast.data == reference.data
     assert _errors(fast.errors) == _errors(reference.errors)
@@ -110,11 +153,32 @@ def _errors(errors: list[Any] | None) -> list[tuple[str, Any]]:
     return [(error.message, error.path) for error in errors or []]
 
 
+async def test_a_permission_protected_field_is_never_served_by_the_shortcut() -> None:
+    result = await FAST.execute("{ items { name secret } }")
+
+    assert result.data is None or all(item is None for item in result.data["items"])
+    assert {error.message for error in result.errors or []} == {"Not for you."}
+
+
+def _type(name: str) -> Any:
+    return FAST._schema.type_map[name]
+
+
+@pytest.mark.parametrize("field", ["name", "note", "mood", "plays"])
+def test_plain_fields_take_the_shortcut(field: str) -> None:
+    assert plan_field(FAST, _type("Item"), field) is not None
+
+
+@pytest.mark.parametrize("field", ["secret", "loud", "tagged", "shout"])
+def test_fields_with_permissions_extensions_directives_or_resolvers_do_not(field: str) -> None:
+    assert plan_field(FAST, _type("Item"), field) is None
+
+
 def test_default_relay_ids_are_planned_and_customized_ones_are_not() -> None:
-    from tonearm.schema.execution import _relay_id_field
+    assert plan_field(FAST, _type("Song"), "id") is not None
+    assert plan_field(FAST, _type("Renamed"), "id") is None
 
-    types = FAST._schema.type_map
-    song, renamed = types["Song"], types["Renamed"]
 
-    assert _relay_id_field(song, song.fields["id"]) is not None  # type: ignore[attr-defined]
-    assert _relay_id_field(renamed, renamed.fields["id"]) is None  # type: ignore[attr-defined]
+def test_an_unbound_context_plans_nothing() -> None:
+    assert FlatFieldsExecutionContext.strawberry_schema is None
+    assert FlatFieldsExecutionContext.field_plans == {}

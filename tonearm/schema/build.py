@@ -160,12 +160,20 @@ class TonearmSchema(strawberry.Schema):
                 logger.debug("GraphQL request failed: %s", error.message)
 
 
-def build_schema() -> strawberry.Schema:
-    """A fresh schema with tonearm's limits and error policy."""
-    return TonearmSchema(
+def build_schema(*, fast_path: bool = True) -> strawberry.Schema:
+    """A fresh schema with tonearm's limits and error policy.
+
+    ``fast_path=False`` executes every field through graphql-core (the reference that
+    ``benchmarks/graphql_api.py`` measures the flat-field fast path against).
+    """
+    execution_context = FlatFieldsExecutionContext.for_schema()
+    schema = TonearmSchema(
         query=Query,
         mutation=Mutation,
         extensions=api_extensions(),
-        execution_context_class=FlatFieldsExecutionContext,
+        execution_context_class=execution_context,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
     )
+    if fast_path:
+        execution_context.bind(schema)
+    return schema

@@ -1,41 +1,56 @@
 """A faster way through the commonest shape of a tonearm response: rows of plain scalars.
 
 A ``tracks(first: 100)`` page asks for ~1,900 fields, nearly all of them scalars read
-straight off a ``Track``. graphql-core spends ~5 µs on each (a path, a resolve-info object,
-the resolver call, value completion), which made GraphQL several times slower than
-returning the same rows as plain JSON. ``FlatFieldsExecutionContext`` recognizes a
-selection set made only of argument-free scalar or enum fields served by Strawberry's
-default resolver, plans it once per (type, selection) and then builds each object with one
-``getattr`` and one ``serialize`` per field.
+straight off a ``Track``. graphql-core spends several microseconds on each (a path, a
+resolve-info object, the resolver call, value completion), which made GraphQL several times
+slower than returning the same rows as plain JSON. ``FlatFieldsExecutionContext`` builds such
+fields with one ``getattr`` and one ``serialize`` each, planned once per (type, selection).
 
-Anything else — an argument, a sub-selection, a custom resolver, field middleware, a null
-in a non-null field or a value that fails to serialize — takes graphql-core's own path, so
-results and errors are exactly what it would produce.
+Safe by construction: a field takes the shortcut only when Strawberry's public schema API
+(``Schema.get_field_for_type``) shows it has no resolver, no permission classes, no field
+extensions and no directives, graphql-core shows it has no arguments and a scalar or enum
+type, and the query gives it no arguments, directives or sub-selection; and only while no
+field middleware (schema extensions with a ``resolve`` hook) is installed. The one resolver
+it computes itself is ``relay.Node``'s own ``id`` on a type that overrides neither
+``resolve_id`` nor ``resolve_typename``. A context class that is not bound to its schema
+(``bind``) never takes the shortcut. Everything else — and any null in a non-null field or a
+value that fails to serialize — goes through graphql-core, so results and errors are exactly
+what it would produce (``tests/graphql/test_execution.py`` compares them).
+
+It subclasses graphql-core's ``ExecutionContext.execute_fields`` through Strawberry's
+execution context, so both packages are pinned to exact versions in ``pyproject.toml``;
+re-run that differential test and ``benchmarks/graphql_api.py`` when upgrading either.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
+import strawberry
 from graphql import (
     GraphQLEnumType,
-    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
 )
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry import relay
-from strawberry.relay.utils import to_base64
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import get_object_definition
 
 TYPENAME = "__typename"
 
 
+class _FieldPlan(NamedTuple):
+    attribute: str | None  # None: __typename
+    serialize: Callable[[Any], Any]
+    non_null: bool
+
+
 class _PlannedField(NamedTuple):
     response_name: str
-    attribute: str | None  # None: __typename
+    attribute: str | None
     serialize: Callable[[Any], Any]
     non_null: bool
 
@@ -48,70 +63,86 @@ class _Plan(NamedTuple):
     order: tuple[str, ...]
 
 
-def _plan_field(
-    parent_type: GraphQLObjectType, response_name: str, details: Any
-) -> _PlannedField | None:
-    node = details[0].node
-    if len(details) != 1 or node.arguments or node.selection_set or node.directives:
-        return None
-    name = node.name.value
-    if name == TYPENAME:
-        return _PlannedField(response_name, None, str, True)
+def _node_id_function() -> Any:
+    definition = get_object_definition(relay.Node, strict=True)
+    (field,) = (f for f in definition.fields if f.graphql_name == "id")
+    assert field.base_resolver is not None
+    return getattr(field.base_resolver.wrapped_func, "__func__", field.base_resolver.wrapped_func)
+
+
+_NODE_ID = _node_id_function()
+
+
+def plan_field(
+    schema: strawberry.Schema, parent_type: GraphQLObjectType, name: str
+) -> _FieldPlan | None:
+    """How to read field ``name`` of ``parent_type`` directly, or None to leave it alone."""
     field = parent_type.fields.get(name)
-    relay_id = _relay_id_field(parent_type, field) if field is not None else None
-    if relay_id is not None:
-        return _PlannedField(response_name, *relay_id)
-    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+    if field is None or field.args:
         return None
-    definition = (field.extensions or {}).get("strawberry-definition")
-    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
-    if definition is None or not isinstance(named, GraphQLScalarType | GraphQLEnumType):
+    definition = schema.get_field_for_type(field_name=name, type_name=parent_type.name)
+    if (
+        definition is None
+        or definition.permission_classes
+        or definition.extensions
+        or definition.directives
+    ):
         return None
     non_null = isinstance(field.type, GraphQLNonNull)
-    return _PlannedField(response_name, definition.python_name, named.serialize, non_null)
-
-
-def _relay_id_field(
-    parent_type: GraphQLObjectType, field: GraphQLField
-) -> tuple[str, Callable[[Any], str], bool] | None:
-    """A Relay ``id`` computed the way ``relay.Node`` does, when the type keeps its defaults.
-
-    ``Node._id`` resolves ``GlobalID(info.path.typename, str(resolve_id(root)))``; for a type
-    that overrides neither ``resolve_id`` nor ``resolve_typename`` that is the base64 of the
-    type name and the id attribute, which is what the GlobalID scalar serializes to.
-    """
-    definition = (field.extensions or {}).get("strawberry-definition")
-    resolver = getattr(definition, "base_resolver", None)
-    wrapped = getattr(resolver, "wrapped_func", None)
-    if getattr(wrapped, "__func__", None) is not relay.Node._id.__func__:
+    named = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return None
-    origin = getattr((parent_type.extensions or {}).get("strawberry-definition"), "origin", None)
+    if definition.base_resolver is None:
+        return _FieldPlan(definition.python_name, named.serialize, non_null)
+    return _relay_id_plan(schema, parent_type, definition)
+
+
+def _relay_id_plan(
+    schema: strawberry.Schema, parent_type: GraphQLObjectType, definition: Any
+) -> _FieldPlan | None:
+    """``relay.Node``'s own ``id``: ``GlobalID(type name, str(resolve_id(root)))``."""
+    wrapped = definition.base_resolver.wrapped_func
+    if getattr(wrapped, "__func__", wrapped) is not _NODE_ID:
+        return None
+    object_definition = schema.get_type_by_name(parent_type.name)
+    origin = getattr(object_definition, "origin", None)
     if not (
         isinstance(origin, type)
         and issubclass(origin, relay.Node)
-        and origin.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
-        and origin.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+        and getattr(origin.resolve_id, "__func__", None)
+        is getattr(relay.Node.resolve_id, "__func__", ())
+        and getattr(origin.resolve_typename, "__func__", None)
+        is getattr(relay.Node.resolve_typename, "__func__", ())
     ):
         return None
     type_name = parent_type.name
-    return origin.resolve_id_attr(), lambda node_id: to_base64(type_name, str(node_id)), True
-
-
-def _make_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:
-    direct, rest = [], []
-    for name, details in grouped_field_set.items():
-        planned = _plan_field(parent_type, name, details)
-        if planned is None:
-            rest.append(name)
-        else:
-            direct.append(planned)
-    if not direct:
-        return None
-    return _Plan(tuple(direct), tuple(rest), tuple(grouped_field_set))
+    return _FieldPlan(
+        origin.resolve_id_attr(),
+        lambda node_id: str(relay.GlobalID(type_name, str(node_id))),
+        True,
+    )
 
 
 class FlatFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's execution context with the flat-field fast path described above."""
+    """Strawberry's execution context with the flat-field fast path described above.
+
+    Use ``FlatFieldsExecutionContext.for_schema()`` to get a class for one schema, pass it as
+    ``execution_context_class`` and ``bind`` it to the schema once built.
+    """
+
+    strawberry_schema: ClassVar[strawberry.Schema | None] = None
+    field_plans: ClassVar[dict[tuple[str, str], _FieldPlan | None]] = {}
+
+    @classmethod
+    def for_schema(cls) -> type[FlatFieldsExecutionContext]:
+        """A fresh, unbound subclass (one per schema: decisions are cached per class)."""
+        return type(cls.__name__, (cls,), {"strawberry_schema": None, "field_plans": {}})
+
+    @classmethod
+    def bind(cls, schema: strawberry.Schema) -> None:
+        """Decide fields against ``schema`` from now on."""
+        cls.strawberry_schema = schema
+        cls.field_plans = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -129,7 +160,7 @@ class FlatFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         middleware = self.middleware_manager
         plan = (
             None
-            if middleware and middleware.middlewares
+            if self.strawberry_schema is None or (middleware and middleware.middlewares)
             else self._plan(parent_type, grouped_field_set)
         )
         direct = _build(plan.direct, parent_type.name, source_value) if plan else None
@@ -155,9 +186,38 @@ class FlatFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
-        plan = _make_plan(parent_type, grouped_field_set)
+        plan = self._make_plan(parent_type, grouped_field_set)
         self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
         return plan
+
+    def _make_plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> _Plan | None:
+        direct, rest = [], []
+        for response_name, details in grouped_field_set.items():
+            planned = self._plan_selection(parent_type, response_name, details)
+            if planned is None:
+                rest.append(response_name)
+            else:
+                direct.append(planned)
+        if not direct:
+            return None
+        return _Plan(tuple(direct), tuple(rest), tuple(grouped_field_set))
+
+    def _plan_selection(
+        self, parent_type: GraphQLObjectType, response_name: str, details: Any
+    ) -> _PlannedField | None:
+        node = details[0].node
+        if len(details) != 1 or node.arguments or node.selection_set or node.directives:
+            return None
+        name = node.name.value
+        if name == TYPENAME:
+            return _PlannedField(response_name, None, str, True)
+        key = (parent_type.name, name)
+        plans = type(self).field_plans
+        if key not in plans:
+            assert self.strawberry_schema is not None
+            plans[key] = plan_field(self.strawberry_schema, parent_type, name)
+        planned = plans[key]
+        return None if planned is None else _PlannedField(response_name, *planned)
 
 
 def _merge(order: tuple[str, ...], *parts: dict[str, Any]) -> dict[str, Any]:

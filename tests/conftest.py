@@ -23,6 +23,7 @@ from tests.support.postgres import database_url, temporary_cluster
 from tonearm.db.engine import create_engine
 from tonearm.db.migrations import upgrade_to_head
 from tonearm.library.demo import write_demo_library
+from tonearm.services import Services
 from tonearm.settings import Settings
 
 BACKENDS = [b for b in os.environ.get("TONEARM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
@@ -124,3 +125,27 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     return build
+
+
+@pytest.fixture(autouse=True)
+async def dispose_app_engines(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    """Dispose the engine of every app a test builds.
+
+    In-process clients (``httpx.ASGITransport``) do not run the app's lifespan, whose exit
+    would dispose it; left to the garbage collector, pooled connections warn
+    (``ResourceWarning``), and warnings are errors in this suite.
+    """
+    from tonearm import app as app_module
+
+    built: list[Services] = []
+    real_build = app_module.build_services
+
+    def build_and_remember(settings: Settings) -> Services:
+        services = real_build(settings)
+        built.append(services)
+        return services
+
+    monkeypatch.setattr(app_module, "build_services", build_and_remember)
+    yield
+    for services in built:
+        await services.engine.dispose()

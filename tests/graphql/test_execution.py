@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import strawberry
-from strawberry import relay
 from graphql import DirectiveLocation
+from strawberry import relay
 from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission
 from strawberry.schema_directive import Location

@@ -236,6 +236,17 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
     return subprocess.Popen(command, env=env, cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT)
 
 
+def granian(factory: str, port: int, env: dict[str, str], workdir: Path) -> subprocess.Popen[bytes]:
+    """One granian worker serving the app ``factory`` builds, logging into ``workdir``."""
+    command = [
+        str(VENV_BIN / "granian"),
+        *("--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port)),
+        *("--no-log", factory),
+    ]
+    module = factory.partition(":")[0].rpartition(".")[2]
+    return start(command, env, workdir / f"{module}.log")
+
+
 def main() -> int:
     """Build the registry, start both servers, measure, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -280,42 +291,8 @@ def main() -> int:
                 workdir / "api.log",
             )
         )
-        servers.append(
-            start(
-                [
-                    str(VENV_BIN / "granian"),
-                    "--interface",
-                    "asgi",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(plain_port),
-                    "--no-log",
-                    "benchmarks.plain_app:create_app",
-                ],
-                env,
-                workdir / "plain.log",
-            )
-        )
-        servers.append(
-            start(
-                [
-                    str(VENV_BIN / "granian"),
-                    "--interface",
-                    "asgi",
-                    "--factory",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(reference_port),
-                    "--no-log",
-                    "benchmarks.reference_app:create_app",
-                ],
-                env,
-                workdir / "reference.log",
-            )
-        )
+        servers.append(granian("benchmarks.plain_app:create_app", plain_port, env, workdir))
+        servers.append(granian("benchmarks.reference_app:create_app", reference_port, env, workdir))
         reference = f"http://127.0.0.1:{reference_port}/graphql"
         wait_until_up(f"http://127.0.0.1:{reference_port}/healthz")
         api = f"http://127.0.0.1:{api_port}/graphql"

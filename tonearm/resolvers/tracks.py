@@ -15,6 +15,7 @@ from tonearm.catalog.pagination import (
     InvalidCursor,
     PageTooLarge,
     PaginationError,
+    TrackOrder,
     encode_cursor,
     page_request,
 )
@@ -23,7 +24,7 @@ from tonearm.catalog.search import MAX_SEARCH_LENGTH
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.schema.ids import InvalidGlobalId, parse_track_id
-from tonearm.schema.types import Track, TrackConnection, TrackOrder
+from tonearm.schema.types import Track, TrackConnection
 
 Info = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -48,10 +49,9 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
     order_by: TrackOrder = TrackOrder.ARTIST,
 ) -> TrackConnection:
     """A keyset-paginated page of tracks (omitted arguments arrive as ``UNSET``)."""
-    order = order_by.to_catalog()
     try:
         page = page_request(
-            order,
+            order_by,
             first=_given(first),
             after=_given(after),
             last=_given(last),
@@ -69,9 +69,9 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
         )
     context = info.context
     async with context.db() as session:
-        result = await list_tracks(session, order=order, page=page, search=_given(search))
+        result = await list_tracks(session, order=order_by, page=page, search=_given(search))
     edges = [
-        relay.Edge(cursor=encode_cursor(order, record), node=Track.from_record(record))
+        relay.Edge(cursor=encode_cursor(order_by, record), node=Track.from_record(record))
         for record in result.records
     ]
     return TrackConnection(

@@ -2,42 +2,32 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from enum import Enum
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
-from tonearm.catalog.pagination import TrackOrder as CatalogTrackOrder
+from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
 from tonearm.library.scanner import ScanSummary as ScanResult
 from tonearm.schema.scalars import Long
 
 if TYPE_CHECKING:
-    from tonearm.schema.context import Context
+    pass
 
 
-@strawberry.enum(name="TrackOrder", description="Sort orders for the track list.")
-class TrackOrder(Enum):
-    """The GraphQL face of ``catalog.pagination.TrackOrder``."""
-
-    ARTIST = strawberry.enum_value(
-        "ARTIST",
-        description="Album artist (or artist), album, disc, track number, title. The default.",
-    )
-    TITLE = strawberry.enum_value("TITLE", description="Title, leading article ignored.")
-    RECENTLY_ADDED = strawberry.enum_value(
-        "RECENTLY_ADDED", description="Newest in the registry first."
-    )
-    DURATION = strawberry.enum_value("DURATION", description="Shortest first.")
-
-    def to_catalog(self) -> CatalogTrackOrder:
-        """The catalog's order of the same name."""
-        return CatalogTrackOrder[self.name]
+strawberry.enum(
+    TrackOrder,
+    name="TrackOrder",
+    description=(
+        "Sort orders for the track list. ARTIST (the default): album artist (or artist), "
+        "album, disc, track number, title. TITLE: title, leading article ignored. "
+        "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first."
+    ),
+)
 
 
 @strawberry.type(description="An audio file in the registry: its tags and stream facts.")
@@ -84,30 +74,6 @@ class Track(relay.Node):
             created_at=record.created_at,
             updated_at=record.updated_at,
         )
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls,
-        *,
-        info: strawberry.Info[Context, None],
-        node_ids: Iterable[str],
-        required: bool = False,
-    ) -> list[Track | None]:
-        """Tracks for the ids inside global IDs (batched through the request's DataLoader)."""
-        track_ids: list[uuid.UUID | None] = []
-        for node_id in node_ids:
-            try:
-                track_ids.append(uuid.UUID(node_id))
-            except ValueError:
-                track_ids.append(None)
-        records = await info.context.track_loader.load_many(
-            [track_id for track_id in track_ids if track_id is not None]
-        )
-        found = iter(records)
-        return [
-            cls.from_record(record) if track_id and (record := next(found)) else None
-            for track_id in track_ids
-        ]
 
 
 @strawberry.type(

@@ -35,17 +35,9 @@ from tonearm.streaming.files import TrackFile
 from tonearm.streaming.responses import CONDITIONAL_HEADERS, StreamResponse
 from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
 from tonearm.streaming.tracks import ActiveListenerCache, StreamableTrackCache
-from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM
+from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM, track_id_from_path
 
 logger = logging.getLogger(__name__)
-
-
-def parse_track_id(raw: str) -> uuid.UUID:
-    """The track id in the URL; anything but a UUID names no track (404, not 422)."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise TrackNotFound from None
 
 
 def verify_request_token(
@@ -82,7 +74,9 @@ def stream_route(services: Services) -> Route:
     async def stream_track(request: Request) -> Response:
         now = time.time()
         try:
-            track_id = parse_track_id(request.path_params["track_id"])
+            track_id = track_id_from_path(request.path_params["track_id"])
+            if track_id is None:
+                raise TrackNotFound  # not a UUID names no track: 404, not 422
             grant = verify_request_token(
                 services.signer, request.query_params.get(TOKEN_PARAM), track_id, now=now
             )
@@ -163,7 +157,6 @@ class StreamLane:
 __all__ = [
     "StreamLane",
     "may_use_remembered_location",
-    "parse_track_id",
     "stream_route",
     "verify_request_token",
 ]

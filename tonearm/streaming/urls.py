@@ -13,3 +13,11 @@ def stream_url(track_id: uuid.UUID, token: str) -> str:
     """The server-relative URL that streams ``track_id`` with ``token``."""
     path = STREAM_PATH.format(track_id=track_id)
     return f"{path}?{TOKEN_PARAM}={quote(token, safe='')}"
+
+
+def track_id_from_path(raw: str) -> uuid.UUID | None:
+    """The track id of a stream URL's path segment; None for anything but a UUID."""
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None

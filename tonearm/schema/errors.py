@@ -1,8 +1,8 @@
 """GraphQL error codes (``extensions.code``) and the errors resolvers raise.
 
 Expected failures are ``GraphQLError``s carrying a code from ``ErrorCode``; anything else
-that escapes a resolver is logged and masked by ``MaskUnexpectedErrors`` (see
-``schema/extensions.py``).
+that escapes a resolver is logged (``TonearmSchema.process_errors`` in ``schema/build.py``)
+and masked by ``apply_error_policy`` (``schema/extensions.py``).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ _TOKEN_LIMIT_MESSAGE = "Document contains more than"  # noqa: S105 - not a secre
 def is_unexpected(error: GraphQLError) -> bool:
     """A failure of the server: an exception escaped a resolver, or a result did not
     serialize. Uncoded errors without a path come from parsing, validating or coercing
-    the request: the client's mistakes, tagged by ``ClientErrorCodes``.
+    the request: the client's mistakes, coded by ``apply_error_policy``.
     """
     if error_code(error) is not None or error.original_error is None:
         return False

@@ -12,6 +12,7 @@ import magic
 from mutagen import MutagenError
 
 from tonearm.library.formats import ACCEPTED_FORMATS
+from tonearm.paths import display_path
 
 HEAD_BYTES = 8192
 MAX_TAG_BYTES = 16 * 1024 * 1024
@@ -145,6 +146,12 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
     return _facts(audio, mime_type, path, rel_path)
 
 
+def fallback_title(rel_path: str) -> str:
+    """The title of a file without one: the readable form of its name, less the extension."""
+    name = PurePosixPath(rel_path)
+    return clean_text(display_path(name.stem)) or display_path(name.name)
+
+
 def _short(exc: Exception) -> str:
     return (str(exc) or type(exc).__name__).splitlines()[0][:120]
 
@@ -160,7 +167,7 @@ def _facts(audio: Any, mime_type: str, path: Path, rel_path: str) -> TrackFacts:
     tags = audio.tags
     return TrackFacts(
         mime_type=mime_type,
-        title=_frame_text(tags, "TIT2") or PurePosixPath(rel_path).stem,
+        title=_frame_text(tags, "TIT2") or fallback_title(rel_path),
         artist=_frame_text(tags, "TPE1"),
         album=_frame_text(tags, "TALB"),
         album_artist=_frame_text(tags, "TPE2"),

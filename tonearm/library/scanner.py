@@ -29,7 +29,11 @@ BATCH_SIZE = 250
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
-    """A file the scan did not register, and why. The path is relative to the media root."""
+    """A file the scan did not register, and why.
+
+    ``path`` is relative to the media root, exactly as the OS named it (it may hold
+    surrogate escapes); show it with ``tonearm.paths.display_path``.
+    """
 
     path: str
     reason: str

@@ -15,6 +15,7 @@ from tonearm.catalog.pagination import TrackOrder as CatalogTrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
 from tonearm.library.scanner import ScanSummary as ScanResult
+from tonearm.paths import display_path
 
 if TYPE_CHECKING:
     from tonearm.schema.context import Context
@@ -173,7 +174,12 @@ CreateStreamUrlResult = Annotated[
 class SkippedFile:
     """One skipped file and why."""
 
-    path: str = strawberry.field(description="Path relative to the media root.")
+    path: str = strawberry.field(
+        description=(
+            "Path relative to the media root, for reading: bytes of the name that are not "
+            "UTF-8, and control characters, are shown as U+FFFD."
+        )
+    )
     reason: str = strawberry.field(description="Why the file was skipped.")
 
 
@@ -199,7 +205,8 @@ class ScanSummary:
             removed=result.removed,
             skipped=len(result.skipped),
             skipped_files=[
-                SkippedFile(path=item.path, reason=item.reason) for item in result.skipped
+                SkippedFile(path=display_path(item.path), reason=item.reason)
+                for item in result.skipped
             ],
             elapsed_seconds=result.elapsed_seconds,
         )

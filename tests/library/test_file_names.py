@@ -3,17 +3,22 @@ stopping a scan; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import logging
 import os
 import unicodedata
 from pathlib import Path
 
+import pytest
 from mutagen.id3 import ID3, TIT2
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.support.audio import write_mp3
 from tonearm.catalog.queries import count_tracks
+from tonearm.db.engine import create_engine
 from tonearm.db.models import TrackRecord
+from tonearm.library import probe
 from tonearm.library.scanner import ScanSummary, scan_library
 from tonearm.paths import display_path
 
@@ -222,3 +227,100 @@ async def test_a_latin1_file_that_vanishes_between_walk_and_probe_is_reported(
 
     assert summary.added == 1
     assert skipped(summary) == {LATIN1: "vanished during the scan"}
+
+
+async def test_a_value_the_database_refuses_costs_only_its_own_file(
+    engine: AsyncEngine, media_root: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for number in range(3):
+        write_mp3(media_root / f"good {number}.mp3", title=f"Good {number}", key=number)
+    odd = write_mp3(under(media_root, LATIN1_NAME), title="From the future")
+    os.utime(odd, ns=(FAR_FUTURE_NS, FAR_FUTURE_NS))
+    assert odd.stat().st_mtime_ns == FAR_FUTURE_NS
+
+    with caplog.at_level(logging.INFO, logger="tonearm"):
+        summary = await scan_library(engine, media_root)
+
+    assert summary.added == 3
+    reasons = skipped(summary)
+    assert list(reasons) == [LATIN1]
+    assert reasons[LATIN1].startswith("refused by the database (")
+    assert "\n" not in reasons[LATIN1]
+    assert set(await registry(engine)) == {"good 0.mp3", "good 1.mp3", "good 2.mp3"}
+    (record,) = [r for r in caplog.records if r.name == "tonearm.library.scanner"]
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == f"caf{REPLACEMENT}.mp3 not registered: {reasons[LATIN1]}"
+    assert record.exc_info is None  # the traceback is for debugging only
+
+    again = await scan_library(engine, media_root)
+
+    assert (counts(again), list(skipped(again))) == ((0, 0, 3, 0), [LATIN1])
+
+
+async def test_a_failure_of_the_database_itself_stops_the_scan(
+    backend: str, database_url_for_test: str, media_root: Path
+) -> None:
+    write_mp3(media_root / "one.mp3", title="One")
+    write_mp3(media_root / "two.mp3", title="Two", key=1)
+    # Reads work, every write fails: no file is to blame, so none is reported as skipped.
+    if backend == "sqlite":
+        engine = create_engine(database_url_for_test)
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            lambda connection, _: connection.execute("PRAGMA query_only = ON"),
+        )
+    else:
+        engine = create_engine(
+            database_url_for_test,
+            connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+        )
+
+    try:
+        with pytest.raises(SQLAlchemyError, match=r"read-?only"):
+            await scan_library(engine, media_root)
+    finally:
+        await engine.dispose()
+
+
+async def test_an_unexpected_error_in_the_tags_is_that_files_reason(
+    engine: AsyncEngine, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_mp3(media_root / "odd.mp3", title="Odd", genre="Rock")
+    write_mp3(media_root / "fine.mp3", title="Fine", key=1)
+    real_genre = probe._genre
+
+    def genre(tags: object) -> str | None:
+        # Stands in for a tag reader bug met on one file, of a type nobody anticipated.
+        if "Odd" in str(tags.get("TIT2")):  # type: ignore[attr-defined]
+            raise KeyError("TCON")
+        return real_genre(tags)
+
+    monkeypatch.setattr(probe, "_genre", genre)
+
+    summary = await scan_library(engine, media_root)
+
+    assert summary.added == 1
+    assert skipped(summary) == {"odd.mp3": "unreadable tags (KeyError)"}
+
+
+async def test_an_unexpected_error_while_probing_is_that_files_reason(
+    engine: AsyncEngine, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tonearm.library import scanner
+
+    write_mp3(under(media_root, LATIN1_NAME), title="Odd")
+    write_mp3(media_root / "fine.mp3", title="Fine", key=1)
+    real_probe = scanner.probe_file
+
+    def probe_file(path: Path, rel_path: str) -> probe.TrackFacts:
+        if rel_path == LATIN1:
+            raise RuntimeError("a bug")
+        return real_probe(path, rel_path)
+
+    monkeypatch.setattr(scanner, "probe_file", probe_file)
+
+    summary = await scan_library(engine, media_root)
+
+    assert summary.added == 1
+    assert skipped(summary) == {LATIN1: "unreadable (RuntimeError)"}

@@ -124,7 +124,10 @@ def _read_head(path: Path) -> bytes:
 
 
 def probe_file(path: Path, rel_path: str) -> TrackFacts:
-    """Read a file's type, stream facts and tags; raise ``ProbeError`` when it is unusable."""
+    """Read a file's type, stream facts and tags; raise ``ProbeError`` when it is unusable.
+
+    ``ProbeError`` is the only exception: whatever goes wrong with one file is its reason.
+    """
     try:
         head = _read_head(path)
     except FileNotFoundError:
@@ -133,7 +136,10 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
         raise ProbeError("permission denied") from None
     except OSError as exc:
         raise ProbeError(f"unreadable ({exc.strerror})") from None
-    mime_type = detect_mime_type(head)
+    try:
+        mime_type = detect_mime_type(head)
+    except Exception as exc:  # libmagic's own errors
+        raise ProbeError(f"unknown type ({type(exc).__name__})") from None
     audio_format = ACCEPTED_FORMATS.get(mime_type)
     if audio_format is None:
         raise ProbeError("empty file" if not head else f"unsupported type {mime_type}")
@@ -143,7 +149,16 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
         raise ProbeError(f"corrupt or truncated audio ({_short(exc)})") from None
     except Exception as exc:
         raise ProbeError(f"unreadable audio ({type(exc).__name__})") from None
-    return _facts(audio, mime_type, path, rel_path)
+    try:
+        return _facts(audio, mime_type, path, rel_path)
+    except ProbeError:
+        raise
+    except FileNotFoundError:
+        raise ProbeError("vanished during the scan") from None
+    except OSError as exc:
+        raise ProbeError(f"unreadable ({exc.strerror})") from None
+    except Exception as exc:
+        raise ProbeError(f"unreadable tags ({type(exc).__name__})") from None
 
 
 def fallback_title(rel_path: str) -> str:

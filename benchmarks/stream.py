@@ -384,7 +384,9 @@ def run(args: argparse.Namespace, work: Path) -> int:
             capture_output=True,
         )
         with sqlite3.connect(work / "data" / "tonearm.db") as db:
-            (raw,) = db.execute("SELECT id FROM tracks WHERE path = ?", (rel,)).fetchone()
+            (raw,) = db.execute(
+                "SELECT id FROM tracks WHERE path = ?", (os.fsencode(rel),)
+            ).fetchone()
             (user_raw,) = db.execute("SELECT id FROM users WHERE username = 'bench'").fetchone()
         track_id = uuid.UUID(raw)
         token = StreamSigner([SECRET], 24 * 3600).mint(track_id, user_id=uuid.UUID(user_raw)).token

@@ -112,7 +112,9 @@ def server(demo_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         _wait_healthy(process, base_url, workdir / "server.log")
         with sqlite3.connect(workdir / "data" / "tonearm.db") as db:
-            (raw_id,) = db.execute("SELECT id FROM tracks WHERE path = ?", (LONG_DRIVE,)).fetchone()
+            (raw_id,) = db.execute(
+                "SELECT id FROM tracks WHERE path = ?", (os.fsencode(LONG_DRIVE),)
+            ).fetchone()
         yield RunningServer(process, base_url, demo_library, uuid.UUID(raw_id))
     finally:
         process.terminate()

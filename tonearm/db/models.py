@@ -6,6 +6,7 @@ PostgreSQL tsvector index) lives in the migrations only; see ``SEARCH_OBJECTS``.
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -63,6 +65,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class FilesystemPath(TypeDecorator[str]):
+    """A relative media path stored as the exact bytes of its name on disk.
+
+    File names are bytes; one that is not UTF-8 (a Latin-1 name from an old drive) cannot be
+    stored as text. Python holds it as the ``str`` the OS gives (``surrogateescape``, see
+    ``tonearm.paths``); this is the one place it becomes bytes and back, on every database.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        return None if value is None else os.fsencode(value)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> str | None:
+        return None if value is None else os.fsdecode(value)
+
+
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
@@ -91,7 +111,9 @@ class TrackRecord(Base):
     # the public identity and survives rescans of the same file.
     row_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
     id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
-    path: Mapped[str] = mapped_column(String(4096), unique=True, comment="POSIX, relative")
+    path: Mapped[str] = mapped_column(
+        FilesystemPath, unique=True, comment="relative, POSIX; the exact bytes of the name"
+    )
     title: Mapped[str] = mapped_column(String(1024))
     artist: Mapped[str | None] = mapped_column(String(1024))
     album: Mapped[str | None] = mapped_column(String(1024))

@@ -8,12 +8,15 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.db.models import TrackRecord, utcnow
 
 # Columns a rescan may change; the id and created_at of a known path never change.
 _IMMUTABLE = frozenset({"row_id", "id", "path", "created_at"})
+# SQLSTATE classes of a refused value: data exception, integrity constraint violation.
+_ROW_SQLSTATE_CLASSES = frozenset({"22", "23"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,12 @@ async def load_known_files(session: AsyncSession) -> dict[str, KnownFile]:
             yield_per=5000
         )
     )
-    return {path: KnownFile(size, mtime) async for path, size, mtime in result}
+    # One await per partition, not per row: row-wise iteration of an async result costs a
+    # greenlet switch per row, most of a no-change rescan's time.
+    known: dict[str, KnownFile] = {}
+    async for partition in result.partitions():
+        known.update((path, KnownFile(size, mtime)) for path, size, mtime in partition)
+    return known
 
 
 async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -49,6 +57,26 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
         if column.name not in _IMMUTABLE
     }
     await session.execute(statement.on_conflict_do_update(index_elements=["path"], set_=updated))
+
+
+def is_row_fault(exc: BaseException) -> bool:
+    """Whether a failed write is the fault of a value in it, not of the database.
+
+    A value is refused by the driver before it is sent (it cannot be encoded, a number out
+    of range) or by the database (SQLSTATE class 22 or 23 on PostgreSQL, which tags even the
+    driver's own refusals; ``DataError``/``IntegrityError`` on SQLite). Anything else — a
+    lost connection, a locked or read-only database, a wrong schema — is no file's fault.
+    """
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return False
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate:
+            return sqlstate[:2] in _ROW_SQLSTATE_CLASSES
+        return isinstance(exc, DataError | IntegrityError)
+    if isinstance(exc, StatementError):  # a bind processor failed: look at what it raised
+        return exc.orig is not None and is_row_fault(exc.orig)
+    return isinstance(exc, ValueError | OverflowError)
 
 
 async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int = 500) -> int:

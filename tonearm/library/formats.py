@@ -1,7 +1,8 @@
 """The audio formats tonearm accepts, in one place.
 
 To add a format (FLAC, Ogg, Opus, M4A), add its MIME type, extensions and mutagen reader
-here; the walker, the probe and the stream route all read this table.
+here, and teach ``probe.py`` its tags (it reads ID3 frames only); the walker and the probe
+read this table, the stream route serves the MIME type stored with each track.
 """
 
 from __future__ import annotations

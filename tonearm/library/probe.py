@@ -12,6 +12,7 @@ import magic
 from mutagen import MutagenError
 
 from tonearm.library.formats import ACCEPTED_FORMATS
+from tonearm.paths import display_path
 
 HEAD_BYTES = 8192
 MAX_TAG_BYTES = 16 * 1024 * 1024
@@ -123,7 +124,10 @@ def _read_head(path: Path) -> bytes:
 
 
 def probe_file(path: Path, rel_path: str) -> TrackFacts:
-    """Read a file's type, stream facts and tags; raise ``ProbeError`` when it is unusable."""
+    """Read a file's type, stream facts and tags; raise ``ProbeError`` when it is unusable.
+
+    ``ProbeError`` is the only exception: whatever goes wrong with one file is its reason.
+    """
     try:
         head = _read_head(path)
     except FileNotFoundError:
@@ -132,7 +136,10 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
         raise ProbeError("permission denied") from None
     except OSError as exc:
         raise ProbeError(f"unreadable ({exc.strerror})") from None
-    mime_type = detect_mime_type(head)
+    try:
+        mime_type = detect_mime_type(head)
+    except Exception as exc:  # libmagic's own errors
+        raise ProbeError(f"unknown type ({type(exc).__name__})") from None
     audio_format = ACCEPTED_FORMATS.get(mime_type)
     if audio_format is None:
         raise ProbeError("empty file" if not head else f"unsupported type {mime_type}")
@@ -142,7 +149,22 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
         raise ProbeError(f"corrupt or truncated audio ({_short(exc)})") from None
     except Exception as exc:
         raise ProbeError(f"unreadable audio ({type(exc).__name__})") from None
-    return _facts(audio, mime_type, path, rel_path)
+    try:
+        return _facts(audio, mime_type, path, rel_path)
+    except ProbeError:
+        raise
+    except FileNotFoundError:
+        raise ProbeError("vanished during the scan") from None
+    except OSError as exc:
+        raise ProbeError(f"unreadable ({exc.strerror})") from None
+    except Exception as exc:
+        raise ProbeError(f"unreadable tags ({type(exc).__name__})") from None
+
+
+def fallback_title(rel_path: str) -> str:
+    """The title of a file without one: the readable form of its name, less the extension."""
+    name = PurePosixPath(rel_path)
+    return clean_text(display_path(name.stem)) or display_path(name.name)
 
 
 def _short(exc: Exception) -> str:
@@ -160,7 +182,7 @@ def _facts(audio: Any, mime_type: str, path: Path, rel_path: str) -> TrackFacts:
     tags = audio.tags
     return TrackFacts(
         mime_type=mime_type,
-        title=_frame_text(tags, "TIT2") or PurePosixPath(rel_path).stem,
+        title=_frame_text(tags, "TIT2") or fallback_title(rel_path),
         artist=_frame_text(tags, "TPE1"),
         album=_frame_text(tags, "TALB"),
         album_artist=_frame_text(tags, "TPE2"),

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tonearm.library.scanner import ScanSummary
+from tonearm.paths import display_path
 
 
 class _RichProgress:
@@ -59,6 +60,6 @@ def print_summary(console: Console, summary: ScanSummary, *, verbose: bool = Fal
         console.print(f"  skipped {count}: {reason}")
     if verbose:
         for item in summary.skipped:
-            console.print(f"  {item.path}: {item.reason}", markup=False)
+            console.print(f"  {display_path(item.path)}: {item.reason}", markup=False)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

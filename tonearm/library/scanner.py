@@ -3,13 +3,15 @@
 Phases (see ``library/README.md``): walk the root → compare each file's size and mtime with
 what the registry knows → probe new and changed files in a worker thread → upsert them in
 batches → remove rows whose files are gone. Errors are reported per file; a file or folder
-that could not be read never causes its existing rows to be removed.
+that could not be read never causes its existing rows to be removed, and no single file —
+whatever its name, tags or metadata — stops a scan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,16 +22,28 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tonearm.catalog.rows import track_row
 from tonearm.db.locks import scan_lock
-from tonearm.db.registry import KnownFile, delete_paths, load_known_files, upsert_tracks
+from tonearm.db.registry import (
+    KnownFile,
+    delete_paths,
+    is_row_fault,
+    load_known_files,
+    upsert_tracks,
+)
 from tonearm.library.probe import ProbeError, TrackFacts, probe_file
 from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
+from tonearm.paths import display_path
 
 BATCH_SIZE = 250
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class SkippedFile:
-    """A file the scan did not register, and why. The path is relative to the media root."""
+    """A file the scan did not register, and why.
+
+    ``path`` is relative to the media root, exactly as the OS named it (it may hold
+    surrogate escapes); show it with ``tonearm.paths.display_path``.
+    """
 
     path: str
     reason: str
@@ -105,12 +119,59 @@ def _probe_batch(
     skipped: list[SkippedFile] = []
     for candidate in batch:
         try:
-            facts = probe_file(root / candidate.rel_path, candidate.rel_path)
+            rows.append(_row(candidate, probe_file(root / candidate.rel_path, candidate.rel_path)))
         except ProbeError as exc:
             skipped.append(SkippedFile(candidate.rel_path, exc.reason))
-            continue
-        rows.append(_row(candidate, facts))
+        except Exception as exc:  # a bug met on one file must not cost the rest of the scan
+            reason = f"unreadable ({type(exc).__name__})"
+            _log_refusal(candidate.rel_path, reason, exc)
+            skipped.append(SkippedFile(candidate.rel_path, reason))
     return rows, skipped
+
+
+def _log_refusal(rel_path: str, reason: str, exc: BaseException) -> None:
+    """One line for the operator; the traceback only when debugging (never to a user)."""
+    logger.warning("%s not registered: %s", display_path(rel_path), reason)
+    logger.debug("why %s was not registered", display_path(rel_path), exc_info=exc)
+
+
+def _refusal_reason(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    message = (str(orig) or type(orig).__name__).strip().splitlines()[0][:120]
+    return display_path(f"refused by the database ({message})")
+
+
+async def _write(
+    sessions: async_sessionmaker[AsyncSession], rows: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
+    """Upsert a batch in one transaction; if one row spoils it, row by row.
+
+    Returns the rows written and the files refused. A failure that is no row's fault
+    (``is_row_fault``) is raised: retrying could not help, and blaming every file for it
+    would hide the real problem.
+    """
+    try:
+        async with sessions.begin() as session:
+            await upsert_tracks(session, rows)
+        return rows, []
+    except Exception as exc:
+        if not is_row_fault(exc):
+            raise
+    written: list[dict[str, Any]] = []
+    refused: list[SkippedFile] = []
+    for row in rows:
+        try:
+            async with sessions.begin() as session:
+                await upsert_tracks(session, [row])
+        except Exception as exc:
+            if not is_row_fault(exc):
+                raise
+            reason = _refusal_reason(exc)
+            _log_refusal(row["path"], reason, exc)
+            refused.append(SkippedFile(row["path"], reason))
+        else:
+            written.append(row)
+    return written, refused
 
 
 def _gone(known: dict[str, KnownFile], plan: _Plan) -> list[str]:
@@ -177,9 +238,8 @@ async def _ingest(
             if index + 1 < len(batches):
                 following = batches[index + 1]
                 probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, following))
-            async with sessions.begin() as session:
-                await upsert_tracks(session, rows)
-            _count(rows, skipped, known, summary)
+            written, refused = await _write(sessions, rows)
+            _count(written, skipped + refused, known, summary)
             if progress:
                 progress.advanced(len(batch))
     finally:

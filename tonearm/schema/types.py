@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -13,11 +13,8 @@ from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
 from tonearm.library.scanner import ScanSummary as ScanResult
+from tonearm.paths import display_path
 from tonearm.schema.scalars import Long
-
-if TYPE_CHECKING:
-    pass
-
 
 strawberry.enum(
     TrackOrder,
@@ -140,7 +137,12 @@ CreateStreamUrlResult = Annotated[
 class SkippedFile:
     """One skipped file and why."""
 
-    path: str = strawberry.field(description="Path relative to the media root.")
+    path: str = strawberry.field(
+        description=(
+            "Path relative to the media root, for reading: bytes of the name that are not "
+            "UTF-8, and control characters, are shown as U+FFFD."
+        )
+    )
     reason: str = strawberry.field(description="Why the file was skipped.")
 
 
@@ -166,7 +168,8 @@ class ScanSummary:
             removed=result.removed,
             skipped=len(result.skipped),
             skipped_files=[
-                SkippedFile(path=item.path, reason=item.reason) for item in result.skipped
+                SkippedFile(path=display_path(item.path), reason=item.reason)
+                for item in result.skipped
             ],
             elapsed_seconds=result.elapsed_seconds,
         )

@@ -297,7 +297,7 @@ class StreamResponse(Response):
         if head:
             await send(start)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif "http.response.pathsend" in scope.get("extensions", {}):
+        elif "http.response.pathsend" in scope.get("extensions", {}) and _is_text(self.track.path):
             await send(start)
             await send({"type": "http.response.pathsend", "path": self.track.path})
         else:
@@ -396,6 +396,16 @@ class StreamResponse(Response):
             await send({"type": "http.response.body", "body": closing, "more_body": False})
         elif not ranges or ranges[-1][0] == ranges[-1][1]:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _is_text(path: str) -> bool:
+    """Whether ``path`` is valid Unicode: a name that is not UTF-8 on disk carries surrogate
+    escapes, which an ASGI server cannot take as a ``pathsend`` path; we send those files."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _part_header(boundary: str, content_type: str, size: int) -> Callable[[int, int], bytes]:

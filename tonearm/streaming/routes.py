@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tonearm.paths import display_path
 from tonearm.services import Services
 from tonearm.streaming.errors import (
     ListenerRefused,
@@ -99,7 +100,9 @@ def stream_route(services: Services) -> Route:
                     if isinstance(refused, TrackFileMissing)
                     else "resolves outside the media root or is not a regular file"
                 )
-                logger.warning("track %s: stored file %r %s", track_id, track.path, reason)
+                logger.warning(
+                    "track %s: stored file %r %s", track_id, display_path(track.path), reason
+                )
                 raise
 
         async def relocate() -> TrackFile:

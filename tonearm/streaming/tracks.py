@@ -14,11 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tonearm.db.models import TrackRecord, UserRecord
 from tonearm.memo import TTLMemo
+from tonearm.paths import display_path
 
 
 @dataclass(frozen=True, slots=True)
 class StreamableTrack:
-    """A registered track's stored (relative POSIX) path, media type and display name."""
+    """A registered track's stored (relative POSIX) path, media type and display name.
+
+    ``path`` is exactly as the OS names the file and may hold surrogate escapes (a name
+    that is not UTF-8): join it onto the media root, never put it in a header or a log
+    line as it is (``display_path``).
+    """
 
     path: str
     mime_type: str
@@ -27,10 +33,13 @@ class StreamableTrack:
 
     @property
     def download_name(self) -> str:
-        """``Artist - Title.ext``, the name offered to a browser that saves the stream."""
+        """``Artist - Title.ext``, the name offered to a browser that saves the stream.
+
+        Always valid text (``display_path``): it goes into ``Content-Disposition``.
+        """
         suffix = PurePosixPath(self.path).suffix
         stem = f"{self.artist} - {self.title}" if self.artist else self.title
-        return f"{stem}{suffix}"
+        return display_path(f"{stem}{suffix}")
 
 
 async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> StreamableTrack | None:

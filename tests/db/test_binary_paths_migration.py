@@ -1,0 +1,196 @@
+"""Migration 0004 (paths as bytes) on a registry that holds rows, on both databases.
+
+Rows are written at the revision before 0004 with the old text paths, then migrated: ids,
+row ids, paths and search must come through intact, and a rescan must find every file
+unchanged. The downgrade keeps every path that text can hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from alembic import command
+from tests.support.audio import write_mp3
+from tests.support.postgres import database_url
+from tonearm.catalog.queries import count_tracks
+from tonearm.catalog.rows import track_row
+from tonearm.db.engine import create_engine
+from tonearm.db.migrations import alembic_config
+from tonearm.db.models import TrackRecord, utcnow
+from tonearm.library.probe import probe_file
+from tonearm.library.scanner import scan_library
+
+REVISION = "0004"
+FILES = {
+    "A/One/01 First.mp3": {"title": "First Light", "artist": "Ärtist A"},
+    "Mirela Ďurková/Lumière/01 Nocturne für Élise.mp3": {
+        "title": "Nocturne für Élise",
+        "artist": "Mirela Ďurková",
+    },
+    "B/untagged café.mp3": {},
+}
+LATIN1 = os.fsdecode(b"caf\xe9 au lait.mp3")
+
+
+def _previous_revision() -> str:
+    config = alembic_config("sqlite+aiosqlite:///unused.db")
+    revision = ScriptDirectory.from_config(config).get_revision(REVISION)
+    assert revision is not None
+    assert isinstance(revision.down_revision, str)
+    return revision.down_revision
+
+
+async def _admin(socket_dir: str, statement: str) -> None:
+    connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+def empty_database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[str]:
+    """A database with no tables at all, for migrating step by step."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
+        return
+    socket_dir: str = request.getfixturevalue("postgres_socket")
+    name = f"tonearm_migrate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(socket_dir, f'CREATE DATABASE "{name}"'))
+    yield database_url(socket_dir, name)
+    asyncio.run(_admin(socket_dir, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def migrate(url: str, revision: str, *, down: bool = False) -> None:
+    """Run Alembic in a worker thread (its env.py runs an event loop of its own)."""
+    step = command.downgrade if down else command.upgrade
+    await asyncio.to_thread(step, alembic_config(url), revision)
+
+
+@pytest.fixture
+async def old_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a registry at the revision before 0004."""
+    await migrate(empty_database_url, _previous_revision())
+    engine = create_engine(empty_database_url)
+    yield engine
+    await engine.dispose()
+
+
+def _text_path_table() -> sa.Table:
+    """The tracks table as it was before 0004: the same columns, ``path`` as text."""
+    columns = [
+        sa.Column(c.name, sa.String() if c.name == "path" else c.type)
+        for c in TrackRecord.__table__.columns
+    ]
+    return sa.Table("tracks", sa.MetaData(), *columns)
+
+
+def _rows(root: Path) -> list[dict[str, Any]]:
+    rows = []
+    for rel in FILES:
+        info = (root / rel).stat()
+        facts = dataclasses.asdict(probe_file(root / rel, rel))
+        row = track_row(path=rel, size_bytes=info.st_size, mtime_ns=info.st_mtime_ns, **facts)
+        rows.append({**row, "id": uuid.uuid4(), "created_at": utcnow(), "updated_at": utcnow()})
+    return rows
+
+
+async def _raw(engine: AsyncEngine) -> dict[int, tuple[uuid.UUID, Any]]:
+    """row_id → (id, the path exactly as the database returns it)."""
+    async with engine.connect() as connection:
+        result = await connection.execute(sa.text("SELECT row_id, id, path FROM tracks"))
+        return {
+            row_id: (track_id if isinstance(track_id, uuid.UUID) else uuid.UUID(track_id), path)
+            for row_id, track_id, path in result
+        }
+
+
+async def _found(engine: AsyncEngine, search: str) -> int:
+    async with AsyncSession(engine) as session:
+        return await count_tracks(session, search=search)
+
+
+async def _check_fts(engine: AsyncEngine) -> None:
+    if engine.dialect.name == "sqlite":
+        async with engine.begin() as connection:
+            # Raises if the index and the table disagree.
+            await connection.execute(
+                sa.text("INSERT INTO tracks_fts(tracks_fts) VALUES ('integrity-check')")
+            )
+
+
+async def test_rows_keep_ids_paths_and_search_through_the_migration(
+    old_engine: AsyncEngine, empty_database_url: str, media_root: Path
+) -> None:
+    for number, (rel, tags) in enumerate(FILES.items()):
+        write_mp3(media_root / rel, key=number, id3_version=4 if tags else None, **tags)
+    async with old_engine.begin() as connection:
+        await connection.execute(sa.insert(_text_path_table()), _rows(media_root))
+    before = await _raw(old_engine)
+    assert sorted(path for _, path in before.values()) == sorted(FILES)
+    await old_engine.dispose()
+
+    await migrate(empty_database_url, REVISION)
+
+    after = await _raw(old_engine)
+    assert after == {
+        row_id: (track_id, os.fsencode(path)) for row_id, (track_id, path) in before.items()
+    }
+    assert all(isinstance(path, bytes) for _, path in after.values())
+    await _check_fts(old_engine)
+    assert await _found(old_engine, "nocturne elise") == 1
+    assert await _found(old_engine, "artist") == 1
+    assert await _found(old_engine, "untagged cafe") == 1
+
+    rescan = await scan_library(old_engine, media_root)
+
+    assert (rescan.added, rescan.updated, rescan.unchanged, rescan.removed) == (0, 0, 3, 0)
+    assert await _raw(old_engine) == after
+    # New rows after the rebuild are indexed too (the triggers are back).
+    write_mp3(Path(os.fsdecode(os.fsencode(media_root) + b"/" + os.fsencode(LATIN1))), key=9)
+    added = await scan_library(old_engine, media_root)
+    assert (added.added, added.skipped) == (1, [])
+    assert await _found(old_engine, "caf lait") == 1
+    await _check_fts(old_engine)
+
+
+async def test_the_downgrade_keeps_every_path_text_can_hold(
+    old_engine: AsyncEngine, empty_database_url: str, media_root: Path
+) -> None:
+    await old_engine.dispose()
+    await migrate(empty_database_url, REVISION)
+    write_mp3(media_root / "Café/plain.mp3", title="Plain Song")
+    write_mp3(Path(os.fsdecode(os.fsencode(media_root) + b"/caf\xe9.mp3")), title="Odd Song")
+    await scan_library(old_engine, media_root)
+    kept = {path: track_id for track_id, path in (await _raw(old_engine)).values()}
+    await old_engine.dispose()
+
+    await migrate(empty_database_url, _previous_revision(), down=True)
+
+    after = await _raw(old_engine)
+    assert {path: track_id for track_id, path in after.values()} == {
+        "Café/plain.mp3": kept["Café/plain.mp3".encode()]
+    }
+    await _check_fts(old_engine)
+    assert await _found(old_engine, "song") == 1
+    assert await _found(old_engine, "odd") == 0
+    await old_engine.dispose()
+
+    await migrate(empty_database_url, REVISION)
+
+    assert {path for _, path in (await _raw(old_engine)).values()} == {b"Caf\xc3\xa9/plain.mp3"}
+    assert await _found(old_engine, "plain") == 1

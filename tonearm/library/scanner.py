@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,30 +22,10 @@ from tonearm.catalog.rows import track_row
 from tonearm.db.locks import scan_lock
 from tonearm.db.registry import KnownFile, delete_paths, load_known_files, upsert_tracks
 from tonearm.library.probe import ProbeError, TrackFacts, probe_file
+from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
 
 BATCH_SIZE = 250
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedFile:
-    """A file the scan did not register, and why. The path is relative to the media root."""
-
-    path: str
-    reason: str
-
-
-@dataclass(slots=True)
-class ScanSummary:
-    """What a scan did."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    skipped: list[SkippedFile] = field(default_factory=list)
-    elapsed_seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
 
 class ScanProgress(Protocol):

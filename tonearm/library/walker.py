@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tonearm.fspaths import is_inside
 from tonearm.library.formats import is_audio_candidate
 
 
@@ -32,11 +33,6 @@ class WalkProblem:
     rel_path: str
     reason: str
     is_dir: bool = False
-
-
-def is_inside(path: str, root: str) -> bool:
-    """Whether the resolved ``path`` lies inside the resolved ``root``."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _reason(exc: OSError) -> str:

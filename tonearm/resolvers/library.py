@@ -5,9 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from tonearm.catalog.queries import library_totals
-from tonearm.library.scanner import scan_library
+from tonearm.library.summary import ScanSummary
 from tonearm.schema.context import Context
-from tonearm.schema.types import LibraryStats, ScanSummary
+from tonearm.schema.types import LibraryStats
 
 Info = strawberry.Info[Context, None]
 
@@ -21,6 +21,9 @@ async def resolve_library(info: Info) -> LibraryStats:
 
 async def resolve_scan_library(info: Info) -> ScanSummary:
     """Scan the media root now (waits for a scan already running elsewhere to finish)."""
+    # Imported here: the scanner brings mutagen and libmagic, which a server worker needs
+    # only once an admin asks for a scan.
+    from tonearm.library.scanner import scan_library
+
     services = info.context.services
-    result = await scan_library(services.engine, services.media_root)
-    return ScanSummary.from_result(result)
+    return await scan_library(services.engine, services.media_root)

@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from tonearm.library.summary import ScanSummary
 from tonearm.resolvers.accounts import (
     resolve_api_tokens,
     resolve_auth_mode,
@@ -37,7 +38,7 @@ from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
-    ScanSummary,
+    ScanSummaryType,
     Track,
     TrackConnection,
 )
@@ -93,6 +94,7 @@ class Mutation:
     )
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,
+        graphql_type=ScanSummaryType,
         description="Scan the media root into the registry now (admins only).",
         permission_classes=ADMIN_ONLY,
     )

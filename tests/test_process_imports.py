@@ -18,7 +18,13 @@ from pathlib import Path
 from tests.conftest import TEST_SECRET
 
 SCANNING_ONLY = ["mutagen", "magic", "lameenc", "rich"]
-START_UP_ONLY = ["alembic"]
+START_UP_ONLY = [
+    "alembic",
+    "tonearm.db.migrations",
+    "tonearm.db.registry",
+    "tonearm.library.scanner",
+    "tonearm.library.demo",
+]
 APP_ONLY = [
     "sqlalchemy",
     "alembic",

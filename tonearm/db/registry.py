@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,8 +60,3 @@ async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int =
         result = await session.execute(delete(TrackRecord).where(TrackRecord.path.in_(chunk)))
         removed += int(getattr(result, "rowcount", 0) or 0)
     return removed
-
-
-async def count_tracks(session: AsyncSession) -> int:
-    """How many tracks the registry holds."""
-    return int(await session.scalar(select(func.count()).select_from(TrackRecord)) or 0)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from tonearm.db.registry import count_tracks
+from tonearm.catalog.queries import count_tracks
 from tonearm.services import Services
 
 router = APIRouter()
@@ -21,7 +21,7 @@ async def healthz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     try:
         async with services.sessions() as session:
-            tracks = await count_tracks(session)
+            tracks = await count_tracks(session, search=None)
     except (SQLAlchemyError, OSError):
         logger.exception("health check: database unreachable")
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

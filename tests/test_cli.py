@@ -152,6 +152,36 @@ def busy_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
+def test_serve_prepares_with_its_own_code_whatever_the_working_folder_holds(
+    tmp_path: Path,
+) -> None:
+    # Like the installed `tonearm` script: started from a folder holding another checkout.
+    launcher = tmp_path / "bin" / "tonearm-launcher.py"
+    launcher.parent.mkdir()
+    launcher.write_text("import sys\nfrom tonearm.cli import main\nsys.exit(main())\n")
+    other = tmp_path / "tonearm"
+    other.mkdir()
+    (other / "__init__.py").write_text("")
+    (other / "cli.py").write_text("raise SystemExit('the other checkout answered')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
+    env.update(TONEARM_DATA_DIR=str(tmp_path / "data"), TONEARM_MEDIA_ROOT="/no/such/folder")
+
+    result = subprocess.run(
+        [sys.executable, str(launcher), "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tonearm: error: media root '/no/such/folder' does not exist.\n",
+    )
+
+
 def test_a_busy_port_is_a_one_line_error(tmp_path: Path, media_root: Path, busy_port: int) -> None:
     result = run(
         ["serve", "--port", str(busy_port), "--media-root", str(media_root)],

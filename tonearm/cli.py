@@ -115,7 +115,7 @@ def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
     The child shares this terminal, so the first admin's password goes straight to it (never
     through a pipe or a log); the plan comes back on a pipe of its own.
     """
-    command = [sys.executable, "-m", "tonearm.cli", "serve", "--host", args.host]
+    command = [*_this_tonearm(), "serve", "--host", args.host]
     command += ["--port", str(args.port)]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
@@ -144,6 +144,17 @@ def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
         return {key: plan[key] for key in ("media_root", "workers", "log_level")}
     except (ValueError, KeyError, TypeError):
         return _fail("start-up ended without reporting what to serve")
+
+
+def _this_tonearm() -> list[str]:
+    """A command running this very ``tonearm`` package with this Python.
+
+    ``python -m`` looks in the working folder first; unless that is where this package came
+    from, ``-P`` keeps a ``tonearm`` folder there (another checkout, say) from answering.
+    """
+    if Path(__file__).resolve().parent.parent == Path.cwd().resolve():
+        return [sys.executable, "-m", "tonearm.cli"]
+    return [sys.executable, "-P", "-m", "tonearm.cli"]
 
 
 def prepare_serve(args: argparse.Namespace) -> int:

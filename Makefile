@@ -77,6 +77,7 @@ bench: install-dev
 	$(PY) benchmarks/scan.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py
+	$(PY) benchmarks/memory.py
 
 clean:
 	rm -rf .venv .uv frontend/node_modules frontend/build frontend/.svelte-kit

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.audio import write_mp3
@@ -68,18 +74,44 @@ def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
         ),
     ],
 )
+@pytest.mark.parametrize("command", ["scan", "serve"])
 def test_configuration_mistakes_are_one_line_errors(
-    tmp_path: Path, env: dict[str, str], message: str
+    tmp_path: Path, command: str, env: dict[str, str], message: str
 ) -> None:
-    result = run(["scan"], tmp_path, **env)
+    result = run([command], tmp_path, **env)
 
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
 
 
-def test_unreachable_database_is_a_one_line_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"TONEARM_WORKERS": "0"},
+            "tonearm: error: invalid setting: TONEARM_WORKERS: Input should be greater than or "
+            "equal to 1\n",
+        ),
+        (
+            {"TONEARM_LOG_LEVEL": "loud"},
+            "tonearm: error: invalid setting: TONEARM_LOG_LEVEL: Input should be 'debug', "
+            "'info', 'warning' or 'error'\n",
+        ),
+    ],
+)
+def test_serve_settings_mistakes_are_one_line_errors(
+    tmp_path: Path, media_root: Path, env: dict[str, str], message: str
+) -> None:
+    result = run(["serve", "--media-root", str(media_root)], tmp_path, **env)
+
+    assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
+
+
+@pytest.mark.parametrize("command", ["migrate", "serve"])
+def test_unreachable_database_is_a_one_line_error(tmp_path: Path, command: str) -> None:
     result = run(
-        ["migrate"],
+        [command],
         tmp_path,
+        TONEARM_MEDIA_ROOT=".",
         TONEARM_DATABASE_URL="postgresql+asyncpg://tonearm:hunter2@127.0.0.1:9/x",
     )
 
@@ -109,6 +141,127 @@ def test_open_access_is_refused_on_a_public_address(tmp_path: Path, media_root: 
         "0.0.0.0; bind to 127.0.0.1, or set TONEARM_AUTH_NONE_ALLOW_REMOTE=true if you mean "
         "it.\n"
     )
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A loopback port something else already listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_serve_prepares_with_its_own_code_whatever_the_working_folder_holds(
+    tmp_path: Path,
+) -> None:
+    # Like the installed `tonearm` script: started from a folder holding another checkout.
+    launcher = tmp_path / "bin" / "tonearm-launcher.py"
+    launcher.parent.mkdir()
+    launcher.write_text("import sys\nfrom tonearm.cli import main\nsys.exit(main())\n")
+    other = tmp_path / "tonearm"
+    other.mkdir()
+    (other / "__init__.py").write_text("")
+    (other / "cli.py").write_text("raise SystemExit('the other checkout answered')\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
+    env.update(TONEARM_DATA_DIR=str(tmp_path / "data"), TONEARM_MEDIA_ROOT="/no/such/folder")
+
+    result = subprocess.run(
+        [sys.executable, str(launcher), "serve"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        "tonearm: error: media root '/no/such/folder' does not exist.\n",
+    )
+
+
+def test_a_busy_port_is_a_one_line_error(tmp_path: Path, media_root: Path, busy_port: int) -> None:
+    result = run(
+        ["serve", "--port", str(busy_port), "--media-root", str(media_root)],
+        tmp_path,
+        TONEARM_LOG_LEVEL="warning",
+        TONEARM_AUTH="none",
+    )
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"tonearm: error: cannot serve on 127.0.0.1:{busy_port}: Address already in use "
+        "(os error 98)\n",
+    )
+
+
+def test_serve_demo_shows_the_first_admin_password_once_on_the_terminal(
+    tmp_path: Path, media_root: Path, busy_port: int, database_url_for_test: str
+) -> None:
+    # The start-up steps run in a child process; the busy port ends the run right after them.
+    serve = ["serve", "--demo", "--port", str(busy_port), "--media-root", str(media_root)]
+    env = {"TONEARM_LOG_LEVEL": "warning", "TONEARM_DATABASE_URL": database_url_for_test}
+
+    first = run(serve, tmp_path, **env)
+    second = run(serve, tmp_path, **env)
+    listed = run(["user", "list"], tmp_path, **env)
+
+    (password,) = re.findall(r"^    password: (\S+)$", first.stdout, flags=re.MULTILINE)
+    assert len(password) >= 16
+    assert "username: admin" in first.stdout
+    assert first.stderr == second.stderr
+    assert first.stderr.startswith("tonearm: error: cannot serve on ")
+    assert password not in first.stderr
+    assert "password" not in second.stdout
+    assert listed.stdout.splitlines()[1].split()[:3] == ["admin", "admin", "active"]
+
+
+def test_the_workers_setting_sets_how_many_workers_serve(tmp_path: Path, media_root: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
+    env.update(
+        TONEARM_DATA_DIR=str(tmp_path / "data"),
+        TONEARM_MEDIA_ROOT=str(media_root),
+        TONEARM_AUTH="none",
+        TONEARM_WORKERS="2",
+    )
+    with subprocess.Popen(
+        [*TONEARM, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    ) as server:
+        try:
+            workers = _wait_for_workers(server, port)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    assert len(workers) == 2
+
+
+def _children(pid: int) -> list[str]:
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [child for task in tasks for child in (task / "children").read_text().split()]
+
+
+def _wait_for_workers(server: subprocess.Popen[bytes], port: int) -> list[str]:
+    """The server's worker processes, once it answers and they have all started."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "tonearm serve exited"
+        with contextlib.suppress(httpx.TransportError):
+            healthy = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            if healthy and len(_children(server.pid)) >= 2:
+                time.sleep(1)  # would a third appear?
+                return _children(server.pid)
+        time.sleep(0.2)
+    raise AssertionError("tonearm serve did not start its workers")
 
 
 def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from tonearm.settings import ConfigurationError, Settings, check_media_root
+from tonearm.settings import (
+    MAX_DEFAULT_WORKERS,
+    ConfigurationError,
+    Settings,
+    check_media_root,
+    choose_worker_count,
+    default_worker_count,
+)
 
 
 def test_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,3 +72,42 @@ def test_missing_media_root_is_a_one_line_error(tmp_path: Path) -> None:
         check_media_root(tmp_path / "file")
     with pytest.raises(ConfigurationError, match=r"TONEARM_MEDIA_ROOT is not set"):
         check_media_root(None)
+
+
+@pytest.mark.parametrize(
+    ("usable_cpus", "workers"), [(0, 1), (1, 1), (2, 2), (3, 3), (4, 4), (5, 4), (64, 4)]
+)
+def test_default_workers_follow_the_usable_cpus_up_to_a_cap(usable_cpus: int, workers: int) -> None:
+    assert MAX_DEFAULT_WORKERS == 4
+    assert default_worker_count(usable_cpus) == workers
+
+
+def test_workers_flag_beats_the_setting_which_beats_the_default() -> None:
+    assert choose_worker_count(requested=3, configured=2, usable_cpus=8) == 3
+    assert choose_worker_count(requested=None, configured=2, usable_cpus=8) == 2
+    assert choose_worker_count(requested=None, configured=None, usable_cpus=8) == 4
+    assert choose_worker_count(requested=None, configured=8, usable_cpus=1) == 8
+
+
+def test_workers_setting_is_read_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TONEARM_WORKERS", "3")
+    assert Settings(_env_file=None).workers == 3  # type: ignore[call-arg]
+    monkeypatch.setenv("TONEARM_WORKERS", "0")
+    with pytest.raises(ValidationError, match="greater than or equal to 1"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.delenv("TONEARM_WORKERS")
+    assert Settings(_env_file=None).workers is None  # type: ignore[call-arg]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs CPU affinity")
+def test_usable_cpus_are_the_ones_this_process_may_run_on() -> None:
+    (cpu, *_) = sorted(os.sched_getaffinity(0))
+    code = (
+        f"import os; os.sched_setaffinity(0, {{{cpu}}}); "
+        "from tonearm.settings import usable_cpu_count; print(usable_cpu_count())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+
+    assert result.stdout == "1\n"

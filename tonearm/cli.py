@@ -1,7 +1,13 @@
-"""The ``tonearm`` command: serve, migrate, scan, demo-library, export-schema.
+"""The ``tonearm`` command: serve, migrate, scan, demo-library, export-schema, user.
 
 Every expected failure (bad setting, unreachable database, missing media root) ends in one
 line on stderr and exit status 2, never a traceback.
+
+``tonearm serve`` stays a small supervisor: this module imports only the standard library at
+the top, and the start-up work (settings, migrations, the first admin, the demo library,
+the scan) runs in a child ``tonearm`` process before granian forks its workers, so neither
+the supervisor nor the workers it forks carry SQLAlchemy, Alembic, argon2, mutagen,
+libmagic or lameenc for it.
 """
 
 from __future__ import annotations
@@ -9,24 +15,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
+import json
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
-
-from tonearm.settings import ConfigurationError, Settings
+if TYPE_CHECKING:
+    from tonearm.settings import Settings
 
 logger = logging.getLogger("tonearm")
 EXIT_CONFIG = 2
+LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from tonearm.settings import Settings
+
     overrides: dict[str, Any] = {}
     if getattr(args, "media_root", None):
         overrides["media_root"] = Path(args.media_root)
@@ -45,6 +53,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     """Scan the media root into the registry and print a summary."""
+    from rich.console import Console
+
     from tonearm.db.migrations import upgrade_to_head
     from tonearm.library.report import print_summary, rich_progress
     from tonearm.library.scanner import scan_library
@@ -78,9 +88,83 @@ def cmd_demo_library(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Migrate, optionally scan, and serve the API, streams and player."""
-    from tonearm.db.migrations import upgrade_to_head
+    """Prepare in a child process (see ``prepare_serve``), then run granian's workers.
+
+    This process only supervises the workers, and granian forks them from it, so it imports
+    nothing a worker does not need: settings are read, and start-up errors reported, by the
+    child, whose one-line errors reach stderr directly and whose exit status is passed on.
+    """
+    plan = _prepare_in_child(args)
+    if isinstance(plan, int):
+        return plan
     from tonearm.server import run_server
+
+    os.environ["TONEARM_MEDIA_ROOT"] = plan["media_root"]
+    try:
+        run_server(
+            host=args.host, port=args.port, workers=plan["workers"], log_level=plan["log_level"]
+        )
+    except (OSError, RuntimeError) as exc:  # granian reports a busy port as RuntimeError
+        return _fail(f"cannot serve on {args.host}:{args.port}: {_first_line(exc)}")
+    return 0
+
+
+def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
+    """Run ``prepare_serve`` in a child ``tonearm``: its plan, or the exit status to end with.
+
+    The child shares this terminal, so the first admin's password goes straight to it (never
+    through a pipe or a log); the plan comes back on a pipe of its own.
+    """
+    command = [*_this_tonearm(), "serve", "--host", args.host]
+    command += ["--port", str(args.port)]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
+    if args.media_root:
+        command += ["--media-root", args.media_root]
+    if args.scan:
+        command.append("--scan")
+    if args.demo:
+        command.append("--demo")
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as report:
+        try:
+            child = subprocess.Popen(
+                [*command, "--prepare-report-fd", str(write_end)], pass_fds=(write_end,)
+            )
+        finally:
+            os.close(write_end)  # the child's copy alone keeps it open: EOF when it is done
+        with child:
+            raw = report.read()
+    if child.returncode > 0:
+        return child.returncode  # the child has already said why, in one line
+    if child.returncode < 0:
+        return _fail(f"start-up was stopped by signal {-child.returncode}")
+    try:
+        plan: dict[str, Any] = json.loads(raw)
+        return {key: plan[key] for key in ("media_root", "workers", "log_level")}
+    except (ValueError, KeyError, TypeError):
+        return _fail("start-up ended without reporting what to serve")
+
+
+def _this_tonearm() -> list[str]:
+    """A command running this very ``tonearm`` package with this Python.
+
+    ``python -m`` looks in the working folder first; unless that is where this package came
+    from, ``-P`` keeps a ``tonearm`` folder there (another checkout, say) from answering.
+    """
+    if Path(__file__).resolve().parent.parent == Path.cwd().resolve():
+        return [sys.executable, "-m", "tonearm.cli"]
+    return [sys.executable, "-P", "-m", "tonearm.cli"]
+
+
+def prepare_serve(args: argparse.Namespace) -> int:
+    """Everything ``serve`` does before listening; writes the plan to the report pipe.
+
+    Checks the settings, writes the demo library (``--demo``), creates the signing key,
+    migrates, creates the first admin (printing its password once) and scans (``--scan``).
+    """
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.settings import choose_worker_count
 
     settings = _settings(args)
     check_auth_binding(settings, args.host)
@@ -89,14 +173,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cmd_demo_library(argparse.Namespace(directory=str(demo_root)))
         settings = settings.model_copy(update={"media_root": demo_root})
     media_root = settings.require_media_root()
+    workers = choose_worker_count(requested=args.workers, configured=settings.workers)
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
     if settings.auth == "required":
         _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
         cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False, verbose=False))
-    os.environ["TONEARM_MEDIA_ROOT"] = str(media_root)
-    run_server(host=args.host, port=args.port, workers=args.workers, log_level=settings.log_level)
+    plan = {"media_root": str(media_root), "workers": workers, "log_level": settings.log_level}
+    with os.fdopen(args.prepare_report_fd, "w", encoding="utf-8") as report:
+        json.dump(plan, report)
     return 0
 
 
@@ -109,6 +195,8 @@ def check_auth_binding(settings: Settings, host: str) -> None:
     except ValueError:
         loopback = host == "localhost"
     if not loopback:
+        from tonearm.settings import ConfigurationError
+
         raise ConfigurationError(
             f"TONEARM_AUTH=none would open the library to anyone who can reach {host}; "
             "bind to 127.0.0.1, or set TONEARM_AUTH_NONE_ALLOW_REMOTE=true if you mean it."
@@ -142,7 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="serve the API, streams and web player")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=_positive_int,
+        help="worker processes (default: TONEARM_WORKERS, else one per usable CPU, at most 4)",
+    )
     serve.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
     serve.add_argument("--scan", action="store_true", help="scan before serving")
     serve.add_argument(
@@ -150,6 +242,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="without a media root, generate and serve the demo library",
     )
+    # Internal: the child process that prepares a serve writes its plan to this descriptor.
+    serve.add_argument("--prepare-report-fd", type=int, help=argparse.SUPPRESS)
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply pending database migrations")
@@ -188,8 +282,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from tonearm.logging_setup import configure_logging
 
     args = build_parser().parse_args(argv)
-    configure_logging(os.environ.get("TONEARM_LOG_LEVEL", "info"))
+    configure_logging(_log_level_from_environment())
     handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        if handler is cmd_serve:
+            if args.prepare_report_fd is None:
+                return cmd_serve(args)  # the light supervisor; its child reports the errors
+            handler = prepare_serve
+        return _run_reporting_errors(handler, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run_reporting_errors(
+    handler: Callable[[argparse.Namespace], int], args: argparse.Namespace
+) -> int:
+    """Run a command; every expected failure becomes one line on stderr and exit status 2."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tonearm.settings import ConfigurationError
+
     try:
         return handler(args)
     except ConfigurationError as exc:
@@ -198,8 +311,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail("invalid setting: " + "; ".join(_describe(e) for e in exc.errors()))
     except (SQLAlchemyError, OSError) as exc:
         return _fail(f"cannot use the database: {_first_line(exc)}")
-    except KeyboardInterrupt:
-        return 130
+
+
+def _log_level_from_environment() -> str:
+    """``TONEARM_LOG_LEVEL`` if it names a level; settings validation reports it otherwise."""
+    level = os.environ.get("TONEARM_LOG_LEVEL", "info").lower()
+    return level if level in LOG_LEVELS else "info"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
 
 
 def _describe(error: object) -> str:

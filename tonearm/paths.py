@@ -31,3 +31,12 @@ def display_path(path: str) -> str:
     except UnicodeEncodeError:  # a surrogate no OS name decodes to: not from the disk
         raw = path.encode("utf-8", "surrogatepass")
     return _CONTROL.sub(REPLACEMENT, raw.decode("utf-8", "replace"))
+
+
+def is_inside(path: str, root: str) -> bool:
+    """Whether the resolved ``path`` lies inside the resolved ``root``.
+
+    Shared by the walker and the stream route; living here (standard library only) keeps
+    the scanner's libraries out of every server worker.
+    """
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)

@@ -16,6 +16,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+# Each server worker is a process of its own (~100 MiB resident): one per usable CPU pays
+# off for GraphQL, while whole files leave through granian's pathsend without Python.
+MAX_DEFAULT_WORKERS = 4
 DEFAULT_FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend" / "build"
 
 
@@ -65,6 +68,11 @@ class Settings(BaseSettings):
     auth_none_allow_remote: bool = Field(
         default=False, description="Serve with TONEARM_AUTH=none on a non-loopback address."
     )
+    workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Server worker processes; default one per usable CPU, at most 4.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -97,6 +105,34 @@ class Settings(BaseSettings):
         if current is None:
             current = load_or_create_secret_key(self.data_dir)
         return [current, *(k.get_secret_value() for k in self.previous_secret_keys)]
+
+
+def usable_cpu_count() -> int:
+    """How many CPUs this process may run on (its affinity mask, not the machine's total)."""
+    process_cpu_count = getattr(os, "process_cpu_count", None)  # Python 3.13+
+    if process_cpu_count is not None:
+        count: int | None = process_cpu_count()
+    elif hasattr(os, "sched_getaffinity"):
+        count = len(os.sched_getaffinity(0))
+    else:
+        count = os.cpu_count()
+    return count or 1
+
+
+def default_worker_count(usable_cpus: int) -> int:
+    """One worker per usable CPU, at least one and at most ``MAX_DEFAULT_WORKERS``."""
+    return max(1, min(usable_cpus, MAX_DEFAULT_WORKERS))
+
+
+def choose_worker_count(
+    *, requested: int | None, configured: int | None, usable_cpus: int | None = None
+) -> int:
+    """``--workers``, else ``TONEARM_WORKERS``, else the default for the usable CPUs."""
+    if requested is not None:
+        return requested
+    if configured is not None:
+        return configured
+    return default_worker_count(usable_cpu_count() if usable_cpus is None else usable_cpus)
 
 
 def check_media_root(media_root: Path | None) -> Path:

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.audio import mp3_bytes, write_mp3
 from tonearm.db.models import TrackRecord
-from tonearm.library.scanner import ScanSummary, scan_library
+from tonearm.library.scanner import scan_library
+from tonearm.library.summary import ScanSummary
 
 
 async def rows(engine: AsyncEngine) -> dict[str, TrackRecord]:

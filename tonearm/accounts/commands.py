@@ -11,25 +11,19 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from tonearm.accounts.passwords import WeakPassword, check_password_rules
-from tonearm.accounts.users import (
-    AccountError,
-    Role,
-    create_user,
-    list_users,
-    set_active,
-    set_password,
-)
-from tonearm.db.engine import create_session_factory, engine_for
-from tonearm.db.migrations import upgrade_to_head
-from tonearm.settings import ConfigurationError, Settings
+# The command-line parser is built on every ``tonearm`` run, including the light ``serve``
+# supervisor, so what the commands need is imported when they run.
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def read_password(prompt: str = "Password: ") -> str:
     """A new password from the terminal (asked twice) or the first line of piped stdin."""
+    from tonearm.accounts.passwords import WeakPassword, check_password_rules
+    from tonearm.settings import ConfigurationError
+
     if sys.stdin.isatty():
         password = getpass.getpass(prompt)
         if getpass.getpass("Repeat password: ") != password:
@@ -44,6 +38,12 @@ def read_password(prompt: str = "Password: ") -> str:
 
 
 def _run(action: Callable[[AsyncSession], Awaitable[str]]) -> int:
+    from tonearm.accounts.passwords import WeakPassword
+    from tonearm.accounts.users import AccountError
+    from tonearm.db.engine import create_session_factory, engine_for
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.settings import ConfigurationError, Settings
+
     settings = Settings()
     upgrade_to_head(settings.resolved_database_url)
 
@@ -63,6 +63,8 @@ def _run(action: Callable[[AsyncSession], Awaitable[str]]) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Create a user."""
+    from tonearm.accounts.users import Role, create_user
+
     password = read_password()
     role = Role.ADMIN if args.admin else Role.LISTENER
 
@@ -75,6 +77,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_passwd(args: argparse.Namespace) -> int:
     """Change a user's password (and log them out everywhere)."""
+    from tonearm.accounts.users import set_password
+
     password = read_password("New password: ")
 
     async def action(session: AsyncSession) -> str:
@@ -86,6 +90,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
+        from tonearm.accounts.users import set_active
+
         async def action(session: AsyncSession) -> str:
             user = await set_active(session, username=args.name, active=active)
             return f"{'enabled' if active else 'disabled'} {user.username!r}"
@@ -97,6 +103,7 @@ def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
 
 def cmd_list(_args: argparse.Namespace) -> int:
     """Print every user with role, state and last login."""
+    from tonearm.accounts.users import list_users
 
     async def action(session: AsyncSession) -> str:
         lines = [f"{'username':<24}{'role':<10}{'state':<10}last login"]

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tonearm.library.scanner import ScanSummary
+from tonearm.library.summary import ScanSummary
 from tonearm.paths import display_path
 
 

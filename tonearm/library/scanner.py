@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,36 +30,12 @@ from tonearm.db.registry import (
     upsert_tracks,
 )
 from tonearm.library.probe import ProbeError, TrackFacts, probe_file
+from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class SkippedFile:
-    """A file the scan did not register, and why.
-
-    ``path`` is relative to the media root, exactly as the OS named it (it may hold
-    surrogate escapes); show it with ``tonearm.paths.display_path``.
-    """
-
-    path: str
-    reason: str
-
-
-@dataclass(slots=True)
-class ScanSummary:
-    """What a scan did."""
-
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    skipped: list[SkippedFile] = field(default_factory=list)
-    elapsed_seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
 
 class ScanProgress(Protocol):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tonearm.library.formats import is_audio_candidate
+from tonearm.paths import is_inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +33,6 @@ class WalkProblem:
     rel_path: str
     reason: str
     is_dir: bool = False
-
-
-def is_inside(path: str, root: str) -> bool:
-    """Whether the resolved ``path`` lies inside the resolved ``root``."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _reason(exc: OSError) -> str:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import strawberry
 
 from tonearm.catalog.queries import library_totals
-from tonearm.library.scanner import scan_library
+from tonearm.library.summary import ScanSummary
 from tonearm.schema.context import Context
-from tonearm.schema.types import LibraryStats, ScanSummary
+from tonearm.schema.types import LibraryStats
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Info = strawberry.Info[Context, None]
 
@@ -21,6 +29,14 @@ async def resolve_library(info: Info) -> LibraryStats:
 
 async def resolve_scan_library(info: Info) -> ScanSummary:
     """Scan the media root now (waits for a scan already running elsewhere to finish)."""
+    scan_library = await asyncio.to_thread(_load_scanner)
     services = info.context.services
-    result = await scan_library(services.engine, services.media_root)
-    return ScanSummary.from_result(result)
+    return await scan_library(services.engine, services.media_root)
+
+
+def _load_scanner() -> Callable[[AsyncEngine, Path], Awaitable[ScanSummary]]:
+    # A server worker loads the scanner (mutagen, libmagic) only when an admin first asks
+    # for a scan, and in a worker thread: the import takes long enough to stall streams.
+    from tonearm.library.scanner import scan_library
+
+    return scan_library

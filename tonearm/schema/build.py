@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from tonearm.library.summary import ScanSummary
 from tonearm.resolvers.accounts import (
     resolve_api_tokens,
     resolve_auth_mode,
@@ -39,7 +40,7 @@ from tonearm.schema.scalars import SCALAR_MAP
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
-    ScanSummary,
+    ScanSummaryType,
     Track,
     TrackConnection,
 )
@@ -95,6 +96,7 @@ class Mutation:
     )
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,
+        graphql_type=ScanSummaryType,
         description="Scan the media root into the registry now (admins only).",
         permission_classes=ADMIN_ONLY,
     )

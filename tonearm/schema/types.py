@@ -12,7 +12,7 @@ from strawberry import relay
 from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
-from tonearm.library.scanner import ScanSummary as ScanResult
+from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
 from tonearm.schema.scalars import Long
 
@@ -133,43 +133,60 @@ CreateStreamUrlResult = Annotated[
 ]
 
 
-@strawberry.type(description="A file the scan did not register.")
-class SkippedFile:
-    """One skipped file and why."""
+def _shown_path(root: strawberry.Parent[SkippedFile]) -> str:
+    return display_path(root.path)
+
+
+@strawberry.type(name="SkippedFile", description="A file the scan did not register.")
+class SkippedFileType:
+    """GraphQL's view of ``library.summary.SkippedFile``, which is what resolvers return."""
 
     path: str = strawberry.field(
+        resolver=_shown_path,
         description=(
             "Path relative to the media root, for reading: bytes of the name that are not "
             "UTF-8, and control characters, are shown as U+FFFD."
-        )
+        ),
     )
     reason: str = strawberry.field(description="Why the file was skipped.")
 
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        """Values of this type are the scanner's own ``SkippedFile`` records."""
+        return isinstance(obj, SkippedFile)
 
-@strawberry.type(description="What a scan of the media root did.")
-class ScanSummary:
-    """Counts from one scan."""
+
+def _skipped_count(root: strawberry.Parent[ScanSummary]) -> int:
+    return len(root.skipped)
+
+
+def _skipped_files(root: strawberry.Parent[ScanSummary]) -> list[SkippedFile]:
+    return root.skipped
+
+
+@strawberry.type(name="ScanSummary", description="What a scan of the media root did.")
+class ScanSummaryType:
+    """GraphQL's view of ``library.summary.ScanSummary``, which is what resolvers return.
+
+    Fields are read off the scanner's record; only what GraphQL adds (a count beside the
+    list of skipped files) is resolved here.
+    """
 
     added: int = strawberry.field(description="New tracks registered.")
     updated: int = strawberry.field(description="Known tracks whose file changed.")
     unchanged: int = strawberry.field(description="Known tracks whose file did not change.")
     removed: int = strawberry.field(description="Tracks whose file is gone.")
-    skipped: int = strawberry.field(description="Files that could not be registered.")
-    skipped_files: list[SkippedFile] = strawberry.field(description="The skipped files.")
+    skipped: int = strawberry.field(
+        resolver=_skipped_count, description="Files that could not be registered."
+    )
+    skipped_files: list[SkippedFile] = strawberry.field(
+        resolver=_skipped_files,
+        graphql_type=list[SkippedFileType],
+        description="The skipped files.",
+    )
     elapsed_seconds: float = strawberry.field(description="How long the scan took.")
 
     @classmethod
-    def from_result(cls, result: ScanResult) -> ScanSummary:
-        """The GraphQL view of the scanner's summary."""
-        return cls(
-            added=result.added,
-            updated=result.updated,
-            unchanged=result.unchanged,
-            removed=result.removed,
-            skipped=len(result.skipped),
-            skipped_files=[
-                SkippedFile(path=display_path(item.path), reason=item.reason)
-                for item in result.skipped
-            ],
-            elapsed_seconds=result.elapsed_seconds,
-        )
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        """Values of this type are the scanner's own ``ScanSummary`` records."""
+        return isinstance(obj, ScanSummary)

@@ -15,7 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from tonearm.library.walker import is_inside
+from tonearm.paths import is_inside
 from tonearm.streaming.errors import TrackFileMissing, TrackFileRefused
 
 _OPEN_FLAGS = (

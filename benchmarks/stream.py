@@ -12,7 +12,8 @@ and loads each with wrk on loopback:
   (c) ``bytes=0-1``, 32 connections       (d) random 64 KiB ranges, 1 connection (latency)
   (e) ``bytes=0-`` (a browser's first request: a whole-file 206), 8 connections
 
-Usage: ``.venv/bin/python benchmarks/stream.py [--workers N] [--duration S] [--json FILE]``.
+Usage: ``.venv/bin/python benchmarks/stream.py [--workers N] [--duration S] [--json FILE]``
+(``--workers`` defaults to ``tonearm serve``'s own default for this machine).
 Everything listens on 127.0.0.1 and is stopped at the end; ~2 minutes in total.
 """
 
@@ -44,6 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from tonearm.library.demo import DemoTrack, write_demo_library  # noqa: E402
+from tonearm.settings import choose_worker_count  # noqa: E402
 from tonearm.streaming.tokens import StreamSigner  # noqa: E402
 from tonearm.streaming.urls import stream_url  # noqa: E402
 
@@ -214,8 +216,9 @@ def run_wrk(
     return Result(
         requests_per_s=float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
         mb_per_s=parse_size_mb(re.search(r"Transfer/sec:\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
-        p50_ms=parse_duration_ms(latency["50"]),
-        p99_ms=parse_duration_ms(latency["99"]),
+        # wrk leaves a percentile out when it saw too few requests to place it.
+        p50_ms=parse_duration_ms(latency["50"]) if "50" in latency else float("nan"),
+        p99_ms=parse_duration_ms(latency["99"]) if "99" in latency else float("nan"),
         errors=(int(errors.group(1)) if errors else 0)
         + (sum(map(int, socket_errors.groups())) if socket_errors else 0),
         peak_rss_mb=peak[0] if pid is not None else None,
@@ -266,8 +269,8 @@ def main() -> int:
     parser.add_argument(
         "--workers",
         type=int,
-        default=1,
-        help="worker processes for tonearm, the baseline and nginx",
+        default=choose_worker_count(requested=None, configured=None),
+        help="worker processes for tonearm, the baseline and nginx (default: tonearm's own)",
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds per case")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")

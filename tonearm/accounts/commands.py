@@ -1,7 +1,11 @@
-"""``tonearm user …``: add, passwd, list, disable, enable.
+"""``tonearm user …``: add, passwd, reset, role, list, disable, enable.
 
 Passwords are read from a prompt on a terminal, or from the first line of standard input
 when it is piped — never from the command line, where other users could see them.
+
+Each command calls the same ``tonearm.accounts.users`` function as its GraphQL mutation
+(``createUser``, ``resetUserPassword``, ``updateUser``, ``users``), so both follow the same
+rules; ``tests/test_cli.py`` checks that they do.
 """
 
 from __future__ import annotations
@@ -14,15 +18,9 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tonearm.accounts import users
 from tonearm.accounts.passwords import WeakPassword, check_password_rules
-from tonearm.accounts.users import (
-    AccountError,
-    Role,
-    create_user,
-    list_users,
-    set_active,
-    set_password,
-)
+from tonearm.accounts.users import AccountError, Role
 from tonearm.db.engine import create_session_factory, engine_for
 from tonearm.db.migrations import upgrade_to_head
 from tonearm.settings import ConfigurationError, Settings
@@ -67,7 +65,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     role = Role.ADMIN if args.admin else Role.LISTENER
 
     async def action(session: AsyncSession) -> str:
-        user = await create_user(session, username=args.name, password=password, role=role)
+        user = await users.create_user(session, username=args.name, password=password, role=role)
         return f"created {role.value} {user.username!r}"
 
     return _run(action)
@@ -78,8 +76,35 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     password = read_password("New password: ")
 
     async def action(session: AsyncSession) -> str:
-        user = await set_password(session, username=args.name, password=password)
+        user = await users.get_user(session, args.name)
+        await users.set_password(session, user=user, password=password)
         return f"changed the password of {user.username!r}"
+
+    return _run(action)
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Give a user a one-time password (printed once) and end their sessions and tokens."""
+
+    async def action(session: AsyncSession) -> str:
+        user = await users.get_user(session, args.name)
+        password = await users.reset_password(session, user=user)
+        return (
+            f"one-time password for {user.username!r} (shown once; they choose a new one "
+            f"after signing in):\n{password}"
+        )
+
+    return _run(action)
+
+
+def cmd_role(args: argparse.Namespace) -> int:
+    """Make a user an admin or a listener."""
+    role = Role(args.role)
+
+    async def action(session: AsyncSession) -> str:
+        user = await users.get_user(session, args.name)
+        await users.update_user(session, user=user, role=role)
+        return f"{user.username!r} is now {'an' if role is Role.ADMIN else 'a'} {role.value}"
 
     return _run(action)
 
@@ -87,7 +112,8 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         async def action(session: AsyncSession) -> str:
-            user = await set_active(session, username=args.name, active=active)
+            user = await users.get_user(session, args.name)
+            await users.update_user(session, user=user, active=active)
             return f"{'enabled' if active else 'disabled'} {user.username!r}"
 
         return _run(action)
@@ -100,9 +126,11 @@ def cmd_list(_args: argparse.Namespace) -> int:
 
     async def action(session: AsyncSession) -> str:
         lines = [f"{'username':<24}{'role':<10}{'state':<10}last login"]
-        for user in await list_users(session):
+        for user in await users.list_users(session):
             last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
             state = "active" if user.is_active else "disabled"
+            if user.must_change_password:
+                last += " (one-time password)"
             lines.append(f"{user.username:<24}{user.role:<10}{state:<10}{last}")
         return "\n".join(lines)
 
@@ -120,8 +148,20 @@ def register_user_commands(commands: argparse._SubParsersAction[argparse.Argumen
     passwd = actions.add_parser("passwd", help="change a password")
     passwd.add_argument("name")
     passwd.set_defaults(handler=cmd_passwd)
+    reset = actions.add_parser(
+        "reset", help="print a one-time password; end the user's sessions and API tokens"
+    )
+    reset.add_argument("name")
+    reset.set_defaults(handler=cmd_reset)
+    role = actions.add_parser("role", help="make a user an admin or a listener")
+    role.add_argument("name")
+    role.add_argument("role", choices=[r.value for r in Role])
+    role.set_defaults(handler=cmd_role)
     actions.add_parser("list", help="list users").set_defaults(handler=cmd_list)
     for name, active in (("disable", False), ("enable", True)):
-        parser = actions.add_parser(name, help=f"{name} a user")
+        parser = actions.add_parser(
+            name,
+            help=f"{name} a user" + (" (ends their sessions and API tokens)" if not active else ""),
+        )
         parser.add_argument("name")
         parser.set_defaults(handler=_set_active(active))

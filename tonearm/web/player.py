@@ -1,7 +1,7 @@
 """Serving the built web player (``frontend/build``) at ``/`` with SPA fallback.
 
 A client route is answered with its prerendered page when the build has one (``/admin`` →
-``admin.html``), else with ``index.html``; either shell boots the router on that URL.
+``admin.html``), else with ``index.html`` (the SPA fallback); either boots the router there.
 
 The player gets a strict Content-Security-Policy: everything from its own origin, and inline
 scripts only where their SHA-256 matches one of the bootstrap scripts in the built HTML.
@@ -76,9 +76,14 @@ class PlayerFiles(StaticFiles):
         return response
 
     async def _route_page(self, path: str, scope: Scope) -> Response:
-        """``<route>.html`` when the build prerendered one, else the ``index.html`` shell."""
+        """``<route>.html`` when the build prerendered one, else the ``index.html`` shell.
+
+        A prerendered page links its assets relative to itself (``./_app/…``), which only
+        resolves at the route's own URL; below it, or with a trailing slash, the shell
+        (absolute links) is served instead.
+        """
         route = path.strip("/")
-        if route:
+        if route and route != "." and not str(scope["path"]).endswith("/"):
             try:
                 page = await super().get_response(f"{route}.html", scope)
             except HTTPException:

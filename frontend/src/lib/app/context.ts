@@ -21,6 +21,9 @@ export interface AppContext {
 	readonly session: Session;
 	/** Null until someone is signed in (pages render only once it is set). */
 	readonly workspace: Workspace | null;
+	/** Ask the server who is signed in again (after changing your own account): a new role
+	 * shows at once, an ended session returns to sign-in. */
+	recheckViewer(): Promise<void>;
 }
 
 const KEY = Symbol('tonearm-app');

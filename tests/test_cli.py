@@ -268,7 +268,8 @@ def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
     added = run(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
     duplicate = run(["user", "add", "alice"], tmp_path, stdin="another password\n")
     weak = run(["user", "add", "bob"], tmp_path, stdin="short\n")
-    disabled = run(["user", "disable", "ALICE"], tmp_path)
+    listener = run(["user", "add", "Bob"], tmp_path, stdin="bobs own password\n")
+    disabled = run(["user", "disable", "BOB"], tmp_path)
     listed = run(["user", "list"], tmp_path)
     ghost = run(["user", "enable", "ghost"], tmp_path)
 
@@ -281,8 +282,50 @@ def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
         2,
         "tonearm: error: passwords need at least 8 characters\n",
     )
-    assert (disabled.returncode, disabled.stdout) == (0, "disabled 'Alice'\n")
-    assert listed.stdout.splitlines()[1].split() == ["Alice", "admin", "disabled", "never"]
+    assert (listener.returncode, listener.stdout) == (0, "created listener 'Bob'\n")
+    assert (disabled.returncode, disabled.stdout) == (0, "disabled 'Bob'\n")
+    assert [line.split() for line in listed.stdout.splitlines()[1:]] == [
+        ["Alice", "admin", "active", "never"],
+        ["Bob", "listener", "disabled", "never"],
+    ]
     assert (ghost.returncode, ghost.stderr) == (2, "tonearm: error: no user named 'ghost'\n")
     for result in (added, duplicate, weak, disabled, listed):
         assert "a fine password" not in result.stdout + result.stderr
+
+
+def test_the_last_active_admin_cannot_be_disabled_or_demoted(tmp_path: Path) -> None:
+    run(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
+
+    disabled = run(["user", "disable", "alice"], tmp_path)
+    demoted = run(["user", "role", "alice", "listener"], tmp_path)
+    run(["user", "add", "bob"], tmp_path, stdin="bobs own password\n")
+    promoted = run(["user", "role", "bob", "admin"], tmp_path)
+    now_allowed = run(["user", "role", "alice", "listener"], tmp_path)
+
+    message = "tonearm: error: 'Alice' is the only active admin; make another user an admin first\n"
+    assert (disabled.returncode, disabled.stderr) == (2, message)
+    assert (demoted.returncode, demoted.stderr) == (2, message)
+    assert (promoted.returncode, promoted.stdout) == (0, "'bob' is now an admin\n")
+    assert (now_allowed.returncode, now_allowed.stdout) == (0, "'Alice' is now a listener\n")
+
+
+def test_reset_prints_a_one_time_password_that_must_be_changed(tmp_path: Path) -> None:
+    run(["user", "add", "carol"], tmp_path, stdin="carols password\n")
+
+    reset = run(["user", "reset", "Carol"], tmp_path)
+    listed = run(["user", "list"], tmp_path)
+
+    assert reset.returncode == 0, reset.stderr
+    heading, password = reset.stdout.splitlines()
+    assert heading == (
+        "one-time password for 'carol' (shown once; they choose a new one after signing in):"
+    )
+    assert len(password) == 16
+    assert listed.stdout.splitlines()[1].split() == [
+        "carol",
+        "listener",
+        "active",
+        "never",
+        "(one-time",
+        "password)",
+    ]

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import logging
 
+# Libraries whose chatter stays out of even a debug log. aiosqlite's DEBUG lines carry every
+# statement's parameters: password hashes and the hashes of session and token secrets.
+LIBRARY_LOG_LEVELS = {
+    "sqlalchemy": logging.WARNING,
+    "alembic": logging.WARNING,
+    "aiosqlite": logging.INFO,
+}
+
 
 def configure_logging(level: str = "info") -> None:
     """Send tonearm's logs (and the ASGI server's) to stderr at ``level``."""
@@ -13,5 +21,5 @@ def configure_logging(level: str = "info") -> None:
         datefmt="%Y-%m-%d %H:%M:%S",
         force=True,
     )
-    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for name, library_level in LIBRARY_LOG_LEVELS.items():
+        logging.getLogger(name).setLevel(library_level)

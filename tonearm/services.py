@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from tonearm.accounts.rate_limit import SlidingWindowLimiter
+from tonearm.accounts.rate_limit import LoginLimiter
 from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.settings import Settings
 from tonearm.streaming.tokens import StreamSigner
 
-# Per username and, separately, per client address; counted by each worker process.
+# Failed sign-ins per username and, separately, per client address. Counted in the
+# database (``login_failures``), so the limit holds however many workers serve.
 LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
@@ -25,7 +27,7 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     signer: StreamSigner
-    login_limiter: SlidingWindowLimiter
+    login_limiter: LoginLimiter
 
 
 def build_services(settings: Settings) -> Services:
@@ -37,5 +39,5 @@ def build_services(settings: Settings) -> Services:
         engine=engine,
         sessions=create_session_factory(engine),
         signer=StreamSigner(settings.signing_keys(), settings.stream_url_ttl),
-        login_limiter=SlidingWindowLimiter(LOGIN_ATTEMPTS_PER_MINUTE, 60),
+        login_limiter=LoginLimiter(limit=LOGIN_ATTEMPTS_PER_MINUTE, window=timedelta(minutes=1)),
     )

@@ -1,7 +1,7 @@
-import { test as base, expect, type Cookie, type Page } from '@playwright/test';
-import { E2E_PASSWORD, E2E_USERNAME } from './credentials';
+import { test as base, expect, type APIRequestContext, type Cookie, type Page } from '@playwright/test';
+import { E2E_ADMIN_PASSWORD, E2E_ADMIN_USERNAME, E2E_PASSWORD, E2E_USERNAME } from './credentials';
 
-export { E2E_PASSWORD, E2E_USERNAME };
+export { E2E_ADMIN_PASSWORD, E2E_ADMIN_USERNAME, E2E_PASSWORD, E2E_USERNAME };
 
 export interface TrackInfo {
 	id: string;
@@ -28,11 +28,13 @@ interface Fixtures {
 
 interface WorkerFixtures {
 	/**
-	 * Session cookies from a login through the UI, per server URL. tonearm allows 10 login
-	 * attempts a minute per user name and per address (successful ones included), which a
-	 * fresh login in each of the ~20 tests would exceed; so the first test on a server logs in
-	 * through the form and later tests in the same worker start with its session cookie.
-	 * The login tests (login.spec.ts) log in through the form themselves.
+	 * Session cookies from a login through the UI, per server URL: the first test on a server
+	 * logs in through the form and later tests in the same worker start with its session
+	 * cookie, which saves a login (an argon2 check and a page load) per test. tonearm limits
+	 * only *failed* sign-ins (10 a minute per user name and per address, counted in the
+	 * database for all workers); every test runs from 127.0.0.1, so the whole suite must stay
+	 * under 10 failed sign-ins a minute. The login tests (login.spec.ts) and the account
+	 * tests (accounts.spec.ts) log in through the form themselves.
 	 */
 	sessionCookies: Map<string, Cookie[]>;
 }
@@ -187,4 +189,34 @@ export function unbufferedFraction(state: { duration: number; buffered: number[]
 		throw new Error(`nearly all of the track is buffered already: ${JSON.stringify(state.buffered)}`);
 	}
 	return fraction;
+}
+
+/** Every console error and uncaught error of `page` goes into `errors` (for pages of extra contexts). */
+export function collectConsoleErrors(page: Page, errors: string[], allowed: RegExp[] = []) {
+	page.on('console', (message) => {
+		if (message.type() !== 'error') return;
+		const text = `${message.text()} (${message.location().url})`;
+		if (!allowed.some((re) => re.test(text))) errors.push(text);
+	});
+	page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+}
+
+/**
+ * POST a GraphQL operation with the request context's cookies, as the player would (JSON,
+ * same-origin `Origin`, which cookie-authenticated mutations need), and return `data`.
+ */
+export async function graphql<T = Record<string, unknown>>(
+	request: APIRequestContext,
+	serverUrl: string,
+	query: string,
+	variables: Record<string, unknown> = {}
+): Promise<T> {
+	const response = await request.post(`${serverUrl}/graphql`, {
+		data: { query, variables },
+		headers: { Origin: serverUrl }
+	});
+	expect(response.status()).toBe(200);
+	const body = await response.json();
+	expect(body.errors, JSON.stringify(body.errors)).toBeUndefined();
+	return body.data as T;
 }

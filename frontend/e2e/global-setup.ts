@@ -4,8 +4,8 @@
  *  2. generates the demo library once into e2e/.cache/demo-library,
  *  3. starts `tonearm serve` twice on free loopback ports, each with its own data dir:
  *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3; accounts
- *     are on (TONEARM_AUTH unset = required), so each data dir first gets the user
- *     E2E_USERNAME (`tonearm user add`, password on stdin),
+ *     are on (TONEARM_AUTH unset = required), so each data dir first gets the listener
+ *     E2E_USERNAME and the admin E2E_ADMIN_USERNAME (`tonearm user add`, password on stdin),
  *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops both.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { E2E_PASSWORD, E2E_USERNAME } from './credentials';
+import { E2E_ADMIN_PASSWORD, E2E_ADMIN_USERNAME, E2E_PASSWORD, E2E_USERNAME } from './credentials';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontendDir = path.resolve(here, '..');
@@ -60,13 +60,14 @@ interface Server {
 	dataDir: string;
 }
 
-/** Create the e2e user in `dataDir` (this migrates the database too). Never on argv: stdin. */
-function addUser(dataDir: string) {
+/** Create an e2e user in `dataDir` (this migrates the database too). Never on argv: stdin. */
+function addUser(dataDir: string, username: string, password: string, admin = false) {
 	const env: NodeJS.ProcessEnv = { ...process.env, TONEARM_DATA_DIR: dataDir };
 	delete env.TONEARM_AUTH;
-	const result = spawnSync(tonearmBin, ['user', 'add', E2E_USERNAME], { input: `${E2E_PASSWORD}\n`, env, encoding: 'utf8' });
+	const args = ['user', 'add', username, ...(admin ? ['--admin'] : [])];
+	const result = spawnSync(tonearmBin, args, { input: `${password}\n`, env, encoding: 'utf8' });
 	if (result.status !== 0) {
-		throw new Error(`tonearm user add ${E2E_USERNAME} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+		throw new Error(`tonearm ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
 	}
 }
 
@@ -74,7 +75,8 @@ async function startServer(name: string, mediaRoot: string, extraEnv: Record<str
 	const port = await freePort();
 	const dataDir = mkdtempSync(path.join(tmpdir(), `tonearm-e2e-${name}-`));
 	try {
-		addUser(dataDir);
+		addUser(dataDir, E2E_USERNAME, E2E_PASSWORD);
+		addUser(dataDir, E2E_ADMIN_USERNAME, E2E_ADMIN_PASSWORD, true);
 	} catch (error) {
 		rmSync(dataDir, { recursive: true, force: true });
 		throw error;

@@ -16,7 +16,6 @@ from tonearm.accounts.api_tokens import (
     token_user,
 )
 from tonearm.accounts.passwords import WeakPassword, verify_password
-from tonearm.accounts.rate_limit import SlidingWindowLimiter
 from tonearm.accounts.secrets import secret_hash
 from tonearm.accounts.sessions import end_session, session_user, start_session
 from tonearm.accounts.users import (
@@ -26,8 +25,9 @@ from tonearm.accounts.users import (
     UsernameTaken,
     authenticate,
     create_user,
-    set_active,
+    get_user,
     set_password,
+    update_user,
 )
 from tonearm.db.engine import create_session_factory
 from tonearm.db.models import ApiTokenRecord, UserRecord
@@ -98,7 +98,7 @@ async def test_disabled_users_cannot_log_in_and_lose_their_sessions(
     user = await create_user(session, username="alice", password=PASSWORD)
     cookie = await start_session(session, user)
 
-    await set_active(session, username="alice", active=False)
+    await update_user(session, user=user, active=False)
 
     assert await authenticate(session, username="alice", password=PASSWORD) is None
     assert await session_user(session, cookie) is None
@@ -121,7 +121,7 @@ async def test_password_change_ends_sessions(session: AsyncSession) -> None:
     user = await create_user(session, username="alice", password=PASSWORD)
     cookie = await start_session(session, user)
 
-    await set_password(session, username="alice", password="another fine password")
+    await set_password(session, user=user, password="another fine password")
 
     assert await session_user(session, cookie) is None
     assert await authenticate(session, username="alice", password="another fine password")
@@ -129,7 +129,7 @@ async def test_password_change_ends_sessions(session: AsyncSession) -> None:
 
 async def test_unknown_user_changes_are_errors(session: AsyncSession) -> None:
     with pytest.raises(UnknownUser, match="no user named 'ghost'"):
-        await set_active(session, username="ghost", active=False)
+        await get_user(session, "ghost")
 
 
 async def test_api_tokens_are_stored_hashed_and_resolve_to_their_user(
@@ -163,27 +163,18 @@ async def test_revoked_and_malformed_tokens_resolve_to_nobody(session: AsyncSess
     assert await list_api_tokens(session, user.id) == []
 
 
-async def test_a_disabled_users_tokens_stop_working(session: AsyncSession) -> None:
+async def test_disabling_a_user_revokes_their_tokens_for_good(session: AsyncSession) -> None:
     user = await create_user(session, username="alice", password=PASSWORD)
-    _, secret = await create_api_token(session, user=user, name="laptop")
+    record, secret = await create_api_token(session, user=user, name="laptop")
 
-    await set_active(session, username="alice", active=False)
+    await update_user(session, user=user, active=False)
+    await update_user(session, user=user, active=True)
 
-    assert await token_user(session, secret) is None
-
-
-def test_rate_limiter_blocks_after_the_limit_until_the_window_passes() -> None:
-    limiter = SlidingWindowLimiter(limit=3, window_seconds=60)
-
-    waits = []
-    for moment in (0, 1, 2):
-        waits.append(limiter.retry_after("alice", now=moment))
-        limiter.record("alice", now=moment)
-
-    assert waits == [0, 0, 0]
-    assert limiter.retry_after("alice", now=3) == 57
-    assert limiter.retry_after("bob", now=3) == 0
-    assert limiter.retry_after("alice", now=60.5) == 0
+    assert await token_user(session, secret) is None  # revoked, not just paused
+    revoked_at = await session.scalar(
+        select(ApiTokenRecord.revoked_at).where(ApiTokenRecord.id == record.id)
+    )
+    assert revoked_at is not None
 
 
 async def test_first_start_creates_a_demo_admin_only_when_asked_and_only_once(

@@ -49,3 +49,47 @@ async def test_migrations_are_at_head(engine: AsyncEngine) -> None:
         version = await connection.scalar(text("SELECT version_num FROM alembic_version"))
     assert version == head
     assert head is not None
+
+
+def test_the_login_failures_migration_downgrades_and_upgrades_keeping_accounts(
+    database_url_for_test: str,
+) -> None:
+    import asyncio
+
+    from alembic import command
+    from tests.support.accounts import make_user
+    from tonearm.db.engine import create_engine
+    from tonearm.db.migrations import upgrade_to_head
+
+    async def count(statement: str) -> int:
+        engine = create_engine(database_url_for_test)
+        try:
+            async with engine.connect() as connection:
+                return int(await connection.scalar(text(statement)) or 0)
+        finally:
+            await engine.dispose()
+
+    async def add_user() -> None:
+        engine = create_engine(database_url_for_test)
+        try:
+            await make_user(engine, "keeper")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add_user())
+    config = alembic_config(database_url_for_test)
+
+    command.downgrade(config, "0002")
+    tables_after_downgrade = asyncio.run(
+        count(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'login_failures'"
+            if "postgresql" in database_url_for_test
+            else "SELECT count(*) FROM sqlite_master WHERE name = 'login_failures'"
+        )
+    )
+    upgrade_to_head(database_url_for_test)
+
+    assert tables_after_downgrade == 0
+    assert asyncio.run(count("SELECT count(*) FROM user_sessions")) == 1  # nothing cascaded
+    assert asyncio.run(count("SELECT count(*) FROM api_tokens")) == 1
+    assert asyncio.run(count("SELECT count(*) FROM users WHERE must_change_password")) == 0

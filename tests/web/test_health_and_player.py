@@ -24,11 +24,16 @@ INDEX = (
 )
 
 
+ADMIN_BOOT = "\n\t\t\t\t__sveltekit_admin = {};\n\t\t\t"
+ADMIN = f"<!doctype html><html><head><script>{ADMIN_BOOT}</script></head><body></body></html>"
+
+
 @pytest.fixture
 def frontend(tmp_path: Path) -> Path:
     build = tmp_path / "build"
     (build / "_app/immutable").mkdir(parents=True)
     (build / "index.html").write_text(INDEX)
+    (build / "admin.html").write_text(ADMIN)
     (build / "_app/immutable/start.js").write_text("console.log(1)")
     (build / "favicon.png").write_bytes(b"\x89PNG")
     return build
@@ -103,6 +108,29 @@ async def test_client_routes_fall_back_to_the_index(client: httpx.AsyncClient) -
     response = await client.get("/albums/some-album")
 
     assert (response.status_code, response.text) == (200, INDEX)
+
+
+async def test_a_prerendered_route_gets_its_own_page_with_the_csp(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/admin")
+
+    digest = base64.b64encode(hashlib.sha256(ADMIN_BOOT.encode()).digest()).decode()
+    assert (response.status_code, response.text) == (200, ADMIN)
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-cache"
+
+
+@pytest.mark.parametrize("path", ["/settings", "/admin/", "/admin/deeper"])
+async def test_a_route_without_its_own_page_gets_the_index(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    # The prerendered admin.html links "./_app/…", which would miss below /admin/.
+    response = await client.get(path)
+
+    assert (response.status_code, response.text) == (200, INDEX)
+    assert response.headers["cache-control"] == "no-cache"
 
 
 @pytest.mark.parametrize("path", ["/api/nothing-here", "/missing.js", "/_app/immutable/x.js"])

@@ -57,6 +57,15 @@ async def revoke_api_token(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def revoke_api_tokens(session: AsyncSession, *, user_id: uuid.UUID) -> None:
+    """Revoke every live token of the user (disabled account, password reset)."""
+    await session.execute(
+        update(ApiTokenRecord)
+        .where(ApiTokenRecord.user_id == user_id, ApiTokenRecord.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 async def token_user(session: AsyncSession, secret: str) -> UserRecord | None:
     """The active user a bearer token belongs to, or None (unknown, revoked, disabled)."""
     if not secret.startswith(API_TOKEN_PREFIX):

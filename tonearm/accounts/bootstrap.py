@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import secrets
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tonearm.accounts.passwords import new_one_time_password
 from tonearm.accounts.users import Role, count_users, create_user
 from tonearm.db.engine import create_session_factory
 
@@ -27,6 +27,6 @@ async def ensure_first_admin(engine: AsyncEngine, *, create_demo_admin: bool) ->
                 "no users yet: create the first admin with `tonearm user add NAME --admin`"
             )
             return None
-        password = secrets.token_urlsafe(12)
+        password = new_one_time_password()
         await create_user(session, username=DEMO_ADMIN, password=password, role=Role.ADMIN)
     return password

@@ -1,7 +1,11 @@
-"""``tonearm user …``: add, passwd, list, disable, enable.
+"""``tonearm user …``: add, passwd, reset, role, list, disable, enable.
 
 Passwords are read from a prompt on a terminal, or from the first line of standard input
 when it is piped — never from the command line, where other users could see them.
+
+Each command calls the same ``tonearm.accounts.users`` function as its GraphQL mutation
+(``createUser``, ``resetUserPassword``, ``updateUser``, ``users``), so both follow the same
+rules; ``tests/test_cli.py`` checks that they do.
 """
 
 from __future__ import annotations
@@ -63,13 +67,14 @@ def _run(action: Callable[[AsyncSession], Awaitable[str]]) -> int:
 
 def cmd_add(args: argparse.Namespace) -> int:
     """Create a user."""
-    from tonearm.accounts.users import Role, create_user
+    from tonearm.accounts import users
+    from tonearm.accounts.users import Role
 
     password = read_password()
     role = Role.ADMIN if args.admin else Role.LISTENER
 
     async def action(session: AsyncSession) -> str:
-        user = await create_user(session, username=args.name, password=password, role=role)
+        user = await users.create_user(session, username=args.name, password=password, role=role)
         return f"created {role.value} {user.username!r}"
 
     return _run(action)
@@ -77,23 +82,60 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_passwd(args: argparse.Namespace) -> int:
     """Change a user's password (and log them out everywhere)."""
-    from tonearm.accounts.users import set_password
+    from tonearm.accounts import users
 
     password = read_password("New password: ")
 
     async def action(session: AsyncSession) -> str:
-        user = await set_password(session, username=args.name, password=password)
+        user = await users.get_user(session, args.name)
+        await users.set_password(session, user=user, password=password)
         return f"changed the password of {user.username!r}"
+
+    return _run(action)
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Give a user a one-time password (printed once) and end their sessions and tokens."""
+    from tonearm.accounts import users
+
+    async def action(session: AsyncSession) -> str:
+        user = await users.get_user(session, args.name)
+        password = await users.reset_password(session, user=user)
+        return (
+            f"one-time password for {user.username!r} (shown once; they choose a new one "
+            f"after signing in):\n{password}"
+        )
+
+    return _run(action)
+
+
+def cmd_role(args: argparse.Namespace) -> int:
+    """Make a user an admin or a listener."""
+    from tonearm.accounts import users
+    from tonearm.accounts.users import Role
+    from tonearm.settings import ConfigurationError
+
+    try:
+        role = Role(args.role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise ConfigurationError(f"unknown role {args.role!r} (choose {choices})") from None
+
+    async def action(session: AsyncSession) -> str:
+        user = await users.get_user(session, args.name)
+        await users.update_user(session, user=user, role=role)
+        return f"{user.username!r} is now {'an' if role is Role.ADMIN else 'a'} {role.value}"
 
     return _run(action)
 
 
 def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
-        from tonearm.accounts.users import set_active
+        from tonearm.accounts import users
 
         async def action(session: AsyncSession) -> str:
-            user = await set_active(session, username=args.name, active=active)
+            user = await users.get_user(session, args.name)
+            await users.update_user(session, user=user, active=active)
             return f"{'enabled' if active else 'disabled'} {user.username!r}"
 
         return _run(action)
@@ -103,13 +145,15 @@ def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
 
 def cmd_list(_args: argparse.Namespace) -> int:
     """Print every user with role, state and last login."""
-    from tonearm.accounts.users import list_users
+    from tonearm.accounts import users
 
     async def action(session: AsyncSession) -> str:
         lines = [f"{'username':<24}{'role':<10}{'state':<10}last login"]
-        for user in await list_users(session):
+        for user in await users.list_users(session):
             last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
             state = "active" if user.is_active else "disabled"
+            if user.must_change_password:
+                last += " (one-time password)"
             lines.append(f"{user.username:<24}{user.role:<10}{state:<10}{last}")
         return "\n".join(lines)
 
@@ -127,8 +171,22 @@ def register_user_commands(commands: argparse._SubParsersAction[argparse.Argumen
     passwd = actions.add_parser("passwd", help="change a password")
     passwd.add_argument("name")
     passwd.set_defaults(handler=cmd_passwd)
+    reset = actions.add_parser(
+        "reset", help="print a one-time password; end the user's sessions and API tokens"
+    )
+    reset.add_argument("name")
+    reset.set_defaults(handler=cmd_reset)
+    role = actions.add_parser("role", help="make a user an admin or a listener")
+    role.add_argument("name")
+    # Checked when the command runs (cmd_role): naming the roles here would load the
+    # accounts domain into every ``tonearm`` process, the serve supervisor included.
+    role.add_argument("role", metavar="{admin,listener}")
+    role.set_defaults(handler=cmd_role)
     actions.add_parser("list", help="list users").set_defaults(handler=cmd_list)
     for name, active in (("disable", False), ("enable", True)):
-        parser = actions.add_parser(name, help=f"{name} a user")
+        parser = actions.add_parser(
+            name,
+            help=f"{name} a user" + (" (ends their sessions and API tokens)" if not active else ""),
+        )
         parser.add_argument("name")
         parser.set_defaults(handler=_set_active(active))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,6 +24,11 @@ def check_password_rules(password: str) -> None:
         raise WeakPassword(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise WeakPassword(f"passwords may have at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def new_one_time_password() -> str:
+    """A random password for an admin to hand out (16 URL-safe characters, 96 bits)."""
+    return secrets.token_urlsafe(12)
 
 
 def hash_password(password: str) -> str:

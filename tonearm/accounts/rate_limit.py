@@ -1,51 +1,114 @@
-"""A sliding-window limiter for failed sign-ins (per process, in memory)."""
+"""The failed sign-in limit, counted in the database so that every worker shares it.
+
+Each attempt first *reserves* a failure row per key and commits it, then counts the other
+failures in the window: an attempt goes ahead only while fewer than ``limit`` others are
+there. Because the reservation is visible to every worker before the count, concurrent
+attempts can never all slip under the limit (at most ``limit`` failures per key and
+window, however many workers there are). A successful sign-in deletes its reservation, so
+only failures count; a refused attempt deletes it too, so waiting is never extended by
+knocking. Keys are stored as SHA-256 digests: a mistyped username (or a password typed into
+the username field) is never written down.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
+import hashlib
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tonearm.accounts.users import username_key
+from tonearm.db.models import LoginFailureRecord, utcnow
 
 
-class SlidingWindowLimiter:
-    """Blocks a key once it has ``limit`` recorded events within ``window`` seconds."""
+def limiter_key(kind: str, value: str) -> str:
+    """The stored form of a key such as ``user:<casefolded name>`` or ``addr:<ip>``."""
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
 
-    def __init__(self, limit: int, window_seconds: float, max_keys: int = 100_000) -> None:
-        self.limit = limit
-        self.window = window_seconds
-        self._max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def record(self, key: str, *, now: float | None = None) -> None:
-        """Count one event (a failed attempt) for ``key``."""
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.get(key)
-            if events is None:
-                if len(self._events) >= self._max_keys:
-                    self._forget_idle(moment)
-                events = self._events[key] = deque()
-            self._prune(events, moment)
-            events.append(moment)
+@dataclass(slots=True)
+class Attempt:
+    """A reserved attempt: its failure rows, and how long to wait when it was refused."""
 
-    def retry_after(self, key: str, *, now: float | None = None) -> int:
-        """Seconds until ``key`` may try again; 0 when it may now."""
-        moment = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.get(key)
-            if not events:
-                return 0
-            self._prune(events, moment)
-            if len(events) < self.limit:
-                return 0
-            oldest_that_counts = events[len(events) - self.limit]
-            return max(1, int(oldest_that_counts + self.window - moment + 0.999))
+    retry_after: int
+    row_ids: list[int] = field(default_factory=list)
 
-    def _prune(self, events: deque[float], moment: float) -> None:
-        while events and events[0] <= moment - self.window:
-            events.popleft()
+    @property
+    def allowed(self) -> bool:
+        """Whether the attempt may check the credentials."""
+        return self.retry_after == 0
 
-    def _forget_idle(self, moment: float) -> None:
-        for key in [k for k, v in self._events.items() if not v or v[-1] <= moment - self.window]:
-            del self._events[key]
+
+@dataclass(frozen=True, slots=True)
+class LoginLimiter:
+    """At most ``limit`` failures per key within ``window``; shared through the database."""
+
+    limit: int
+    window: timedelta
+    clock: Callable[[], datetime] = utcnow
+
+    async def begin(self, session: AsyncSession, *, keys: Sequence[str]) -> Attempt:
+        """Reserve a failure for each key and commit it; refuse when a key is used up.
+
+        A refused attempt leaves nothing behind. An allowed one stays counted as a failure
+        unless ``succeeded`` is called.
+        """
+        now = self.clock()
+        cutoff = now - self.window
+        # Pruning old rows on every reservation keeps the table at a minute's worth.
+        await session.execute(
+            delete(LoginFailureRecord).where(LoginFailureRecord.failed_at <= cutoff)
+        )
+        rows = [LoginFailureRecord(key_hash=key, failed_at=now) for key in keys]
+        session.add_all(rows)
+        await session.commit()
+        attempt = Attempt(retry_after=0, row_ids=[row.id for row in rows])
+        for key in keys:
+            attempt.retry_after = max(
+                attempt.retry_after, await self._wait(session, key, now, attempt.row_ids)
+            )
+        if not attempt.allowed:
+            await self._forget(session, attempt)
+        return attempt
+
+    async def succeeded(self, session: AsyncSession, attempt: Attempt) -> None:
+        """The credentials were right: the reservation does not count (caller commits)."""
+        await session.execute(
+            delete(LoginFailureRecord).where(LoginFailureRecord.id.in_(attempt.row_ids))
+        )
+        attempt.row_ids = []
+
+    async def _forget(self, session: AsyncSession, attempt: Attempt) -> None:
+        await self.succeeded(session, attempt)
+        await session.commit()
+
+    async def _wait(
+        self, session: AsyncSession, key: str, now: datetime, own: Sequence[int]
+    ) -> int:
+        """Seconds until ``key`` has fewer than ``limit`` other failures in the window."""
+        oldest_that_counts = await session.scalar(
+            select(LoginFailureRecord.failed_at)
+            .where(
+                LoginFailureRecord.key_hash == key,
+                LoginFailureRecord.failed_at > now - self.window,
+                LoginFailureRecord.id.not_in(own),
+            )
+            .order_by(LoginFailureRecord.failed_at.desc())
+            .offset(self.limit - 1)
+            .limit(1)
+        )
+        if oldest_that_counts is None:
+            return 0
+        return max(1, math.ceil((oldest_that_counts + self.window - now).total_seconds()))
+
+
+def login_keys(*, username: str, address: str | None) -> list[str]:
+    """The keys one sign-in counts against: its username (any case) and client address."""
+    return [
+        limiter_key("user", username_key(username.strip())),
+        limiter_key("addr", address or "-"),
+    ]

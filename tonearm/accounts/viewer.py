@@ -37,6 +37,7 @@ class Viewer:
     created_at: datetime | None
     last_login_at: datetime | None
     method: AuthMethod
+    must_change_password: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -53,6 +54,7 @@ class Viewer:
             created_at=user.created_at,
             last_login_at=user.last_login_at,
             method=method,
+            must_change_password=user.must_change_password,
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from tonearm.accounts import api_tokens, sessions, users
+from tonearm.accounts.rate_limit import login_keys
 from tonearm.accounts.viewer import AuthMethod, Viewer
 from tonearm.db.models import UserRecord
 from tonearm.schema.account_types import (
@@ -35,42 +36,42 @@ def resolve_auth_mode(info: Info) -> AuthMode:
     return AuthMode(info.context.services.settings.auth)
 
 
-def _attempt_keys(info: Info, username: str) -> list[str]:
-    """Failed sign-ins are counted per username and, separately, per client address."""
+def client_address(info: Info) -> str | None:
+    """The address of the connection's peer, as the ASGI server reports it."""
     client = info.context.http_request.client
-    return [
-        f"user:{users.username_key(username.strip())}",
-        f"addr:{client.host if client else '-'}",
-    ]
+    return client.host if client else None
 
 
-def _rate_limited(info: Info, keys: list[str]) -> LoginRateLimited | None:
-    wait = max(info.context.services.login_limiter.retry_after(key) for key in keys)
-    if not wait:
-        return None
+def rate_limited(retry_after: int) -> LoginRateLimited:
+    """The answer to a sign-in (or password check) while its keys are used up."""
     return LoginRateLimited(
-        message=f"Too many sign-in attempts. Try again in {wait} seconds.",
-        retry_after_seconds=wait,
+        message=f"Too many sign-in attempts. Try again in {retry_after} seconds.",
+        retry_after_seconds=retry_after,
     )
 
 
 async def resolve_login(
     info: Info, username: str, password: str
 ) -> User | LoginFailed | LoginRateLimited:
-    """Check the credentials and start a browser session (an httpOnly cookie)."""
-    keys = _attempt_keys(info, username)
-    limited = _rate_limited(info, keys)
-    if limited:
-        return limited
+    """Check the credentials and start a browser session (an httpOnly cookie).
+
+    Failures count per username and per client address, in the database (all workers).
+    A wrong name costs what a wrong password costs: the limiter's queries and one argon2
+    verification either way.
+    """
     context = info.context
     request = context.http_request
+    limiter = context.services.login_limiter
+    keys = login_keys(username=username, address=client_address(info))
     async with context.db() as session:
+        attempt = await limiter.begin(session, keys=keys)
+        if not attempt.allowed:
+            return rate_limited(attempt.retry_after)
         user = await users.authenticate(session, username=username, password=password)
         if user is None:
-            await session.rollback()
-            for key in keys:
-                context.services.login_limiter.record(key)
+            await session.rollback()  # the failure itself is already counted
             return LoginFailed(message=LOGIN_FAILED)
+        await limiter.succeeded(session, attempt)
         previous = session_cookie(request)
         if previous:  # never keep a session id chosen before the login
             await sessions.end_session(session, previous)
@@ -96,10 +97,11 @@ async def resolve_logout(info: Info) -> bool:
     return secret is not None
 
 
-def _account_viewer(info: Info) -> Viewer:
+def account_viewer(info: Info, what: str = "API tokens") -> Viewer:
+    """The viewer, who must be an account (not the local admin of TONEARM_AUTH=none)."""
     viewer = info.context.viewer
     if viewer is None or viewer.user_id is None:
-        raise api_error(ErrorCode.BAD_USER_INPUT, "API tokens need accounts (TONEARM_AUTH).")
+        raise api_error(ErrorCode.BAD_USER_INPUT, f"{what} need accounts (TONEARM_AUTH).")
     return viewer
 
 
@@ -115,7 +117,7 @@ async def resolve_api_tokens(info: Info) -> list[ApiToken]:
 
 async def resolve_create_api_token(info: Info, name: str) -> CreatedApiToken:
     """A new token for the viewer; its secret is in this response and nowhere else."""
-    viewer = _account_viewer(info)
+    viewer = account_viewer(info)
     async with info.context.db() as session:
         user = await session.get(UserRecord, viewer.user_id)
         if user is None:
@@ -130,7 +132,7 @@ async def resolve_create_api_token(info: Info, name: str) -> CreatedApiToken:
 
 async def resolve_revoke_api_token(info: Info, id: strawberry.ID) -> bool:
     """Revoke one of the viewer's tokens; false when there is no such live token."""
-    viewer = _account_viewer(info)
+    viewer = account_viewer(info)
     assert viewer.user_id is not None
     try:
         token_id = parse_global_id(id, API_TOKEN_TYPE_NAME)

@@ -1,4 +1,4 @@
-"""GraphQL types for accounts: the viewer, login results and personal API tokens."""
+"""GraphQL types for accounts: users and the viewer, login results and personal API tokens."""
 
 from __future__ import annotations
 
@@ -8,18 +8,20 @@ from typing import Annotated
 
 import strawberry
 
-from tonearm.accounts.users import Role as DomainRole
+from tonearm.accounts.users import Role
 from tonearm.accounts.viewer import Viewer
-from tonearm.db.models import ApiTokenRecord
+from tonearm.db.models import ApiTokenRecord, UserRecord
 from tonearm.schema.ids import API_TOKEN_TYPE_NAME, USER_TYPE_NAME, global_id
 
-
-@strawberry.enum(name="Role", description="What a user may do.")
-class Role(Enum):
-    """The GraphQL face of ``accounts.users.Role``."""
-
-    ADMIN = strawberry.enum_value("admin", description="Also scans and manages users.")
-    LISTENER = strawberry.enum_value("listener", description="Browses and plays.")
+# The domain's enum, exposed as it is: one concept, one definition.
+strawberry.enum(
+    Role,
+    name="Role",
+    description=(
+        "What a user may do: ADMIN also scans the library and manages users; "
+        "LISTENER browses and plays."
+    ),
+)
 
 
 @strawberry.enum(name="AuthMode", description="Whether this server requires accounts.")
@@ -39,6 +41,15 @@ class User:
     role: Role = strawberry.field(description="What the user may do.")
     created_at: datetime | None = strawberry.field(description="When the account was made.")
     last_login_at: datetime | None = strawberry.field(description="The latest sign-in.")
+    disabled: bool = strawberry.field(
+        description="A disabled account cannot sign in; its sessions and tokens have ended."
+    )
+    must_change_password: bool = strawberry.field(
+        description=(
+            "The password is a one-time password an admin handed out: choose a new one "
+            "with changePassword."
+        )
+    )
 
     @classmethod
     def from_viewer(cls, viewer: Viewer) -> User:
@@ -48,9 +59,24 @@ class User:
                 global_id(USER_TYPE_NAME, viewer.user_id) if viewer.user_id else "local"
             ),
             username=viewer.username,
-            role=Role(DomainRole(viewer.role).value),
+            role=viewer.role,
             created_at=viewer.created_at,
             last_login_at=viewer.last_login_at,
+            disabled=False,
+            must_change_password=viewer.must_change_password,
+        )
+
+    @classmethod
+    def from_record(cls, record: UserRecord) -> User:
+        """The GraphQL view of a user row (never its password hash)."""
+        return cls(
+            id=strawberry.ID(global_id(USER_TYPE_NAME, record.id)),
+            username=record.username,
+            role=Role(record.role),
+            created_at=record.created_at,
+            last_login_at=record.last_login_at,
+            disabled=not record.is_active,
+            must_change_password=record.must_change_password,
         )
 
 

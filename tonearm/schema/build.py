@@ -26,6 +26,15 @@ from tonearm.resolvers.accounts import (
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_node, resolve_track, resolve_tracks
+from tonearm.resolvers.users import (
+    resolve_change_password,
+    resolve_create_user,
+    resolve_end_session,
+    resolve_reset_user_password,
+    resolve_sessions,
+    resolve_update_user,
+    resolve_users,
+)
 from tonearm.schema.account_types import (
     ApiToken,
     AuthMode,
@@ -43,6 +52,13 @@ from tonearm.schema.types import (
     ScanSummaryType,
     Track,
     TrackConnection,
+)
+from tonearm.schema.users import (
+    BrowserSession,
+    ChangePasswordResult,
+    CreateUserResult,
+    ResetUserPasswordResult,
+    UpdateUserResult,
 )
 
 logger = logging.getLogger("tonearm.graphql")
@@ -83,6 +99,16 @@ class Query:
         description="The viewer's personal API tokens, newest first.",
         permission_classes=SIGNED_IN,
     )
+    sessions: list[BrowserSession] = strawberry.field(
+        resolver=resolve_sessions,
+        description="The viewer's signed-in browsers, newest first.",
+        permission_classes=SIGNED_IN,
+    )
+    users: list[User] = strawberry.field(
+        resolver=resolve_users,
+        description="Every account, by name (admins only).",
+        permission_classes=ADMIN_ONLY,
+    )
 
 
 @strawberry.type(description="Changing the registry or minting access.")
@@ -117,6 +143,34 @@ class Mutation:
         resolver=resolve_revoke_api_token,
         description="Revoke one of your API tokens; false when there is no such live token.",
         permission_classes=SIGNED_IN,
+    )
+    change_password: ChangePasswordResult = strawberry.mutation(
+        resolver=resolve_change_password,
+        description="Replace your password; your other browser sessions end.",
+        permission_classes=SIGNED_IN,
+    )
+    end_session: bool = strawberry.mutation(
+        resolver=resolve_end_session,
+        description="Sign one of your browsers out; false when you have no such session.",
+        permission_classes=SIGNED_IN,
+    )
+    create_user: CreateUserResult = strawberry.mutation(
+        resolver=resolve_create_user,
+        description="Add an account with a one-time password (admins only).",
+        permission_classes=ADMIN_ONLY,
+    )
+    update_user: UpdateUserResult = strawberry.mutation(
+        resolver=resolve_update_user,
+        description="Change an account's role or disable it (admins only).",
+        permission_classes=ADMIN_ONLY,
+    )
+    reset_user_password: ResetUserPasswordResult = strawberry.mutation(
+        resolver=resolve_reset_user_password,
+        description=(
+            "Give an account a new one-time password, ending its sessions and API tokens "
+            "(admins only)."
+        ),
+        permission_classes=ADMIN_ONLY,
     )
 
 

@@ -1,7 +1,7 @@
 """Global IDs: ``base64("<Type>:<uuid>")`` (Relay's format), parsed strictly.
 
-Tracks, users and API tokens all use it; ``track_global_id`` is the one a client reads from
-``tracks`` and passes to ``track``, ``node`` and ``createStreamUrl``.
+Tracks, users, API tokens and browser sessions all use it; ``track_global_id`` is the one a
+client reads from ``tracks`` and passes to ``track``, ``node`` and ``createStreamUrl``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from strawberry.relay import GlobalID, GlobalIDValueError
 TRACK_TYPE_NAME = "Track"
 USER_TYPE_NAME = "User"
 API_TOKEN_TYPE_NAME = "ApiToken"  # noqa: S105 - a type name
+SESSION_TYPE_NAME = "BrowserSession"
 
 
 class InvalidGlobalId(ValueError):

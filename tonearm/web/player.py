@@ -1,5 +1,8 @@
 """Serving the built web player (``frontend/build``) at ``/`` with SPA fallback.
 
+A client route is answered with its prerendered page when the build has one (``/admin`` →
+``admin.html``), else with ``index.html`` (the SPA fallback); either boots the router there.
+
 The player gets a strict Content-Security-Policy: everything from its own origin, and inline
 scripts only where their SHA-256 matches one of the bootstrap scripts in the built HTML.
 """
@@ -60,17 +63,35 @@ class PlayerFiles(StaticFiles):
         self.csp = content_security_policy(inline_script_hashes(sorted(directory.glob("*.html"))))
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        """The file at ``path``, or ``index.html`` for client-side routes."""
+        """The file at ``path``, or the page of a client-side route."""
         try:
             response = await super().get_response(path, scope)
         except HTTPException as exc:
             if exc.status_code != 404 or not self._is_client_route(path):
                 raise
-            response = await super().get_response("index.html", scope)
+            response = await self._route_page(path, scope)
         if response.status_code == 404 and self._is_client_route(path):
-            response = await super().get_response("index.html", scope)
+            response = await self._route_page(path, scope)
         self._decorate(path, response)
         return response
+
+    async def _route_page(self, path: str, scope: Scope) -> Response:
+        """``<route>.html`` when the build prerendered one, else the ``index.html`` shell.
+
+        A prerendered page links its assets relative to itself (``./_app/…``), which only
+        resolves at the route's own URL; below it, or with a trailing slash, the shell
+        (absolute links) is served instead.
+        """
+        route = path.strip("/")
+        if route and route != "." and not str(scope["path"]).endswith("/"):
+            try:
+                page = await super().get_response(f"{route}.html", scope)
+            except HTTPException:
+                pass
+            else:
+                if page.status_code == 200:
+                    return page
+        return await super().get_response("index.html", scope)
 
     @staticmethod
     def _is_client_route(path: str) -> bool:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatTime, formatTotalDuration, spokenTime } from './time';
+import { formatMoment, formatTime, formatTotalDuration, spokenTime } from './time';
 
 describe('formatTime', () => {
 	it.each([
@@ -46,5 +46,19 @@ describe('formatTotalDuration', () => {
 		expect(formatTotalDuration(3 * 3600 + 12 * 60)).toBe('3 h 12 min');
 		expect(formatTotalDuration(52 * 3600)).toBe('2 d 4 h');
 		expect(formatTotalDuration(Number.NaN)).toBe('0 min');
+	});
+});
+
+describe('formatMoment', () => {
+	it('shows an API timestamp as a short date and time', () => {
+		expect(formatMoment('2026-12-03T14:05:00+00:00', 'never', { locale: 'en-GB', timeZone: 'UTC' })).toBe('3 Dec 2026, 14:05');
+		expect(formatMoment('2026-12-03T14:05:00+00:00', 'never', { locale: 'en-GB', timeZone: 'Europe/Berlin' })).toBe(
+			'3 Dec 2026, 15:05'
+		);
+	});
+
+	it('shows the fallback for no timestamp or a broken one', () => {
+		expect(formatMoment(null, 'never')).toBe('never');
+		expect(formatMoment('yesterday-ish')).toBe('—');
 	});
 });

@@ -39,6 +39,22 @@ export function formatTotalDuration(seconds: number): string {
 	return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
+export interface MomentFormat {
+	locale?: string;
+	timeZone?: string;
+}
+
+/**
+ * A timestamp from the API (ISO 8601) as a short date and time in the user's locale, e.g.
+ * `3 Dec 2026, 14:05`; `fallback` when there is none (or it does not parse).
+ */
+export function formatMoment(iso: string | null, fallback = '—', { locale, timeZone }: MomentFormat = {}): string {
+	if (!iso) return fallback;
+	const moment = new Date(iso);
+	if (Number.isNaN(moment.getTime())) return fallback;
+	return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(moment);
+}
+
 function plural(n: number, unit: string): string {
 	return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }

@@ -142,23 +142,46 @@ describe('TonearmApi', () => {
 	});
 });
 
-const unauthenticated = (status = 200) =>
-	json({ data: null, errors: [{ message: 'Sign in first.', extensions: { code: 'UNAUTHENTICATED' } }] }, status);
+const unauthenticated = () =>
+	json({ data: null, errors: [{ message: 'Sign in first.', path: ['x'], extensions: { code: 'UNAUTHENTICATED' } }] });
 
 describe('isUnauthenticated', () => {
-	it('recognises UNAUTHENTICATED as 200 (application/json) and as 401 (graphql-response+json)', async () => {
-		for (const response of [() => unauthenticated(200), () => unauthenticated(401)]) {
-			const error = await new GraphQLClient({ fetch: fakeFetch(response) }).request('{ x }').catch((e: unknown) => e);
+	// What tonearm answers for an ended session (tests/graphql/test_accounts.py
+	// test_an_ended_session_is_a_coded_field_error_with_status_200): HTTP 200 under both
+	// media types, a field error with a path and the code.
+	const ended = (type: string) =>
+		json(
+			{
+				data: null,
+				errors: [
+					{
+						message: 'Sign in first: this needs a logged-in user.',
+						locations: [{ line: 1, column: 3 }],
+						path: ['library'],
+						extensions: { code: 'UNAUTHENTICATED' }
+					}
+				]
+			},
+			200,
+			type
+		);
+
+	it('recognises UNAUTHENTICATED by its code, as tonearm sends it under either media type', async () => {
+		for (const type of ['application/json', 'application/graphql-response+json']) {
+			const error = await new GraphQLClient({ fetch: fakeFetch(() => ended(type)) }).request('{ x }').catch((e: unknown) => e);
+			expect(error).toBeInstanceOf(GraphQLError);
+			expect((error as GraphQLError).status).toBe(200);
 			expect(isUnauthenticated(error)).toBe(true);
 			expect(describeError(error)).toBe(SESSION_ENDED_MESSAGE);
 		}
 	});
 
-	it('treats a GraphQL 401 without a code as unauthenticated, and nothing else', async () => {
+	it('goes by the code alone: a 401 is not a sign of an ended session, nor is anything else', async () => {
 		const codeless = await new GraphQLClient({ fetch: fakeFetch(() => json({ errors: [{ message: 'no' }] }, 401)) })
 			.request('{ x }')
 			.catch((e: unknown) => e);
-		expect(isUnauthenticated(codeless)).toBe(true);
+		expect(codeless).toBeInstanceOf(GraphQLError);
+		expect(isUnauthenticated(codeless)).toBe(false);
 		expect(isUnauthenticated(new GraphQLError('Forbidden', 'FORBIDDEN', 200, [{ message: 'Forbidden', extensions: { code: 'FORBIDDEN' } }]))).toBe(false);
 		expect(isUnauthenticated(new NetworkError('down'))).toBe(false);
 		expect(isUnauthenticated(new HttpError(401, 'proxy says no'))).toBe(false);
@@ -172,17 +195,17 @@ describe('isUnauthenticated', () => {
 });
 
 describe('TonearmApi accounts', () => {
-	const user = { __typename: 'User', id: 'VXNlcjox', username: 'ada', role: 'LISTENER' };
+	const user = { __typename: 'User', id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false };
 
 	it('asks for the viewer and the auth mode', async () => {
 		const fetch = fakeFetch(() => json({ data: { viewer: user, authMode: 'REQUIRED' } }));
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.viewer()).resolves.toEqual({
-			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' },
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false },
 			authMode: 'REQUIRED'
 		});
 		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
-		expect(body.query).toMatch(/viewer\s*{\s*id\s+username\s+role\s*}/);
+		expect(body.query).toMatch(/viewer\s*{\s*id\s+username\s+role\s+mustChangePassword\s*}/);
 		expect(body.query).toMatch(/authMode/);
 	});
 
@@ -197,7 +220,7 @@ describe('TonearmApi accounts', () => {
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.login('ada', 'correct horse')).resolves.toEqual({
 			kind: 'signed-in',
-			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' }
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false }
 		});
 		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
 		expect(body.variables).toEqual({ username: 'ada', password: 'correct horse' });
@@ -221,7 +244,7 @@ describe('TonearmApi accounts', () => {
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.logout()).resolves.toBe(true);
 		expect(JSON.parse(String(fetch.calls[0]?.init?.body)).query).toMatch(/mutation PlayerLogout\s*{\s*logout\s*}/);
-		respond = () => unauthenticated(401);
+		respond = () => unauthenticated();
 		await expect(api.logout()).resolves.toBe(false);
 		respond = () => json({ errors: [{ message: 'boom', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
 		await expect(api.logout()).rejects.toBeInstanceOf(GraphQLError);
@@ -251,5 +274,126 @@ describe('TonearmApi accounts', () => {
 		api.onUnauthenticated(() => heard++);
 		await api.tracks({ first: 1, orderBy: 'ARTIST', after: 'bad' }).catch(() => {});
 		expect(heard).toBe(0);
+	});
+});
+
+describe('TonearmApi user management and own account', () => {
+	const account = {
+		id: 'VXNlcjoy',
+		username: 'zoe',
+		role: 'LISTENER',
+		disabled: false,
+		mustChangePassword: true,
+		createdAt: '2026-12-01T10:00:00+00:00',
+		lastLoginAt: null
+	};
+
+	function api(answer: () => unknown) {
+		const fetch = fakeFetch(() => json({ data: answer() }));
+		return { api: new TonearmApi(new GraphQLClient({ fetch })), fetch };
+	}
+
+	const sent = (fetch: { calls: Call[] }, index = 0) => JSON.parse(String(fetch.calls[index]?.init?.body));
+
+	it('flattens each member of createUser’s union', async () => {
+		let answer: unknown = { __typename: 'CreatedUser', oneTimePassword: 'once-only', user: { __typename: 'User', ...account } };
+		const { api: client, fetch } = api(() => ({ createUser: answer }));
+		await expect(client.createUser('zoe', 'LISTENER')).resolves.toEqual({
+			kind: 'created',
+			user: account,
+			oneTimePassword: 'once-only'
+		});
+		expect(sent(fetch).variables).toEqual({ input: { username: 'zoe', role: 'LISTENER' } });
+		expect(sent(fetch).query).toMatch(/mutation PlayerCreateUser/);
+
+		answer = { __typename: 'UsernameTakenError', message: "A user named 'zoe' already exists." };
+		await expect(client.createUser('zoe', 'LISTENER')).resolves.toEqual({
+			kind: 'username-taken',
+			message: "A user named 'zoe' already exists."
+		});
+		answer = { __typename: 'InvalidUsernameError', message: 'Usernames have 1 to 64 letters.' };
+		await expect(client.createUser('a b', 'LISTENER')).resolves.toEqual({
+			kind: 'invalid-username',
+			message: 'Usernames have 1 to 64 letters.'
+		});
+	});
+
+	it('sends updateUser only the fields that change and flattens its union', async () => {
+		let answer: unknown = { __typename: 'User', ...account, disabled: true };
+		const { api: client, fetch } = api(() => ({ updateUser: answer }));
+		await expect(client.updateUser('VXNlcjoy', { disabled: true })).resolves.toEqual({
+			kind: 'updated',
+			user: { ...account, disabled: true }
+		});
+		expect(sent(fetch).variables).toEqual({ id: 'VXNlcjoy', input: { disabled: true } });
+
+		answer = { __typename: 'LastActiveAdminError', message: 'only admin' };
+		await expect(client.updateUser('VXNlcjox', { role: 'LISTENER' })).resolves.toEqual({ kind: 'last-admin', message: 'only admin' });
+		answer = { __typename: 'UserNotFoundError', message: 'No user has this ID.' };
+		await expect(client.updateUser('VXNlcjo5', { role: 'ADMIN' })).resolves.toEqual({
+			kind: 'not-found',
+			message: 'No user has this ID.'
+		});
+	});
+
+	it('flattens resetUserPassword and changePassword', async () => {
+		let answer: unknown = { resetUserPassword: { __typename: 'PasswordReset', oneTimePassword: 'again', user: account } };
+		const { api: client, fetch } = api(() => answer);
+		await expect(client.resetUserPassword('VXNlcjoy')).resolves.toEqual({ kind: 'reset', user: account, oneTimePassword: 'again' });
+
+		answer = {
+			changePassword: { __typename: 'User', id: 'VXNlcjoy', username: 'zoe', role: 'LISTENER', mustChangePassword: false }
+		};
+		await expect(client.changePassword('again', 'zoes-own-password')).resolves.toEqual({
+			kind: 'changed',
+			viewer: { id: 'VXNlcjoy', username: 'zoe', role: 'LISTENER', mustChangePassword: false }
+		});
+		expect(sent(fetch, 1).variables).toEqual({ currentPassword: 'again', newPassword: 'zoes-own-password' });
+
+		answer = { changePassword: { __typename: 'WrongPasswordError', message: 'The current password is not right.' } };
+		await expect(client.changePassword('x', 'y')).resolves.toEqual({
+			kind: 'wrong-password',
+			message: 'The current password is not right.'
+		});
+		answer = { changePassword: { __typename: 'PasswordRejectedError', message: 'Too short.' } };
+		await expect(client.changePassword('x', 'y')).resolves.toEqual({ kind: 'rejected', message: 'Too short.' });
+		answer = { changePassword: { __typename: 'LoginRateLimited', message: 'Wait.', retryAfterSeconds: 30 } };
+		await expect(client.changePassword('x', 'y')).resolves.toEqual({ kind: 'rate-limited', message: 'Wait.', retryAfterSeconds: 30 });
+	});
+
+	it('lists and ends sessions, lists, creates and revokes API tokens', async () => {
+		const session = { id: 'QnM6MQ==', createdAt: 'a', expiresAt: 'b', current: true };
+		const token = { id: 'QXBpVG9rZW46MQ==', name: 'x', createdAt: 'a', lastUsedAt: null };
+		const answers: unknown[] = [
+			{ sessions: [session] },
+			{ endSession: false },
+			{ apiTokens: [token] },
+			{ createApiToken: { token: 'tnrm_s', apiToken: token } },
+			{ revokeApiToken: true }
+		];
+		const { api: client, fetch } = api(() => answers.shift());
+		await expect(client.sessions()).resolves.toEqual([session]);
+		await expect(client.endSession('QnM6MQ==')).resolves.toBe(false);
+		await expect(client.apiTokens()).resolves.toEqual([token]);
+		await expect(client.createApiToken('x')).resolves.toEqual({ token: 'tnrm_s', apiToken: token });
+		await expect(client.revokeApiToken('QXBpVG9rZW46MQ==')).resolves.toBe(true);
+		expect(fetch.calls.map((c) => /(?:query|mutation) (\w+)/.exec(String(c.init?.body))?.[1])).toEqual([
+			'PlayerSessions',
+			'PlayerEndSession',
+			'PlayerApiTokens',
+			'PlayerCreateApiToken',
+			'PlayerRevokeApiToken'
+		]);
+	});
+
+	it('tells the unauthenticated listeners when an account operation finds the session gone', async () => {
+		const fetch = fakeFetch(() => unauthenticated());
+		const client = new TonearmApi(new GraphQLClient({ fetch }));
+		let heard = 0;
+		client.onUnauthenticated(() => heard++);
+		await client.users().catch(() => {});
+		await client.sessions().catch(() => {});
+		await client.changePassword('a', 'b').catch(() => {});
+		expect(heard).toBe(3);
 	});
 });

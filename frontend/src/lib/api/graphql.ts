@@ -7,13 +7,22 @@
  * browser on every same-origin request; this module never sees it.
  */
 import type {
+	AccountUser,
+	ApiToken,
+	BrowserSession,
+	ChangePasswordResult,
+	CreateUserResult,
+	CreatedApiToken,
 	LibraryStats,
 	LoginResult,
+	ResetPasswordResult,
 	Role,
 	StreamUrlResult,
 	Track,
 	TrackOrder,
 	TrackPage,
+	UpdateUserResult,
+	UserChanges,
 	Viewer,
 	ViewerInfo
 } from './types';
@@ -151,13 +160,14 @@ export const UNAUTHENTICATED = 'UNAUTHENTICATED';
 export const SESSION_ENDED_MESSAGE = 'Your session has ended — please sign in again.';
 
 /**
- * The server refused the request because nobody is signed in: a GraphQL error coded
- * `UNAUTHENTICATED` (HTTP 200 under application/json, or 401 under
- * application/graphql-response+json), or a GraphQL answer with status 401 and no code.
+ * The server refused the request because nobody is signed in. tonearm says so with a
+ * field error coded `UNAUTHENTICATED`, answered with HTTP 200 under both media types (it is
+ * not a request error, so application/graphql-response+json does not make it a 4xx); the
+ * code is the only signal. An HTTP 401 would come from something in front of tonearm.
  */
 export function isUnauthenticated(error: unknown): boolean {
 	if (!(error instanceof GraphQLError)) return false;
-	return error.errors.some((e) => e.extensions?.code === UNAUTHENTICATED) || error.status === 401;
+	return error.errors.some((e) => e.extensions?.code === UNAUTHENTICATED);
 }
 
 /** A sentence that tells the user what happened and what to do about it. */
@@ -247,6 +257,7 @@ export const VIEWER_QUERY = /* GraphQL */ `
 			id
 			username
 			role
+			mustChangePassword
 		}
 		authMode
 	}
@@ -260,6 +271,7 @@ export const LOGIN_MUTATION = /* GraphQL */ `
 				id
 				username
 				role
+				mustChangePassword
 			}
 			... on LoginFailed {
 				message
@@ -275,6 +287,161 @@ export const LOGIN_MUTATION = /* GraphQL */ `
 export const LOGOUT_MUTATION = /* GraphQL */ `
 	mutation PlayerLogout {
 		logout
+	}
+`;
+
+const ACCOUNT_USER_FIELDS = /* GraphQL */ `
+	fragment PlayerAccountUser on User {
+		id
+		username
+		role
+		disabled
+		mustChangePassword
+		createdAt
+		lastLoginAt
+	}
+`;
+
+export const USERS_QUERY = /* GraphQL */ `
+	query PlayerUsers {
+		users {
+			...PlayerAccountUser
+		}
+	}
+	${ACCOUNT_USER_FIELDS}
+`;
+
+export const CREATE_USER_MUTATION = /* GraphQL */ `
+	mutation PlayerCreateUser($input: CreateUserInput!) {
+		createUser(input: $input) {
+			__typename
+			... on CreatedUser {
+				oneTimePassword
+				user {
+					...PlayerAccountUser
+				}
+			}
+			... on UsernameTakenError {
+				message
+			}
+			... on InvalidUsernameError {
+				message
+			}
+		}
+	}
+	${ACCOUNT_USER_FIELDS}
+`;
+
+export const UPDATE_USER_MUTATION = /* GraphQL */ `
+	mutation PlayerUpdateUser($id: ID!, $input: UpdateUserInput!) {
+		updateUser(id: $id, input: $input) {
+			__typename
+			... on User {
+				...PlayerAccountUser
+			}
+			... on UserNotFoundError {
+				message
+			}
+			... on LastActiveAdminError {
+				message
+			}
+		}
+	}
+	${ACCOUNT_USER_FIELDS}
+`;
+
+export const RESET_USER_PASSWORD_MUTATION = /* GraphQL */ `
+	mutation PlayerResetUserPassword($id: ID!) {
+		resetUserPassword(id: $id) {
+			__typename
+			... on PasswordReset {
+				oneTimePassword
+				user {
+					...PlayerAccountUser
+				}
+			}
+			... on UserNotFoundError {
+				message
+			}
+		}
+	}
+	${ACCOUNT_USER_FIELDS}
+`;
+
+export const CHANGE_PASSWORD_MUTATION = /* GraphQL */ `
+	mutation PlayerChangePassword($currentPassword: String!, $newPassword: String!) {
+		changePassword(currentPassword: $currentPassword, newPassword: $newPassword) {
+			__typename
+			... on User {
+				id
+				username
+				role
+				mustChangePassword
+			}
+			... on WrongPasswordError {
+				message
+			}
+			... on PasswordRejectedError {
+				message
+			}
+			... on LoginRateLimited {
+				message
+				retryAfterSeconds
+			}
+		}
+	}
+`;
+
+export const SESSIONS_QUERY = /* GraphQL */ `
+	query PlayerSessions {
+		sessions {
+			id
+			createdAt
+			expiresAt
+			current
+		}
+	}
+`;
+
+export const END_SESSION_MUTATION = /* GraphQL */ `
+	mutation PlayerEndSession($id: ID!) {
+		endSession(id: $id)
+	}
+`;
+
+const API_TOKEN_FIELDS = /* GraphQL */ `
+	fragment PlayerApiToken on ApiToken {
+		id
+		name
+		createdAt
+		lastUsedAt
+	}
+`;
+
+export const API_TOKENS_QUERY = /* GraphQL */ `
+	query PlayerApiTokens {
+		apiTokens {
+			...PlayerApiToken
+		}
+	}
+	${API_TOKEN_FIELDS}
+`;
+
+export const CREATE_API_TOKEN_MUTATION = /* GraphQL */ `
+	mutation PlayerCreateApiToken($name: String!) {
+		createApiToken(name: $name) {
+			token
+			apiToken {
+				...PlayerApiToken
+			}
+		}
+	}
+	${API_TOKEN_FIELDS}
+`;
+
+export const REVOKE_API_TOKEN_MUTATION = /* GraphQL */ `
+	mutation PlayerRevokeApiToken($id: ID!) {
+		revokeApiToken(id: $id)
 	}
 `;
 
@@ -301,8 +468,36 @@ type CreateStreamUrlData = {
 
 type LoginData = {
 	login:
-		| { __typename: 'User'; id: string; username: string; role: Role }
+		| { __typename: 'User'; id: string; username: string; role: Role; mustChangePassword: boolean }
 		| { __typename: 'LoginFailed'; message: string }
+		| { __typename: 'LoginRateLimited'; message: string; retryAfterSeconds: number };
+};
+
+type CreateUserData = {
+	createUser:
+		| { __typename: 'CreatedUser'; oneTimePassword: string; user: AccountUser }
+		| { __typename: 'UsernameTakenError'; message: string }
+		| { __typename: 'InvalidUsernameError'; message: string };
+};
+
+type UpdateUserData = {
+	updateUser:
+		| ({ __typename: 'User' } & AccountUser)
+		| { __typename: 'UserNotFoundError'; message: string }
+		| { __typename: 'LastActiveAdminError'; message: string };
+};
+
+type ResetUserPasswordData = {
+	resetUserPassword:
+		| { __typename: 'PasswordReset'; oneTimePassword: string; user: AccountUser }
+		| { __typename: 'UserNotFoundError'; message: string };
+};
+
+type ChangePasswordData = {
+	changePassword:
+		| ({ __typename: 'User' } & Viewer)
+		| { __typename: 'WrongPasswordError'; message: string }
+		| { __typename: 'PasswordRejectedError'; message: string }
 		| { __typename: 'LoginRateLimited'; message: string; retryAfterSeconds: number };
 };
 
@@ -400,8 +595,111 @@ export class TonearmApi {
 		}
 		return { kind: 'not-found', message: result.message };
 	}
+
+	// --- user management (admins) --------------------------------------------------------
+
+	async users(): Promise<AccountUser[]> {
+		const data = await this.#authed<{ users: AccountUser[] }>(USERS_QUERY, {});
+		return data.users.map(pickAccountUser);
+	}
+
+	/** A new account; its one-time password is in the result and nowhere else. */
+	async createUser(username: string, role: Role): Promise<CreateUserResult> {
+		const data = await this.#authed<CreateUserData>(CREATE_USER_MUTATION, { input: { username, role } });
+		const result = data.createUser;
+		switch (result.__typename) {
+			case 'CreatedUser':
+				return { kind: 'created', user: pickAccountUser(result.user), oneTimePassword: result.oneTimePassword };
+			case 'UsernameTakenError':
+				return { kind: 'username-taken', message: result.message };
+			default:
+				return { kind: 'invalid-username', message: result.message };
+		}
+	}
+
+	/** Change only the given fields of an account. */
+	async updateUser(id: string, changes: UserChanges): Promise<UpdateUserResult> {
+		const data = await this.#authed<UpdateUserData>(UPDATE_USER_MUTATION, { id, input: changes });
+		const result = data.updateUser;
+		switch (result.__typename) {
+			case 'User':
+				return { kind: 'updated', user: pickAccountUser(result) };
+			case 'LastActiveAdminError':
+				return { kind: 'last-admin', message: result.message };
+			default:
+				return { kind: 'not-found', message: result.message };
+		}
+	}
+
+	/** A new one-time password for the account (its sessions and API tokens end). */
+	async resetUserPassword(id: string): Promise<ResetPasswordResult> {
+		const data = await this.#authed<ResetUserPasswordData>(RESET_USER_PASSWORD_MUTATION, { id });
+		const result = data.resetUserPassword;
+		if (result.__typename === 'PasswordReset') {
+			return { kind: 'reset', user: pickAccountUser(result.user), oneTimePassword: result.oneTimePassword };
+		}
+		return { kind: 'not-found', message: result.message };
+	}
+
+	// --- the viewer's own account ---------------------------------------------------------
+
+	/** Replace the viewer's password (the server ends their other sessions). */
+	async changePassword(currentPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+		const data = await this.#authed<ChangePasswordData>(CHANGE_PASSWORD_MUTATION, { currentPassword, newPassword });
+		const result = data.changePassword;
+		switch (result.__typename) {
+			case 'User':
+				return { kind: 'changed', viewer: pickViewer(result) };
+			case 'WrongPasswordError':
+				return { kind: 'wrong-password', message: result.message };
+			case 'PasswordRejectedError':
+				return { kind: 'rejected', message: result.message };
+			default:
+				return { kind: 'rate-limited', message: result.message, retryAfterSeconds: result.retryAfterSeconds };
+		}
+	}
+
+	async sessions(): Promise<BrowserSession[]> {
+		const data = await this.#authed<{ sessions: BrowserSession[] }>(SESSIONS_QUERY, {});
+		return data.sessions;
+	}
+
+	/** Sign one of the viewer's browsers out; false when there is no such session (any more). */
+	async endSession(id: string): Promise<boolean> {
+		const data = await this.#authed<{ endSession: boolean }>(END_SESSION_MUTATION, { id });
+		return data.endSession;
+	}
+
+	async apiTokens(): Promise<ApiToken[]> {
+		const data = await this.#authed<{ apiTokens: ApiToken[] }>(API_TOKENS_QUERY, {});
+		return data.apiTokens;
+	}
+
+	/** A new API token; its secret is in the result and nowhere else. */
+	async createApiToken(name: string): Promise<CreatedApiToken> {
+		const data = await this.#authed<{ createApiToken: CreatedApiToken }>(CREATE_API_TOKEN_MUTATION, { name });
+		return data.createApiToken;
+	}
+
+	/** Revoke one of the viewer's tokens; false when it was not live (any more). */
+	async revokeApiToken(id: string): Promise<boolean> {
+		const data = await this.#authed<{ revokeApiToken: boolean }>(REVOKE_API_TOKEN_MUTATION, { id });
+		return data.revokeApiToken;
+	}
 }
 
 function pickViewer(user: Viewer): Viewer {
-	return { id: user.id, username: user.username, role: user.role };
+	return { id: user.id, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword === true };
+}
+
+function pickAccountUser(user: AccountUser): AccountUser {
+	return {
+		id: user.id,
+		username: user.username,
+		role: user.role,
+		disabled: user.disabled,
+		mustChangePassword: user.mustChangePassword,
+		createdAt: user.createdAt,
+		lastLoginAt: user.lastLoginAt
+	};
 }

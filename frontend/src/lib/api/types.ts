@@ -55,6 +55,8 @@ export interface Viewer {
 	id: string;
 	username: string;
 	role: Role;
+	/** Signed in with a one-time password: ask for a new one before anything else. */
+	mustChangePassword: boolean;
 }
 
 /** Who is signed in (null: nobody) and how the server handles accounts. */
@@ -68,3 +70,66 @@ export type LoginResult =
 	| { kind: 'signed-in'; viewer: Viewer }
 	| { kind: 'failed'; message: string }
 	| { kind: 'rate-limited'; message: string; retryAfterSeconds: number };
+
+/** An account as the admin page lists it. */
+export interface AccountUser {
+	id: string;
+	username: string;
+	role: Role;
+	disabled: boolean;
+	mustChangePassword: boolean;
+	createdAt: string | null;
+	lastLoginAt: string | null;
+}
+
+/** One of the viewer's signed-in browsers. */
+export interface BrowserSession {
+	id: string;
+	createdAt: string;
+	expiresAt: string;
+	/** The browser asking (this one). */
+	current: boolean;
+}
+
+/** A personal API token's metadata (its secret is only ever in `CreatedApiToken`). */
+export interface ApiToken {
+	id: string;
+	name: string;
+	createdAt: string;
+	lastUsedAt: string | null;
+}
+
+export interface CreatedApiToken {
+	token: string;
+	apiToken: ApiToken;
+}
+
+/** `createUser`'s result union, flattened. */
+export type CreateUserResult =
+	| { kind: 'created'; user: AccountUser; oneTimePassword: string }
+	| { kind: 'username-taken'; message: string }
+	| { kind: 'invalid-username'; message: string };
+
+/** `updateUser`'s result union, flattened. */
+export type UpdateUserResult =
+	| { kind: 'updated'; user: AccountUser }
+	| { kind: 'not-found'; message: string }
+	| { kind: 'last-admin'; message: string };
+
+/** `resetUserPassword`'s result union, flattened. */
+export type ResetPasswordResult =
+	| { kind: 'reset'; user: AccountUser; oneTimePassword: string }
+	| { kind: 'not-found'; message: string };
+
+/** `changePassword`'s result union, flattened. */
+export type ChangePasswordResult =
+	| { kind: 'changed'; viewer: Viewer }
+	| { kind: 'wrong-password'; message: string }
+	| { kind: 'rejected'; message: string }
+	| { kind: 'rate-limited'; message: string; retryAfterSeconds: number };
+
+/** The fields `updateUser` may change; omitted ones stay as they are. */
+export interface UserChanges {
+	role?: Role;
+	disabled?: boolean;
+}

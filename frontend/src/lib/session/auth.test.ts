@@ -11,7 +11,7 @@ import {
 
 describe('loginOutcome', () => {
 	it('is null when the login signed in', () => {
-		expect(loginOutcome({ kind: 'signed-in', viewer: { id: 'u', username: 'ada', role: 'ADMIN' } })).toBeNull();
+		expect(loginOutcome({ kind: 'signed-in', viewer: { id: 'u', username: 'ada', role: 'ADMIN', mustChangePassword: false } })).toBeNull();
 	});
 
 	it('keeps the server message for wrong credentials, with a fallback', () => {

@@ -1,5 +1,5 @@
 import { SESSION_ENDED_MESSAGE, TonearmApi, describeError } from '$lib/api/graphql';
-import type { AuthMode, Viewer } from '$lib/api/types';
+import type { AuthMode, Viewer, ViewerInfo } from '$lib/api/types';
 import { IDLE, loginOutcome, loginRequestFailed, type LoginFormState } from './auth';
 
 /**
@@ -33,6 +33,12 @@ export class Session {
 	submitting = $derived(this.form.kind === 'submitting');
 	/** Accounts are on and someone is signed in: offer “Log out”. */
 	canLogOut = $derived(this.status === 'signed-in' && this.authMode === 'REQUIRED' && this.viewer !== null);
+	/** Signed in with a one-time password: a new password comes before anything else. */
+	needsNewPassword = $derived(this.status === 'signed-in' && this.viewer?.mustChangePassword === true);
+	/** May manage users (the server checks again on every request). */
+	isAdmin = $derived(this.status === 'signed-in' && this.viewer?.role === 'ADMIN');
+	/** Has a password and sessions of their own (not the local admin of TONEARM_AUTH=none). */
+	hasAccount = $derived(this.status === 'signed-in' && this.authMode === 'REQUIRED' && this.viewer !== null);
 
 	readonly #api: TonearmApi;
 	#checkSeq = 0;
@@ -57,6 +63,27 @@ export class Session {
 			this.checkError = error;
 			this.status = 'unavailable';
 		}
+	}
+
+	/**
+	 * Ask again, quietly, while signed in (e.g. when the tab becomes visible): a changed role
+	 * shows at once. Resolves false when the session has ended (disabled account, signed out
+	 * from another browser), for the caller to `end()` it as any request that found out
+	 * would; a failed request changes nothing.
+	 */
+	async revalidate(): Promise<boolean> {
+		if (this.status !== 'signed-in') return true;
+		const seq = this.#checkSeq;
+		let info: ViewerInfo;
+		try {
+			info = await this.#api.viewer();
+		} catch {
+			return true; // offline for a moment: the next real request will tell
+		}
+		if (seq !== this.#checkSeq || this.status !== 'signed-in') return true;
+		if (!info.viewer || info.viewer.id !== this.viewer?.id) return false;
+		this.viewer = info.viewer;
+		return true;
 	}
 
 	/** Submit the login form. Resolves true once signed in. */
@@ -99,6 +126,12 @@ export class Session {
 		}
 		this.#signedOut(null);
 		return true;
+	}
+
+	/** The viewer chose a new password (`changePassword` answered with the updated viewer). */
+	passwordChanged(viewer: Viewer): void {
+		if (this.status !== 'signed-in' || this.viewer?.id !== viewer.id) return;
+		this.viewer = viewer;
 	}
 
 	/** A request found the session gone (expired, logged out elsewhere, account disabled). */

@@ -3,7 +3,7 @@ import { GraphQLError, NetworkError, SESSION_ENDED_MESSAGE, type TonearmApi } fr
 import type { LoginResult, ViewerInfo } from '$lib/api/types';
 import { Session } from './session.svelte';
 
-const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' } as const;
+const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false } as const;
 
 type Overrides = {
 	viewer?: () => Promise<ViewerInfo>;
@@ -41,7 +41,7 @@ describe('Session', () => {
 	});
 
 	it('offers no logout when accounts are off (auth mode NONE)', async () => {
-		const local = { id: 'VXNlcjow', username: 'local', role: 'ADMIN' } as const;
+		const local = { id: 'VXNlcjow', username: 'local', role: 'ADMIN', mustChangePassword: false } as const;
 		const session = new Session(fakeApi({ viewer: async () => ({ viewer: local, authMode: 'NONE' }) }));
 		await session.check();
 		expect(session.status).toBe('signed-in');
@@ -168,5 +168,54 @@ describe('Session', () => {
 		);
 		await session.check();
 		expect(session.status).toBe('unavailable');
+	});
+
+	it('asks for a new password after a one-time password, until it is changed', async () => {
+		const fresh = { ...ada, mustChangePassword: true };
+		const session = new Session(fakeApi({ login: async () => ({ kind: 'signed-in', viewer: fresh }) }));
+		await session.check();
+		await session.logIn('ada', 'once-only');
+		expect(session.status).toBe('signed-in');
+		expect(session.needsNewPassword).toBe(true);
+
+		session.passwordChanged({ ...fresh, id: 'someone-else', mustChangePassword: false });
+		expect(session.needsNewPassword).toBe(true); // not about this viewer
+		session.passwordChanged({ ...fresh, mustChangePassword: false });
+		expect(session.needsNewPassword).toBe(false);
+		expect(session.viewer).toEqual(ada);
+	});
+
+	it('knows admins, and who has an account to manage', async () => {
+		const root = { ...ada, role: 'ADMIN' } as const;
+		const admin = new Session(fakeApi({ viewer: async () => ({ viewer: root, authMode: 'REQUIRED' }) }));
+		const listener = new Session(fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) }));
+		const local = new Session(fakeApi({ viewer: async () => ({ viewer: root, authMode: 'NONE' }) }));
+		await Promise.all([admin.check(), listener.check(), local.check()]);
+		expect([admin.isAdmin, listener.isAdmin, local.isAdmin]).toEqual([true, false, true]);
+		expect([admin.hasAccount, listener.hasAccount, local.hasAccount]).toEqual([true, true, false]);
+		admin.end();
+		expect(admin.isAdmin).toBe(false);
+	});
+
+	it('revalidates quietly: a new role shows, a failure changes nothing, an ended session is reported', async () => {
+		const api = fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) });
+		const session = new Session(api);
+		await session.check();
+
+		api.viewer.mockImplementationOnce(async () => ({ viewer: { ...ada, role: 'ADMIN' }, authMode: 'REQUIRED' }));
+		await expect(session.revalidate()).resolves.toBe(true);
+		expect(session.isAdmin).toBe(true);
+
+		api.viewer.mockImplementationOnce(async () => {
+			throw new NetworkError('down');
+		});
+		await expect(session.revalidate()).resolves.toBe(true);
+		expect(session.status).toBe('signed-in');
+
+		api.viewer.mockImplementationOnce(async () => ({ viewer: null, authMode: 'REQUIRED' }));
+		await expect(session.revalidate()).resolves.toBe(false);
+		expect(session.status).toBe('signed-in'); // the caller ends it (and pauses the player first)
+		session.end();
+		expect(session.notice).toBe(SESSION_ENDED_MESSAGE);
 	});
 });

@@ -22,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run    install everything, build the player, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install what tests need, then run lint, Python, frontend and e2e tests"
-	@echo "make lint   ruff, mypy, svelte-check and eslint"
+	@echo "make lint   ruff, mypy, the import rules of docs/ARCHITECTURE.md, svelte-check, eslint"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
 run: install frontend
@@ -60,8 +60,9 @@ frontend: frontend/build/index.html
 # --- Checks -----------------------------------------------------------------------------
 lint: install-dev frontend/node_modules/.package-lock.json
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check tonearm tests benchmarks alembic
+	$(VENV)/bin/ruff format --check tonearm tests benchmarks alembic scripts
 	$(VENV)/bin/mypy tonearm
+	$(PY) scripts/check_architecture.py
 	cd frontend && npm run check && npm run lint
 
 test-python: install-dev test-system-deps
@@ -74,6 +75,7 @@ test-e2e: install-dev test-system-deps frontend
 	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm TONEARM_E2E_SKIP_BUILD=1 npm run test:e2e
 
 bench: install-dev
+	@scripts/apt-ensure nginx-light:/usr/sbin/nginx wrk:/usr/bin/wrk
 	$(PY) benchmarks/scan.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py

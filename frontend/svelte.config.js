@@ -19,9 +19,9 @@ const config = {
 		// The server sends `style-src 'self'`: never inline CSS into the HTML.
 		inlineStyleThreshold: 0,
 		typescript: {
-			// Type-check the Playwright suite and its config too (`npm run check`).
+			// Type-check the Playwright suite, its config and the benchmark too (`npm run check`).
 			config(config) {
-				config.include.push('../e2e/**/*.ts', '../playwright.config.ts');
+				config.include.push('../e2e/**/*.ts', '../playwright.config.ts', '../bench/**/*.js');
 			}
 		}
 	}

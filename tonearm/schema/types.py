@@ -61,6 +61,19 @@ class Track(relay.Node):
     created_at: datetime = strawberry.field(description="When the track was first registered.")
     updated_at: datetime = strawberry.field(description="When the registry last changed it.")
 
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=(
+            "A signed URL for the viewer to stream this track: the same per-user, per-track "
+            "token with the same lifetime as createStreamUrl mints, so a player can start "
+            "without another request. Minted only when asked for."
+        ),
+    )
+    def stream_url(self, info: strawberry.Info[Context, None]) -> StreamUrl:
+        """Minted by ``resolvers.streams`` (imported here: it imports this module)."""
+        from tonearm.resolvers.streams import resolve_track_stream_url
+
+        return resolve_track_stream_url(info, self.id)
+
     @classmethod
     def from_record(cls, record: TrackRecord) -> Track:
         """The GraphQL view of a registry row."""

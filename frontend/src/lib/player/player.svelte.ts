@@ -1,5 +1,5 @@
 import { TonearmApi, describeError } from '$lib/api/graphql';
-import type { Track } from '$lib/api/types';
+import type { StreamUrl, Track } from '$lib/api/types';
 import type { TrackList } from '$lib/library/track-list.svelte';
 import {
 	extendShuffleOrder,
@@ -11,7 +11,7 @@ import {
 	type QueuePosition,
 	type RepeatMode
 } from './queue';
-import { RemintGuard, needsFreshUrl, type TimeRange } from './stream-url';
+import { RemintGuard, needsFreshUrl, usablePremintedUrl, type TimeRange } from './stream-url';
 
 export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -39,7 +39,7 @@ export class Player {
 	volume = $state(1);
 	muted = $state(false);
 	buffered = $state.raw<TimeRange[]>([]);
-	/** Relative, signed stream URL of the current track. */
+	/** Relative, signed stream URL of the current track (the player sets it on `audio` itself). */
 	src = $state<string>();
 
 	// --- queue ---------------------------------------------------------------------------
@@ -245,7 +245,7 @@ export class Player {
 		this.duration = Number.NaN;
 	}
 
-		// --- <audio> events ------------------------------------------------------------------
+	// --- <audio> events ------------------------------------------------------------------
 
 	onLoadedMetadata(): void {
 		const resume = this.#resume;
@@ -300,7 +300,15 @@ export class Player {
 		this.currentTime = 0;
 		this.duration = Number.NaN;
 		this.#wantsPlay = play;
-		await this.#mint(0, play);
+		const ready = usablePremintedUrl(track.streamUrl, this.#now());
+		if (!ready) {
+			await this.#mint(0, play);
+			return;
+		}
+		// The URL came with the track list: nothing stands between the click and the first byte.
+		this.#mintSeq += 1; // a mint still in flight is for another track
+		this.#beginLoad(0, play);
+		this.#useUrl(ready, 0);
 	}
 
 	/** Get a fresh stream URL for the current track and continue at `position`. */
@@ -308,10 +316,7 @@ export class Player {
 		const track = this.track;
 		if (!track) return;
 		const seq = ++this.#mintSeq;
-		this.status = 'loading';
-		this.error = null;
-		this.#wantsPlay = play;
-		this.#resume = { position, play };
+		this.#beginLoad(position, play);
 		let result;
 		try {
 			result = await this.#api.createStreamUrl(track.id);
@@ -324,10 +329,32 @@ export class Player {
 			this.#fail(`“${track.title}” is no longer in the library. Rescan the library, then reload.`);
 			return;
 		}
-		this.#expiresAtMs = Date.parse(result.expiresAt);
+		this.#useUrl(result, position);
+	}
+
+	/** From here until `loadedmetadata`, the player shows `position` and remembers the intent. */
+	#beginLoad(position: number, play: boolean): void {
+		this.status = 'loading';
+		this.error = null;
+		this.#wantsPlay = play;
+		this.#resume = { position, play };
+	}
+
+	/** Hand the element `url` for the current track, to continue at `position`. */
+	#useUrl(url: StreamUrl, position: number): void {
+		this.#expiresAtMs = Date.parse(url.expiresAt);
 		this.#guard.resumingAt(position);
-		if (this.src === result.url) this.audio?.load();
-		else this.src = result.url;
+		const reload = this.src === url.url;
+		this.src = url.url;
+		const audio = this.audio;
+		if (!audio) return;
+		// Set on the element here, not through a `src` attribute in the template: that would
+		// reach it only once Svelte has re-rendered, and play() must come after it.
+		if (reload) audio.load();
+		else audio.src = url.url;
+		// From the start there is nothing to seek to once metadata is in: ask for playback now,
+		// in the same task as the click (as a plain page does), not a metadata round trip later.
+		if (position === 0 && this.#resume?.play) this.#playElement();
 	}
 
 	#playElement(): void {
@@ -356,7 +383,7 @@ export class Player {
 		}
 	}
 
-		#fail(message: string): void {
+	#fail(message: string): void {
 		this.#resume = null;
 		this.#wantsPlay = false;
 		this.status = 'error';

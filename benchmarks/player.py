@@ -125,11 +125,14 @@ def main() -> int:
     parser.add_argument("--waterfall", action="store_true", help="print one player load")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     parser.add_argument("--build", action="store_true", help="rebuild frontend/build first")
+    parser.add_argument(
+        "--player-dir", type=Path, help="serve this built player instead (compare builds)"
+    )
     args = parser.parse_args()
     if not Path(NGINX).exists():
         print("nginx is not installed: scripts/apt-ensure nginx-light:/usr/sbin/nginx")
         return 2
-    if args.build or not (FRONTEND / "build" / "index.html").exists():
+    if args.player_dir is None and (args.build or not (FRONTEND / "build" / "index.html").exists()):
         subprocess.run(["npm", "run", "build"], cwd=FRONTEND, check=True, capture_output=True)
     work = Path(tempfile.mkdtemp(prefix="tonearm-bench-player-"))
     work.chmod(0o755)
@@ -148,7 +151,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
     env = {
         **os.environ,
         "TONEARM_DATA_DIR": str(data),
-        "TONEARM_FRONTEND_DIR": str(FRONTEND / "build"),
+        "TONEARM_FRONTEND_DIR": str((args.player_dir or FRONTEND / "build").resolve()),
         "TONEARM_LOG_LEVEL": "warning",
         "PYTHONPATH": str(REPO),
     }

@@ -1,5 +1,5 @@
 import { SESSION_ENDED_MESSAGE, TonearmApi, describeError } from '$lib/api/graphql';
-import type { AuthMode, Viewer } from '$lib/api/types';
+import type { AuthMode, Viewer, ViewerInfo } from '$lib/api/types';
 import { IDLE, loginOutcome, loginRequestFailed, type LoginFormState } from './auth';
 
 /**
@@ -41,13 +41,16 @@ export class Session {
 		this.#api = api;
 	}
 
-	/** Ask the server who is signed in. */
-	async check(): Promise<void> {
+	/**
+	 * Ask the server who is signed in, or take `answer`: the reply to a request for that
+	 * already made (applied at once, before this returns, when it is no longer a promise).
+	 */
+	async check(answer?: ViewerInfo | Promise<ViewerInfo>): Promise<void> {
 		const seq = ++this.#checkSeq;
 		this.status = 'checking';
 		this.checkError = null;
 		try {
-			const info = await this.#api.viewer();
+			const info = answer && !(answer instanceof Promise) ? answer : await (answer ?? this.#api.viewer());
 			if (seq !== this.#checkSeq) return;
 			this.authMode = info.authMode;
 			this.viewer = info.viewer;

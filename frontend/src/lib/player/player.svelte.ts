@@ -18,6 +18,9 @@ export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
 /** HTMLMediaElement.HAVE_NOTHING, spelled out so the module also loads outside a browser. */
 const HAVE_NOTHING = 0;
 
+/** Resolves in a later task (after the tasks already queued, such as the element's load). */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 interface Resume {
 	/** Where to continue once the (new) stream URL has loaded. */
 	position: number;
@@ -72,6 +75,7 @@ export class Player {
 	readonly #guard = new RemintGuard();
 	#expiresAtMs = 0;
 	#mintSeq = 0;
+	#startSeq = 0;
 	#lastTime = 0;
 	#order: number[] | null = null;
 	#now: () => number;
@@ -294,18 +298,30 @@ export class Player {
 	async #start(index: number, play: boolean): Promise<void> {
 		const track = this.queue?.tracks[index];
 		if (!track) return;
+		const seq = ++this.#startSeq;
+		// The URL came with the track list: nothing stands between the click and the first byte.
+		const ready = usablePremintedUrl(track.streamUrl, this.#now());
+		const audio = this.audio;
+		if (ready && play && audio) {
+			// Hand the element its URL and ask it to play before any state changes: the browser
+			// starts loading in a task of its own, which would otherwise wait for the re-render
+			// and the frame that paint the new track (~20 ms of a 55 ms start, measured under
+			// load). The state (and with it the page) follows in the next task.
+			audio.src = ready.url;
+			this.#askToPlay(audio);
+			await nextTask();
+			if (seq !== this.#startSeq) return; // another track was chosen meanwhile
+		}
 		this.index = index;
 		this.track = track;
 		this.#lastTime = 0;
 		this.currentTime = 0;
 		this.duration = Number.NaN;
 		this.#wantsPlay = play;
-		const ready = usablePremintedUrl(track.streamUrl, this.#now());
 		if (!ready) {
 			await this.#mint(0, play);
 			return;
 		}
-		// The URL came with the track list: nothing stands between the click and the first byte.
 		this.#mintSeq += 1; // a mint still in flight is for another track
 		this.#beginLoad(0, play);
 		this.#useUrl(ready, 0);
@@ -351,7 +367,7 @@ export class Player {
 		// Set on the element here, not through a `src` attribute in the template: that would
 		// reach it only once Svelte has re-rendered, and play() must come after it.
 		if (reload) audio.load();
-		else audio.src = url.url;
+		else if (audio.getAttribute('src') !== url.url) audio.src = url.url; // not handed over yet
 		// From the start there is nothing to seek to once metadata is in: ask for playback now,
 		// in the same task as the click (as a plain page does), not a metadata round trip later.
 		if (position === 0 && this.#resume?.play) this.#playElement();
@@ -361,6 +377,11 @@ export class Player {
 		const audio = this.audio;
 		if (!audio) return;
 		this.#wantsPlay = true;
+		this.#askToPlay(audio);
+	}
+
+	/** `audio.play()`, and what its refusal means; changes no state unless it is refused. */
+	#askToPlay(audio: HTMLAudioElement): void {
 		audio.play().catch((error: unknown) => {
 			if (error instanceof DOMException && error.name === 'NotAllowedError') {
 				// Autoplay policy: the browser wants a click first.

@@ -23,6 +23,22 @@ class FakeAudio {
 	ended = false;
 	readyState = 4;
 	error: { code: number } | null = null;
+	#src: string | null = null;
+	/** Every URL the element was handed, in order (each one starts a load). */
+	sources: string[] = [];
+	get src(): string {
+		return this.#src ?? '';
+	}
+	set src(url: string) {
+		this.#src = url;
+		this.sources.push(url);
+	}
+	getAttribute(name: string): string | null {
+		return name === 'src' ? this.#src : null;
+	}
+	removeAttribute = vi.fn((name: string) => {
+		if (name === 'src') this.#src = null;
+	});
 	play = vi.fn(async () => {
 		this.paused = false;
 	});
@@ -161,12 +177,16 @@ describe('Player with stream URLs that came with the track list', () => {
 	it('starts on the URL that came with the track, without a request, and plays at once', async () => {
 		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
 		player.playFrom(list, 1);
-		// Synchronously, in the click's task: the element has the URL and has been asked to play.
-		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
-		expect((audio as unknown as { src: string }).src).toBe('/api/tracks/1/stream?token=listed1');
+		// Synchronously, in the click's task: the element has the URL and has been asked to play;
+		// the state (what the page shows) follows in the next task.
+		expect(audio.sources).toEqual(['/api/tracks/1/stream?token=listed1']);
 		expect(audio.play).toHaveBeenCalledTimes(1);
-		expect(player.isLoading).toBe(true);
+		expect(player.track).toBeNull();
 		await flush();
+		expect(player.track?.id).toBe('id-1');
+		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
+		expect(player.isLoading).toBe(true);
+		expect(audio.sources).toHaveLength(1); // not handed over (and reloaded) a second time
 		player.onLoadedMetadata();
 		expect(player.status).toBe('ready');
 		expect(createStreamUrl).not.toHaveBeenCalled();
@@ -215,8 +235,7 @@ describe('Player with stream URLs that came with the track list', () => {
 	});
 
 	it('mints on the first play after the session ended, even with a listed URL', async () => {
-		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
-		Object.assign(audio, { getAttribute: () => player.src ?? null, removeAttribute: vi.fn() });
+		const { player, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
 		player.playFrom(list, 0);
 		await flush();
 		player.onLoadedMetadata();
@@ -227,7 +246,7 @@ describe('Player with stream URLs that came with the track list', () => {
 	});
 
 	it('a track chosen while another was loading wins', async () => {
-		const { player, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
 		const plain = setup();
 		let answer: (r: StreamUrlResult) => void = () => {};
 		createStreamUrl.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
@@ -237,19 +256,22 @@ describe('Player with stream URLs that came with the track list', () => {
 		await flush();
 		expect(player.track?.id).toBe('id-2');
 		expect(player.src).toBe('/api/tracks/2/stream?token=listed2');
+		expect(audio.src).toBe('/api/tracks/2/stream?token=listed2');
+	});
+
+	it('of two tracks chosen in one task, the element and the state end on the second', async () => {
+		const { player, audio, list } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 0);
+		player.playFrom(list, 1);
+		await flush();
+		expect(player.track?.id).toBe('id-1');
+		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
+		expect(audio.sources).toEqual(['/api/tracks/0/stream?token=listed0', '/api/tracks/1/stream?token=listed1']);
 	});
 });
 
 describe('Player when the session ends', () => {
-	function withElement() {
-		const ctx = setup();
-		const audio = Object.assign(ctx.audio, {
-			src: '',
-			getAttribute: vi.fn(() => ctx.player.src ?? null),
-			removeAttribute: vi.fn()
-		});
-		return { ...ctx, audio };
-	}
+	const withElement = () => setup();
 
 	it('suspend() pauses, drops the URL, keeps track and position, and re-mints on play', async () => {
 		const { player, audio, list, createStreamUrl } = withElement();

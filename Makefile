@@ -74,12 +74,13 @@ test-frontend: frontend/node_modules/.package-lock.json
 test-e2e: install-dev test-system-deps frontend
 	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm TONEARM_E2E_SKIP_BUILD=1 npm run test:e2e
 
-bench: install-dev
+bench: install-dev frontend
 	@scripts/apt-ensure nginx-light:/usr/sbin/nginx wrk:/usr/bin/wrk
 	$(PY) benchmarks/scan.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/memory.py
+	$(PY) benchmarks/player.py
 
 clean:
 	rm -rf .venv .uv frontend/node_modules frontend/build frontend/.svelte-kit

@@ -1,6 +1,7 @@
 """GraphQL API throughput and latency against a 100,000-track registry.
 
     .venv/bin/python benchmarks/graphql_api.py [--tracks 100000] [--duration 10] [--connections 8]
+        [--stream-url]
 
 (Not ``graphql.py``: run as a script, that name would shadow the ``graphql`` package.)
 
@@ -17,7 +18,8 @@ on loopback. Each scenario is measured with ``wrk`` (fixed connections and durat
   every field through graphql-core), to show what the fast path buys
 
 Targets (issue 3): (a) and (b) p50 < 25 ms, (b) within 20 % of (a), (c) p50 < 50 ms,
-GraphQL at least 50 % of the plain endpoint's requests/s.
+GraphQL at least 50 % of the plain endpoint's requests/s. ``--stream-url`` also selects
+``streamUrl { url expiresAt }`` on every track (one signed token per row).
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ PAGE = (
     f"search: $search) {{ edges {{ cursor node {{ {FIELDS} }} }} "
     "pageInfo { hasNextPage endCursor } } }"
 )
+STREAM_URL = "streamUrl { url expiresAt }"
 SEARCH = "love ni"
 WRK_SCRIPT = """
 wrk.method = "{method}"
@@ -253,7 +256,9 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=100_000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--stream-url", action="store_true", help="select Track.streamUrl too")
     args = parser.parse_args()
+    page = PAGE.replace(FIELDS, f"{FIELDS} {STREAM_URL}") if args.stream_url else PAGE
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
@@ -301,9 +306,9 @@ def main() -> int:
         wait_until_up(plain)
 
         scenarios = {
-            "(a) tracks(first:100)": {"query": PAGE, "variables": {}},
-            "(b) after 50,000th": {"query": PAGE, "variables": {"after": cursor}},
-            f"(c) search {SEARCH!r}": {"query": PAGE, "variables": {"search": SEARCH}},
+            "(a) tracks(first:100)": {"query": page, "variables": {}},
+            "(b) after 50,000th": {"query": page, "variables": {"after": cursor}},
+            f"(c) search {SEARCH!r}": {"query": page, "variables": {"search": SEARCH}},
         }
         for name, body in scenarios.items():
             answer = post(api, body, token)

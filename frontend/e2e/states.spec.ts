@@ -11,6 +11,13 @@ async function routeAllButViewer(page: Page, handle: (route: Route) => Promise<v
 	await page.route('**/graphql', (route) => (operation(route) === 'PlayerViewer' ? route.fallback() : handle(route)));
 }
 
+/** Let the boot request (viewer + first page, see boot.ts) reach the server, then edit its answer. */
+async function answerBoot(route: Route, edit: (data: Record<string, unknown>) => Record<string, unknown>) {
+	const response = await route.fetch();
+	const body = (await response.json()) as { data: Record<string, unknown> };
+	await route.fulfill({ response, json: { data: edit(body.data) } });
+}
+
 // These cases cannot be produced by a healthy server with the demo library, so the network
 // is intercepted in the browser; the rest of the suite talks to the real server untouched.
 // Each test signs in first (for real), then reloads with the interception in place.
@@ -60,14 +67,11 @@ test.describe('loading, empty and error states', () => {
 	});
 
 	test('an empty library explains how to add music', async ({ signedInPage: page }) => {
+		const empty = { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] };
 		await page.route('**/graphql', async (route) => {
+			if (operation(route) === 'PlayerBoot') return answerBoot(route, (data) => ({ ...data, tracks: empty }));
 			if (operation(route) !== 'PlayerTracks') return route.fallback();
-			await route.fulfill({
-				contentType: 'application/json',
-				body: JSON.stringify({
-					data: { tracks: { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] } }
-				})
-			});
+			await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: { tracks: empty } }) });
 		});
 		await page.reload();
 		await expect(page.locator('p', { hasText: 'No tracks yet' })).toContainText('TONEARM_MEDIA_ROOT');
@@ -76,12 +80,11 @@ test.describe('loading, empty and error states', () => {
 
 	test('without accounts (auth mode NONE) there is no Log out', async ({ signedInPage: page }) => {
 		// The real servers require accounts; answer the viewer check as a TONEARM_AUTH=none box would.
+		const local = { viewer: { id: 'local', username: 'admin', role: 'ADMIN' }, authMode: 'NONE' };
 		await page.route('**/graphql', async (route) => {
+			if (operation(route) === 'PlayerBoot') return answerBoot(route, (data) => ({ ...data, ...local }));
 			if (operation(route) !== 'PlayerViewer') return route.fallback();
-			await route.fulfill({
-				contentType: 'application/json',
-				body: JSON.stringify({ data: { viewer: { id: 'local', username: 'admin', role: 'ADMIN' }, authMode: 'NONE' } })
-			});
+			await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ data: local }) });
 		});
 		await page.reload();
 		await expect(tracksList(page)).toBeVisible();

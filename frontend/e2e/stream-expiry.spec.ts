@@ -1,4 +1,4 @@
-import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, unbufferedFraction, waitForTime } from './fixtures';
+import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, tracksList, unbufferedFraction, waitForTime } from './fixtures';
 import type { Page } from '@playwright/test';
 
 /** Count createStreamUrl mutations the page sends. */
@@ -76,6 +76,41 @@ test.describe('stream URL lifetime (3 s)', () => {
 		const state = await audioState(page);
 		expect(state.src).not.toContain('token=tampered');
 		expect(state.currentTime).toBeLessThan(before + 5);
+		await expect(page.getByRole('alert')).toHaveCount(0);
+	});
+});
+
+test.describe('stream URLs that come with the track list (default lifetime)', () => {
+	test.use({ allowedConsoleErrors: [/Failed to load resource: the server responded with a status of 403/] });
+
+	test('opening the player is one request, and a track starts without minting', async ({ signedInPage: page }) => {
+		const operations: string[] = [];
+		page.on('request', (request) => {
+			if (request.url().endsWith('/graphql')) operations.push(/(?:query|mutation)\s+(\w+)/.exec(request.postData() ?? '')?.[1] ?? '?');
+		});
+		await page.reload();
+		await expect(tracksList(page)).toBeVisible();
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 0.5);
+		// The viewer, the totals and the first page with its stream URLs, in one request.
+		expect(operations).toEqual(['PlayerBoot']);
+		const state = await audioState(page);
+		expect(state.src).toMatch(/\/api\/tracks\/[^/]+\/stream\?token=/);
+	});
+
+	test('a listed URL the server refuses (403) is re-minted and plays', async ({ signedInPage: page }) => {
+		const mints = countMints(page);
+		let refused = 0;
+		// The first request for the listed URL is answered as an expired or revoked token would be.
+		await page.route(/\/api\/tracks\/[^/]+\/stream\?token=/, async (route) => {
+			if (refused > 0) return route.fallback();
+			refused += 1;
+			await route.fulfill({ status: 403, contentType: 'application/json', body: '{"error":"invalid_token"}' });
+		});
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 0.5);
+		expect(refused).toBe(1);
+		expect(mints.count).toBe(1);
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 });

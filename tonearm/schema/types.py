@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,6 +15,9 @@ from tonearm.db.models import TrackRecord
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
 from tonearm.schema.scalars import Long
+
+if TYPE_CHECKING:
+    from tonearm.schema.context import Context
 
 strawberry.enum(
     TrackOrder,
@@ -48,6 +51,19 @@ class Track(relay.Node):
     mime_type: str = strawberry.field(description="Media type the file is streamed as.")
     created_at: datetime = strawberry.field(description="When the track was first registered.")
     updated_at: datetime = strawberry.field(description="When the registry last changed it.")
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=(
+            "A signed URL for the viewer to stream this track: the same per-user, per-track "
+            "token with the same lifetime as createStreamUrl mints, so a player can start "
+            "without another request. Minted only when asked for."
+        ),
+    )
+    def stream_url(self, info: strawberry.Info[Context, None]) -> StreamUrl:
+        """Minted by ``resolvers.streams`` (imported here: it imports this module)."""
+        from tonearm.resolvers.streams import resolve_track_stream_url
+
+        return resolve_track_stream_url(info, self.id)
 
     @classmethod
     def from_record(cls, record: TrackRecord) -> Track:

@@ -194,7 +194,7 @@ export function describeError(error: unknown): string {
 // ---------------------------------------------------------------------------------------
 // Operations
 
-const TRACK_FIELDS = /* GraphQL */ `
+export const TRACK_FIELDS = /* GraphQL */ `
 	fragment PlayerTrack on Track {
 		id
 		title
@@ -204,6 +204,10 @@ const TRACK_FIELDS = /* GraphQL */ `
 		trackNumber
 		durationSeconds
 		mimeType
+		streamUrl {
+			url
+			expiresAt
+		}
 	}
 `;
 

@@ -19,6 +19,14 @@ export interface Track {
 	trackNumber: number | null;
 	durationSeconds: number;
 	mimeType: string;
+	/** A signed stream URL the server minted for the viewer with this track (`Track.streamUrl`). */
+	streamUrl?: StreamUrl | null;
+}
+
+/** A signed, expiring stream URL (server-relative) and when it stops working (ISO 8601). */
+export interface StreamUrl {
+	url: string;
+	expiresAt: string;
 }
 
 export interface PageInfo {

@@ -1,5 +1,6 @@
 import { TonearmApi } from '$lib/api/graphql';
 import type { LibraryStats, TrackOrder } from '$lib/api/types';
+import type { BootLibrary } from './boot';
 import { TrackList, type LoadStatus } from './track-list.svelte';
 
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -28,9 +29,20 @@ export class Library {
 		this.list = new TrackList(api, { search: '', orderBy: this.orderBy });
 	}
 
-	/** First load: totals and the first page. */
-	async start(): Promise<void> {
-		await Promise.all([this.loadStats(), this.list.loadMore()]);
+	/**
+	 * First load: totals and the first page, or take them from the boot request when it
+	 * fetched them for this library's opening query.
+	 */
+	async start(first?: BootLibrary): Promise<void> {
+		const list = this.list;
+		if (first && first.orderBy === list.query.orderBy && list.query.search === '') {
+			this.stats = first.stats;
+			this.statsError = null;
+			this.statsStatus = 'ready';
+			list.adopt(first.page);
+			return;
+		}
+		await Promise.all([this.loadStats(), list.loadMore()]);
 	}
 
 	async loadStats(): Promise<void> {

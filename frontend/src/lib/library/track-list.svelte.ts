@@ -1,5 +1,5 @@
 import type { TonearmApi } from '$lib/api/graphql';
-import type { Track, TrackOrder } from '$lib/api/types';
+import type { Track, TrackOrder, TrackPage } from '$lib/api/types';
 
 export const PAGE_SIZE = 100; // the API's maximum page
 
@@ -58,6 +58,15 @@ export class TrackList {
 		return this.loadMore();
 	}
 
+	/**
+	 * Take a first page fetched elsewhere (the boot request, for this list's query) as if
+	 * `loadMore()` had loaded it. Ignored once this list has loaded or is loading anything.
+	 */
+	adopt(page: TrackPage): void {
+		if (this.status !== 'idle' || this.tracks.length > 0) return;
+		this.#apply(page);
+	}
+
 	indexOf(trackId: string): number {
 		return this.tracks.findIndex((t) => t.id === trackId);
 	}
@@ -71,14 +80,18 @@ export class TrackList {
 				search: this.query.search || null,
 				orderBy: this.query.orderBy
 			});
-			this.tracks = this.tracks.length === 0 ? page.tracks : [...this.tracks, ...page.tracks];
-			this.totalCount = page.totalCount;
-			this.#endCursor = page.pageInfo.endCursor;
-			this.hasNextPage = page.pageInfo.hasNextPage && page.tracks.length > 0;
-			this.status = 'ready';
+			this.#apply(page);
 		} catch (error) {
 			this.error = error;
 			this.status = 'error';
 		}
+	}
+
+	#apply(page: TrackPage): void {
+		this.tracks = this.tracks.length === 0 ? page.tracks : [...this.tracks, ...page.tracks];
+		this.totalCount = page.totalCount;
+		this.#endCursor = page.pageInfo.endCursor;
+		this.hasNextPage = page.pageInfo.hasNextPage && page.tracks.length > 0;
+		this.status = 'ready';
 	}
 }

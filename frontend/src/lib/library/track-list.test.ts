@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NetworkError, type TonearmApi, type TracksArgs } from '$lib/api/graphql';
 import type { Track, TrackPage } from '$lib/api/types';
+import { Library } from './library.svelte';
 import { TrackList } from './track-list.svelte';
 
 const track = (n: number): Track => ({
@@ -83,5 +84,46 @@ describe('TrackList', () => {
 		expect(list.status).toBe('ready');
 		expect(list.tracks).toHaveLength(4);
 		expect(calls.map((c) => c.after ?? null)).toEqual([null, '2', '2']);
+	});
+
+	it('takes a first page fetched elsewhere and continues from its cursor', async () => {
+		const { api, calls } = fakeApi(5);
+		const list = new TrackList(api, { search: '', orderBy: 'ARTIST' }, 2);
+		list.adopt({ tracks: [track(0), track(1)], totalCount: 5, pageInfo: { hasNextPage: true, endCursor: '2' } });
+		expect(list.status).toBe('ready');
+		expect(list.tracks.map((t) => t.id)).toEqual(['id-0', 'id-1']);
+		expect(list.totalCount).toBe(5);
+		expect(calls).toHaveLength(0);
+		await list.loadMore();
+		expect(calls.map((c) => c.after)).toEqual(['2']);
+		expect(list.tracks).toHaveLength(4);
+		list.adopt({ tracks: [track(9)], totalCount: 1, pageInfo: { hasNextPage: false, endCursor: null } });
+		expect(list.tracks).toHaveLength(4); // ignored once it has loaded
+	});
+});
+
+describe('Library.start', () => {
+	const stats = { trackCount: 5, artistCount: 1, albumCount: 1, totalDurationSeconds: 300 };
+	const page = { tracks: [track(0)], totalCount: 5, pageInfo: { hasNextPage: true, endCursor: '1' } };
+
+	it('takes the totals and first page of the boot request without asking again', async () => {
+		const { api, tracks } = fakeApi(5);
+		const library = vi.fn();
+		const lib = new Library(Object.assign(api, { library }));
+		await lib.start({ stats, page, orderBy: 'ARTIST' });
+		expect(lib.stats).toEqual(stats);
+		expect(lib.statsStatus).toBe('ready');
+		expect(lib.list.tracks.map((t) => t.id)).toEqual(['id-0']);
+		expect(tracks).not.toHaveBeenCalled();
+		expect(library).not.toHaveBeenCalled();
+	});
+
+	it('loads for itself when the boot answer was for another order', async () => {
+		const { api, tracks } = fakeApi(5);
+		const library = vi.fn(async () => stats);
+		const lib = new Library(Object.assign(api, { library }));
+		await lib.start({ stats, page, orderBy: 'TITLE' });
+		expect(tracks).toHaveBeenCalledTimes(1);
+		expect(library).toHaveBeenCalledTimes(1);
 	});
 });

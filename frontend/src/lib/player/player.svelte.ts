@@ -1,5 +1,5 @@
 import { TonearmApi, describeError } from '$lib/api/graphql';
-import type { Track } from '$lib/api/types';
+import type { StreamUrl, Track } from '$lib/api/types';
 import type { TrackList } from '$lib/library/track-list.svelte';
 import {
 	extendShuffleOrder,
@@ -11,12 +11,15 @@ import {
 	type QueuePosition,
 	type RepeatMode
 } from './queue';
-import { RemintGuard, needsFreshUrl, type TimeRange } from './stream-url';
+import { RemintGuard, needsFreshUrl, usablePremintedUrl, type TimeRange } from './stream-url';
 
 export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
 
 /** HTMLMediaElement.HAVE_NOTHING, spelled out so the module also loads outside a browser. */
 const HAVE_NOTHING = 0;
+
+/** Resolves in a later task (after the tasks already queued, such as the element's load). */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 interface Resume {
 	/** Where to continue once the (new) stream URL has loaded. */
@@ -39,7 +42,7 @@ export class Player {
 	volume = $state(1);
 	muted = $state(false);
 	buffered = $state.raw<TimeRange[]>([]);
-	/** Relative, signed stream URL of the current track. */
+	/** Relative, signed stream URL of the current track (the player sets it on `audio` itself). */
 	src = $state<string>();
 
 	// --- queue ---------------------------------------------------------------------------
@@ -72,6 +75,7 @@ export class Player {
 	readonly #guard = new RemintGuard();
 	#expiresAtMs = 0;
 	#mintSeq = 0;
+	#startSeq = 0;
 	#lastTime = 0;
 	#order: number[] | null = null;
 	#now: () => number;
@@ -245,7 +249,7 @@ export class Player {
 		this.duration = Number.NaN;
 	}
 
-		// --- <audio> events ------------------------------------------------------------------
+	// --- <audio> events ------------------------------------------------------------------
 
 	onLoadedMetadata(): void {
 		const resume = this.#resume;
@@ -294,13 +298,33 @@ export class Player {
 	async #start(index: number, play: boolean): Promise<void> {
 		const track = this.queue?.tracks[index];
 		if (!track) return;
+		const seq = ++this.#startSeq;
+		// The URL came with the track list: nothing stands between the click and the first byte.
+		const ready = usablePremintedUrl(track.streamUrl, this.#now());
+		const audio = this.audio;
+		if (ready && play && audio) {
+			// Hand the element its URL and ask it to play before any state changes: the browser
+			// starts loading in a task of its own, which would otherwise wait for the re-render
+			// and the frame that paint the new track (~20 ms of a 55 ms start, measured under
+			// load). The state (and with it the page) follows in the next task.
+			audio.src = ready.url;
+			this.#askToPlay(audio);
+			await nextTask();
+			if (seq !== this.#startSeq) return; // another track was chosen meanwhile
+		}
 		this.index = index;
 		this.track = track;
 		this.#lastTime = 0;
 		this.currentTime = 0;
 		this.duration = Number.NaN;
 		this.#wantsPlay = play;
-		await this.#mint(0, play);
+		if (!ready) {
+			await this.#mint(0, play);
+			return;
+		}
+		this.#mintSeq += 1; // a mint still in flight is for another track
+		this.#beginLoad(0, play);
+		this.#useUrl(ready, 0);
 	}
 
 	/** Get a fresh stream URL for the current track and continue at `position`. */
@@ -308,10 +332,7 @@ export class Player {
 		const track = this.track;
 		if (!track) return;
 		const seq = ++this.#mintSeq;
-		this.status = 'loading';
-		this.error = null;
-		this.#wantsPlay = play;
-		this.#resume = { position, play };
+		this.#beginLoad(position, play);
 		let result;
 		try {
 			result = await this.#api.createStreamUrl(track.id);
@@ -324,16 +345,43 @@ export class Player {
 			this.#fail(`“${track.title}” is no longer in the library. Rescan the library, then reload.`);
 			return;
 		}
-		this.#expiresAtMs = Date.parse(result.expiresAt);
+		this.#useUrl(result, position);
+	}
+
+	/** From here until `loadedmetadata`, the player shows `position` and remembers the intent. */
+	#beginLoad(position: number, play: boolean): void {
+		this.status = 'loading';
+		this.error = null;
+		this.#wantsPlay = play;
+		this.#resume = { position, play };
+	}
+
+	/** Hand the element `url` for the current track, to continue at `position`. */
+	#useUrl(url: StreamUrl, position: number): void {
+		this.#expiresAtMs = Date.parse(url.expiresAt);
 		this.#guard.resumingAt(position);
-		if (this.src === result.url) this.audio?.load();
-		else this.src = result.url;
+		const reload = this.src === url.url;
+		this.src = url.url;
+		const audio = this.audio;
+		if (!audio) return;
+		// Set on the element here, not through a `src` attribute in the template: that would
+		// reach it only once Svelte has re-rendered, and play() must come after it.
+		if (reload) audio.load();
+		else if (audio.getAttribute('src') !== url.url) audio.src = url.url; // not handed over yet
+		// From the start there is nothing to seek to once metadata is in: ask for playback now,
+		// in the same task as the click (as a plain page does), not a metadata round trip later.
+		if (position === 0 && this.#resume?.play) this.#playElement();
 	}
 
 	#playElement(): void {
 		const audio = this.audio;
 		if (!audio) return;
 		this.#wantsPlay = true;
+		this.#askToPlay(audio);
+	}
+
+	/** `audio.play()`, and what its refusal means; changes no state unless it is refused. */
+	#askToPlay(audio: HTMLAudioElement): void {
 		audio.play().catch((error: unknown) => {
 			if (error instanceof DOMException && error.name === 'NotAllowedError') {
 				// Autoplay policy: the browser wants a click first.
@@ -356,7 +404,7 @@ export class Player {
 		}
 	}
 
-		#fail(message: string): void {
+	#fail(message: string): void {
 		this.#resume = null;
 		this.#wantsPlay = false;
 		this.status = 'error';

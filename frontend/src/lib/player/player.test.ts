@@ -3,7 +3,7 @@ import type { TonearmApi } from '$lib/api/graphql';
 import type { StreamUrlResult, Track } from '$lib/api/types';
 import type { TrackList } from '$lib/library/track-list.svelte';
 import { Player } from './player.svelte';
-import { MEDIA_ERR_NETWORK } from './stream-url';
+import { MEDIA_ERR_NETWORK, MEDIA_ERR_SRC_NOT_SUPPORTED, PREMINTED_MIN_LIFE_MS } from './stream-url';
 
 const track = (n: number): Track => ({
 	id: `id-${n}`,
@@ -23,6 +23,22 @@ class FakeAudio {
 	ended = false;
 	readyState = 4;
 	error: { code: number } | null = null;
+	#src: string | null = null;
+	/** Every URL the element was handed, in order (each one starts a load). */
+	sources: string[] = [];
+	get src(): string {
+		return this.#src ?? '';
+	}
+	set src(url: string) {
+		this.#src = url;
+		this.sources.push(url);
+	}
+	getAttribute(name: string): string | null {
+		return name === 'src' ? this.#src : null;
+	}
+	removeAttribute = vi.fn((name: string) => {
+		if (name === 'src') this.#src = null;
+	});
 	play = vi.fn(async () => {
 		this.paused = false;
 	});
@@ -49,7 +65,7 @@ function setup(now = { ms: 0 }) {
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
 describe('Player stream URL lifecycle', () => {
-	it('mints a URL for the chosen track and starts playing once metadata is in', async () => {
+	it('mints a URL for a track that came without one and asks the element to play at once', async () => {
 		const { player, audio, list, createStreamUrl } = setup();
 		player.playFrom(list, 1);
 		expect(player.track?.id).toBe('id-1');
@@ -57,8 +73,9 @@ describe('Player stream URL lifecycle', () => {
 		await flush();
 		expect(createStreamUrl).toHaveBeenCalledWith('id-1');
 		expect(player.src).toBe('/api/tracks/x/stream?token=t1');
-		player.onLoadedMetadata();
+		// From the start there is nothing to seek to: no waiting for metadata before play().
 		expect(audio.play).toHaveBeenCalledTimes(1);
+		player.onLoadedMetadata();
 		expect(player.status).toBe('ready');
 	});
 
@@ -67,6 +84,7 @@ describe('Player stream URL lifecycle', () => {
 		player.playFrom(list, 0);
 		await flush();
 		player.onLoadedMetadata();
+		audio.play.mockClear();
 		audio.currentTime = 95;
 		audio.error = { code: MEDIA_ERR_NETWORK };
 		player.onError();
@@ -74,11 +92,12 @@ describe('Player stream URL lifecycle', () => {
 		await flush();
 		expect(createStreamUrl).toHaveBeenCalledTimes(2);
 		expect(player.src).toBe('/api/tracks/x/stream?token=t2');
+		expect(audio.play).not.toHaveBeenCalled(); // not before it can seek to 95
 		audio.currentTime = 0;
 		audio.error = null;
 		player.onLoadedMetadata();
 		expect(audio.currentTime).toBe(95);
-		expect(audio.play).toHaveBeenCalledTimes(2);
+		expect(audio.play).toHaveBeenCalledTimes(1);
 	});
 
 	it('stays paused after a re-mint when it was paused', async () => {
@@ -87,13 +106,14 @@ describe('Player stream URL lifecycle', () => {
 		await flush();
 		player.onLoadedMetadata();
 		player.pause();
+		audio.play.mockClear();
 		audio.currentTime = 30;
 		audio.error = { code: MEDIA_ERR_NETWORK };
 		player.onError();
 		await flush();
 		player.onLoadedMetadata();
 		expect(audio.currentTime).toBe(30);
-		expect(audio.play).toHaveBeenCalledTimes(1);
+		expect(audio.play).not.toHaveBeenCalled();
 	});
 
 	it('gives up with a message after repeated failures without progress', async () => {
@@ -142,22 +162,123 @@ describe('Player stream URL lifecycle', () => {
 	});
 });
 
-describe('Player when the session ends', () => {
-	function withElement() {
-		const ctx = setup();
-		const audio = Object.assign(ctx.audio, {
-			src: '',
-			getAttribute: vi.fn(() => ctx.player.src ?? null),
-			removeAttribute: vi.fn()
-		});
-		return { ...ctx, audio };
+describe('Player with stream URLs that came with the track list', () => {
+	/** Tracks as a page of the list brings them: each with the URL the server minted for it. */
+	function withUrls(now: { ms: number }, lifeMs: number) {
+		const ctx = setup(now);
+		const tracks = [0, 1, 2].map((n) => ({
+			...track(n),
+			streamUrl: { url: `/api/tracks/${n}/stream?token=listed${n}`, expiresAt: new Date(now.ms + lifeMs).toISOString() }
+		}));
+		const list = { tracks, hasNextPage: false, loadMore: async () => {} } as unknown as TrackList;
+		return { ...ctx, list };
 	}
+
+	it('starts on the URL that came with the track, without a request, and plays at once', async () => {
+		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 1);
+		// Synchronously, in the click's task: the element has the URL and has been asked to play;
+		// the state (what the page shows) follows in the next task.
+		expect(audio.sources).toEqual(['/api/tracks/1/stream?token=listed1']);
+		expect(audio.play).toHaveBeenCalledTimes(1);
+		expect(player.track).toBeNull();
+		await flush();
+		expect(player.track?.id).toBe('id-1');
+		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
+		expect(player.isLoading).toBe(true);
+		expect(audio.sources).toHaveLength(1); // not handed over (and reloaded) a second time
+		player.onLoadedMetadata();
+		expect(player.status).toBe('ready');
+		expect(createStreamUrl).not.toHaveBeenCalled();
+	});
+
+	it('moves on to the next track on its own URL too', async () => {
+		const { player, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		player.onEnded();
+		await flush();
+		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
+		expect(createStreamUrl).not.toHaveBeenCalled();
+	});
+
+	it('mints a fresh URL instead when the listed one is about to expire', async () => {
+		const now = { ms: 1_000_000 };
+		const { player, audio, list, createStreamUrl } = withUrls(now, PREMINTED_MIN_LIFE_MS + 5_000);
+		now.ms += 10_000; // the list was loaded a while ago: 25 s of life left, less than needed
+		player.playFrom(list, 2);
+		expect(player.src).toBeUndefined();
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledWith('id-2');
+		expect(player.src).toBe('/api/tracks/x/stream?token=t1');
+		expect(audio.play).toHaveBeenCalledTimes(1);
+	});
+
+	it('mints a fresh URL when the listed one is refused (403) and resumes where it was', async () => {
+		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		audio.play.mockClear();
+		audio.currentTime = 12;
+		audio.error = { code: MEDIA_ERR_SRC_NOT_SUPPORTED }; // how Chromium reports a 403
+		player.onError();
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledWith('id-0');
+		expect(player.src).toBe('/api/tracks/x/stream?token=t1');
+		audio.error = null;
+		audio.currentTime = 0;
+		player.onLoadedMetadata();
+		expect(audio.currentTime).toBe(12);
+		expect(audio.play).toHaveBeenCalledTimes(1);
+	});
+
+	it('mints on the first play after the session ended, even with a listed URL', async () => {
+		const { player, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 0);
+		await flush();
+		player.onLoadedMetadata();
+		player.suspend();
+		player.play();
+		await flush();
+		expect(createStreamUrl).toHaveBeenCalledTimes(1);
+	});
+
+	it('a track chosen while another was loading wins', async () => {
+		const { player, audio, list, createStreamUrl } = withUrls({ ms: 0 }, 6 * 3600_000);
+		const plain = setup();
+		let answer: (r: StreamUrlResult) => void = () => {};
+		createStreamUrl.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+		player.playFrom(plain.list, 0); // no listed URL: mints
+		player.playFrom(list, 2); // listed URL: at once
+		answer({ kind: 'url', url: '/late', expiresAt: new Date(60_000).toISOString() });
+		await flush();
+		expect(player.track?.id).toBe('id-2');
+		expect(player.src).toBe('/api/tracks/2/stream?token=listed2');
+		expect(audio.src).toBe('/api/tracks/2/stream?token=listed2');
+	});
+
+	it('of two tracks chosen in one task, the element and the state end on the second', async () => {
+		const { player, audio, list } = withUrls({ ms: 0 }, 6 * 3600_000);
+		player.playFrom(list, 0);
+		player.playFrom(list, 1);
+		await flush();
+		expect(player.track?.id).toBe('id-1');
+		expect(player.src).toBe('/api/tracks/1/stream?token=listed1');
+		expect(audio.sources).toEqual(['/api/tracks/0/stream?token=listed0', '/api/tracks/1/stream?token=listed1']);
+	});
+});
+
+describe('Player when the session ends', () => {
+	const withElement = () => setup();
 
 	it('suspend() pauses, drops the URL, keeps track and position, and re-mints on play', async () => {
 		const { player, audio, list, createStreamUrl } = withElement();
 		player.playFrom(list, 1);
 		await flush();
 		player.onLoadedMetadata();
+		audio.play.mockClear();
 		audio.currentTime = 42;
 		player.currentTime = 42;
 		player.suspend();
@@ -176,7 +297,7 @@ describe('Player when the session ends', () => {
 		expect(player.src).toBe('/api/tracks/x/stream?token=t2');
 		player.onLoadedMetadata();
 		expect(audio.currentTime).toBe(42);
-		expect(audio.play).toHaveBeenCalledTimes(2);
+		expect(audio.play).toHaveBeenCalledTimes(1);
 	});
 
 	it('suspend() during a mint ignores the late answer and shows no error', async () => {

@@ -5,10 +5,12 @@ import {
 	MEDIA_ERR_DECODE,
 	MEDIA_ERR_NETWORK,
 	MEDIA_ERR_SRC_NOT_SUPPORTED,
+	PREMINTED_MIN_LIFE_MS,
 	RemintGuard,
 	isBuffered,
 	isExpired,
-	needsFreshUrl
+	needsFreshUrl,
+	usablePremintedUrl
 } from './stream-url';
 
 describe('isExpired', () => {
@@ -23,6 +25,22 @@ describe('isExpired', () => {
 	});
 	it('treats an unparseable expiry as expired', () => {
 		expect(isExpired(Number.NaN, 0)).toBe(true);
+	});
+});
+
+describe('usablePremintedUrl', () => {
+	const url = { url: '/api/tracks/a/stream?token=t', expiresAt: '2030-01-01T00:00:00+00:00' };
+	const expiresMs = Date.parse(url.expiresAt);
+	it('uses a listed URL with enough life left', () => {
+		expect(usablePremintedUrl(url, expiresMs - 6 * 3600_000)).toBe(url);
+		expect(usablePremintedUrl(url, expiresMs - PREMINTED_MIN_LIFE_MS)).toBe(url);
+	});
+	it('refuses one about to expire, expired, missing or unparseable', () => {
+		expect(usablePremintedUrl(url, expiresMs - PREMINTED_MIN_LIFE_MS + 1)).toBeNull();
+		expect(usablePremintedUrl(url, expiresMs + 1)).toBeNull();
+		expect(usablePremintedUrl(null, 0)).toBeNull();
+		expect(usablePremintedUrl(undefined, 0)).toBeNull();
+		expect(usablePremintedUrl({ ...url, expiresAt: 'soon' }, 0)).toBeNull();
 	});
 });
 

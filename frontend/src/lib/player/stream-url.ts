@@ -1,8 +1,10 @@
 /**
  * When to mint a new stream URL. Stream URLs are signed and short-lived: the server answers
  * 403 once one has expired, the `<audio>` element reports that as an `error`, and the player
- * mints a fresh URL and resumes where it was. These pure rules decide when to do that and
- * when to give up; see stream-url.test.ts.
+ * mints a fresh URL and resumes where it was. Every track in a list arrives with a URL the
+ * server minted with it (`Track.streamUrl`), so starting a track needs no request while that
+ * URL has life left. These pure rules decide when to use it, when to mint and when to give
+ * up; see stream-url.test.ts.
  */
 
 /** Re-mint this long before `expiresAt`, to allow for clock skew and request latency. */
@@ -14,6 +16,12 @@ export const MAX_CONSECUTIVE_REMINTS = 2;
 /** Playback has to advance this far past the resume point to count as a success. */
 export const PROGRESS_SECONDS = 0.5;
 
+/**
+ * Start a track on the URL that came with it only while it has at least this long to live;
+ * otherwise mint a fresh one first (the browser keeps fetching with it for a while).
+ */
+export const PREMINTED_MIN_LIFE_MS = 30_000;
+
 export interface TimeRange {
 	start: number;
 	end: number;
@@ -21,6 +29,17 @@ export interface TimeRange {
 
 export function isExpired(expiresAtMs: number, nowMs: number, marginMs = EXPIRY_MARGIN_MS): boolean {
 	return !Number.isFinite(expiresAtMs) || nowMs >= expiresAtMs - marginMs;
+}
+
+/** The URL that came with the track, if it is there and lives long enough to start on. */
+export function usablePremintedUrl<T extends { expiresAt: string }>(
+	url: T | null | undefined,
+	nowMs: number,
+	minLifeMs = PREMINTED_MIN_LIFE_MS
+): T | null {
+	if (!url) return null;
+	const expiresAtMs = Date.parse(url.expiresAt);
+	return Number.isFinite(expiresAtMs) && expiresAtMs - nowMs >= minLifeMs ? url : null;
 }
 
 export function isBuffered(position: number, buffered: readonly TimeRange[]): boolean {

@@ -47,13 +47,16 @@ export class Session {
 		this.#api = api;
 	}
 
-	/** Ask the server who is signed in. */
-	async check(): Promise<void> {
+	/**
+	 * Ask the server who is signed in, or take `answer`: the reply to a request for that
+	 * already made (applied at once, before this returns, when it is no longer a promise).
+	 */
+	async check(answer?: ViewerInfo | Promise<ViewerInfo>): Promise<void> {
 		const seq = ++this.#checkSeq;
 		this.status = 'checking';
 		this.checkError = null;
 		try {
-			const info = await this.#api.viewer();
+			const info = answer && !(answer instanceof Promise) ? answer : await (answer ?? this.#api.viewer());
 			if (seq !== this.#checkSeq) return;
 			this.authMode = info.authMode;
 			this.viewer = info.viewer;

@@ -32,6 +32,23 @@ describe('Session', () => {
 		expect(session.canLogOut).toBe(false);
 	});
 
+	it('takes an answer already in hand at once, without asking', () => {
+		const api = fakeApi();
+		const session = new Session(api);
+		void session.check({ viewer: ada, authMode: 'REQUIRED' });
+		expect(session.status).toBe('signed-in'); // before check() has returned to the event loop
+		expect(session.viewer?.username).toBe('ada');
+		expect(api.viewer).not.toHaveBeenCalled();
+	});
+
+	it('waits for an answer still under way instead of asking again', async () => {
+		const api = fakeApi();
+		const session = new Session(api);
+		await session.check(Promise.resolve({ viewer: ada, authMode: 'REQUIRED' }));
+		expect(session.status).toBe('signed-in');
+		expect(api.viewer).not.toHaveBeenCalled();
+	});
+
 	it('is signed in when the server knows the viewer', async () => {
 		const session = new Session(fakeApi({ viewer: async () => ({ viewer: ada, authMode: 'REQUIRED' }) }));
 		await session.check();

@@ -1,0 +1,143 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { GraphQLClient, type FetchLike } from '$lib/api/graphql';
+import type { Track } from '$lib/api/types';
+import { BOOT_QUERY, boot, bootWithin, earlyBootScript } from './boot';
+import { PAGE_SIZE } from './track-list.svelte';
+
+const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' };
+const track: Track = {
+	id: 'VHJhY2s6MQ==',
+	title: 'One',
+	artist: 'A',
+	album: null,
+	albumArtist: null,
+	trackNumber: 1,
+	durationSeconds: 60,
+	mimeType: 'audio/mpeg',
+	streamUrl: { url: '/api/tracks/1/stream?token=t', expiresAt: '2030-01-01T00:00:00+00:00' }
+};
+const stats = { trackCount: 1, artistCount: 1, albumCount: 1, totalDurationSeconds: 60 };
+const signedIn = {
+	data: {
+		viewer: ada,
+		authMode: 'REQUIRED',
+		library: stats,
+		tracks: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: 'c1' }, edges: [{ node: track }] }
+	}
+};
+const unauthenticated = {
+	data: null,
+	errors: [
+		{ message: 'Sign in first', path: ['library'], extensions: { code: 'UNAUTHENTICATED' } },
+		{ message: 'Sign in first', path: ['tracks'], extensions: { code: 'UNAUTHENTICATED' } }
+	]
+};
+
+const json = (body: unknown, status = 200) =>
+	new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/graphql-response+json' } });
+
+function client(respond: () => Response | Promise<Response>) {
+	const calls: { url: string; init?: RequestInit }[] = [];
+	const fetch: FetchLike = async (url, init) => {
+		calls.push({ url, init });
+		return respond();
+	};
+	return { client: new GraphQLClient({ fetch }), calls };
+}
+
+afterEach(() => {
+	vi.unstubAllGlobals();
+});
+
+describe('boot', () => {
+	it('asks for the viewer, the totals and the first page in one request', async () => {
+		const { client: c, calls } = client(() => json(signedIn));
+		const result = await boot(c);
+		expect(calls).toHaveLength(1);
+		const body = JSON.parse(String(calls[0]?.init?.body));
+		expect(body).toEqual({ query: BOOT_QUERY, variables: { first: PAGE_SIZE, orderBy: 'ARTIST' } });
+		expect(body.query).toMatch(/streamUrl \{\s*url\s*expiresAt\s*\}/);
+		expect(result).toEqual({
+			viewer: { viewer: ada, authMode: 'REQUIRED' },
+			library: {
+				stats,
+				orderBy: 'ARTIST',
+				page: { tracks: [track], pageInfo: { hasNextPage: false, endCursor: 'c1' }, totalCount: 1 }
+			}
+		});
+	});
+
+	it('reads "nobody signed in" from the library fields refusing', async () => {
+		const { client: c } = client(() => json(unauthenticated, 401));
+		await expect(boot(c)).resolves.toEqual({ viewer: { viewer: null, authMode: 'REQUIRED' }, library: null });
+	});
+
+	it('has no answer when the server is unreachable or reports another error', async () => {
+		const down = new GraphQLClient({
+			fetch: async () => {
+				throw new TypeError('Failed to fetch');
+			}
+		});
+		await expect(boot(down)).resolves.toBeNull();
+		const { client: broken } = client(() =>
+			json({ data: null, errors: [{ message: 'x', path: ['tracks'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] })
+		);
+		await expect(boot(broken)).resolves.toBeNull();
+		const { client: html } = client(() => new Response('<html>502</html>', { status: 502 }));
+		await expect(boot(html)).resolves.toBeNull();
+	});
+
+	it('reads the request the HTML shell already sent, once', async () => {
+		const early = Promise.resolve(json(signedIn));
+		vi.stubGlobal('window', { __tonearmBoot: early });
+		const { client: c, calls } = client(() => json(unauthenticated));
+		const first = await boot(c);
+		expect(first?.viewer.viewer).toEqual(ada);
+		expect(calls).toHaveLength(0); // nothing sent: the shell's request answered
+		expect(await boot(c)).toEqual({ viewer: { viewer: null, authMode: 'REQUIRED' }, library: null });
+		expect(calls).toHaveLength(1); // a second boot asks anew
+	});
+
+	it('treats a failed early request like any unreachable server', async () => {
+		const early = Promise.reject(new TypeError('Failed to fetch'));
+		early.catch(() => {});
+		vi.stubGlobal('window', { __tonearmBoot: early });
+		await expect(boot(client(() => json(signedIn)).client)).resolves.toBeNull();
+	});
+});
+
+describe('earlyBootScript', () => {
+	it('sends exactly the boot request, on the player page only, with no way out of its element', async () => {
+		const script = earlyBootScript();
+		expect(script).not.toMatch(/<\/script/i);
+		const fetch = vi.fn(async () => json(signedIn));
+		const win: { __tonearmBoot?: Promise<Response> } = {};
+		new Function('window', 'location', 'fetch', script)(win, { pathname: '/' }, fetch);
+		expect(fetch).toHaveBeenCalledTimes(1);
+		const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
+		expect(url).toBe('/graphql');
+		expect(init).toMatchObject({ method: 'POST', credentials: 'same-origin' });
+		const body = JSON.parse(String(init.body));
+		expect(body.variables).toEqual({ first: PAGE_SIZE, orderBy: 'ARTIST' });
+		expect(body.query).toBe(BOOT_QUERY.replace(/\s+/g, ' ').trim());
+		await expect(win.__tonearmBoot).resolves.toBeInstanceOf(Response);
+
+		const elsewhere = vi.fn();
+		new Function('window', 'location', 'fetch', script)({}, { pathname: '/admin' }, elsewhere);
+		expect(elsewhere).not.toHaveBeenCalled();
+	});
+});
+
+describe('bootWithin', () => {
+	it('gives the answer when it comes in time', async () => {
+		const answer = { viewer: { viewer: null, authMode: 'REQUIRED' as const }, library: null };
+		await expect(bootWithin(50, Promise.resolve(answer))).resolves.toEqual({ boot: answer, pending: null });
+	});
+
+	it('gives the request still under way when it does not', async () => {
+		const never = new Promise<null>(() => {});
+		const result = await bootWithin(5, never);
+		expect(result.boot).toBeNull();
+		expect(result.pending).toBe(never);
+	});
+});

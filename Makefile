@@ -22,7 +22,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 help:
 	@echo "make run    install everything, build the player, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install what tests need, then run lint, Python, frontend and e2e tests"
-	@echo "make lint   ruff, mypy, the import rules of docs/ARCHITECTURE.md, svelte-check, eslint"
+	@echo "make lint   ruff, mypy, the import rules of docs/ARCHITECTURE.md, svelte-check, eslint, prettier"
 	@echo "make bench  run the benchmarks in benchmarks/"
 
 run: install frontend
@@ -63,7 +63,7 @@ lint: install-dev frontend/node_modules/.package-lock.json
 	$(VENV)/bin/ruff format --check tonearm tests benchmarks alembic scripts
 	$(VENV)/bin/mypy tonearm
 	$(PY) scripts/check_architecture.py
-	cd frontend && npm run check && npm run lint
+	cd frontend && npm run check && npm run lint && npm run format:check
 
 test-python: install-dev test-system-deps
 	$(VENV)/bin/pytest -q

@@ -7,7 +7,15 @@ import svelteConfig from './svelte.config.js';
 
 export default ts.config(
 	{
-		ignores: ['build/', '.svelte-kit/', 'node_modules/', 'test-results/', 'playwright-report/', 'e2e/.cache/', 'e2e/artifacts/']
+		ignores: [
+			'build/',
+			'.svelte-kit/',
+			'node_modules/',
+			'test-results/',
+			'playwright-report/',
+			'e2e/.cache/',
+			'e2e/artifacts/'
+		]
 	},
 	js.configs.recommended,
 	...ts.configs.recommended,

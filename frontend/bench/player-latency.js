@@ -132,7 +132,12 @@ async function round(browser, kind, url, track, storageState) {
 		const second = await context.newPage();
 		await second.goto(url, { waitUntil: 'load' });
 		const listVisibleWarm = await mark(second, 'listVisible');
-		return { listVisibleCold, clickToSound: playingAt - clickAt, clickToAdvance: advancedAt - clickAt, listVisibleWarm };
+		return {
+			listVisibleCold,
+			clickToSound: playingAt - clickAt,
+			clickToAdvance: advancedAt - clickAt,
+			listVisibleWarm
+		};
 	} finally {
 		await context.close();
 	}
@@ -191,10 +196,14 @@ async function waterfall(browser, url, storageState) {
 	);
 	await context.close();
 	console.log('\nwaterfall of one cold player load (ms since navigation start):');
-	console.log(`  ${'document'.padEnd(52)} ${nav.requestStart.toFixed(1).padStart(7)} → ${nav.responseEnd.toFixed(1).padStart(7)}`);
+	console.log(
+		`  ${'document'.padEnd(52)} ${nav.requestStart.toFixed(1).padStart(7)} → ${nav.responseEnd.toFixed(1).padStart(7)}`
+	);
 	console.log(`  ${'DOMContentLoaded'.padEnd(52)} ${nav.domContentLoadedEventEnd.toFixed(1).padStart(7)}`);
 	for (const e of entries) {
-		console.log(`  ${e.name.slice(0, 52).padEnd(52)} ${e.start.toFixed(1).padStart(7)} → ${e.end.toFixed(1).padStart(7)}`);
+		console.log(
+			`  ${e.name.slice(0, 52).padEnd(52)} ${e.start.toFixed(1).padStart(7)} → ${e.end.toFixed(1).padStart(7)}`
+		);
 	}
 	console.log(`  ${'first row in the DOM'.padEnd(52)} ${marks.listInDom.toFixed(1).padStart(7)}`);
 	console.log(`  ${'first row painted'.padEnd(52)} ${marks.listVisible.toFixed(1).padStart(7)}`);
@@ -224,7 +233,13 @@ async function main() {
 			/** @type {Kind[]} */
 			const order = i % 2 === 0 ? ['player', 'plain'] : ['plain', 'player'];
 			for (const kind of order) {
-				const sample = await round(browser, kind, kind === 'player' ? playerUrl : plainUrl, track, kind === 'player' ? storageState : undefined);
+				const sample = await round(
+					browser,
+					kind,
+					kind === 'player' ? playerUrl : plainUrl,
+					track,
+					kind === 'player' ? storageState : undefined
+				);
 				if (i >= warmup) samples[kind].push(sample);
 			}
 			process.stderr.write(i < warmup ? 'w' : '.');
@@ -232,7 +247,8 @@ async function main() {
 		process.stderr.write('\n');
 		if (process.env.BENCH_WATERFALL === '1') await waterfall(browser, playerUrl, storageState);
 		report(samples, repeat, tracks);
-		if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify({ targets: TARGETS, samples }, null, 2));
+		if (process.env.BENCH_JSON)
+			writeFileSync(process.env.BENCH_JSON, JSON.stringify({ targets: TARGETS, samples }, null, 2));
 	} finally {
 		await browser.close();
 	}
@@ -247,8 +263,12 @@ function report(samples, repeat, tracks) {
 		['listVisibleCold', 'list visible, cold (fresh context)', TARGETS.listVisible],
 		['listVisibleWarm', 'list visible, warm (cached assets)', null]
 	];
-	console.log(`\n${repeat} rounds per page (fresh context each), ${tracks} tracks, Chromium ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}`);
-	console.log(`${'metric (ms)'.padEnd(38)}${'player p50'.padStart(11)}${'p90'.padStart(8)}${'plain p50'.padStart(11)}${'p90'.padStart(8)}${'ratio'.padStart(8)}  target`);
+	console.log(
+		`\n${repeat} rounds per page (fresh context each), ${tracks} tracks, Chromium ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'}`
+	);
+	console.log(
+		`${'metric (ms)'.padEnd(38)}${'player p50'.padStart(11)}${'p90'.padStart(8)}${'plain p50'.padStart(11)}${'p90'.padStart(8)}${'ratio'.padStart(8)}  target`
+	);
 	let missed = 0;
 	for (const [key, label, target] of metrics) {
 		const player = samples.player.map((s) => s[key]);

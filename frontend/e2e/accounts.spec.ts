@@ -127,7 +127,9 @@ test.describe('accounts', () => {
 		await expect(page.getByText("A user named 'E2E-CAROL' already exists.")).toBeVisible();
 		await expect(page.getByLabel('Username', { exact: true })).toHaveAttribute('aria-invalid', 'true');
 		await page.getByRole('button', { name: `Disable ${E2E_ADMIN_USERNAME}` }).click();
-		await expect(page.getByRole('alert').filter({ hasText: `'${E2E_ADMIN_USERNAME}' is the only active admin` })).toBeVisible();
+		await expect(
+			page.getByRole('alert').filter({ hasText: `'${E2E_ADMIN_USERNAME}' is the only active admin` })
+		).toBeVisible();
 		await page.getByRole('combobox', { name: `Role of ${E2E_ADMIN_USERNAME}` }).selectOption('LISTENER');
 		await expect(page.getByRole('alert').filter({ hasText: 'is the only active admin' })).toBeVisible();
 		await expect(page.getByRole('combobox', { name: `Role of ${E2E_ADMIN_USERNAME}` })).toHaveValue('ADMIN');
@@ -218,7 +220,12 @@ test.describe('accounts', () => {
 		await expect(tracksList(dave)).toBeVisible();
 	});
 
-	test('a listener changes their password and ends another session', async ({ page, browser, serverUrl, consoleErrors }) => {
+	test('a listener changes their password and ends another session', async ({
+		page,
+		browser,
+		serverUrl,
+		consoleErrors
+	}) => {
 		await accountWithPassword(browser, serverUrl, 'e2e-erin', 'erins-first-password');
 		const { context, page: phone } = await otherBrowser(browser, serverUrl, consoleErrors);
 		others.push(context);
@@ -236,7 +243,10 @@ test.describe('accounts', () => {
 		await expect(sessions.filter({ hasText: 'this browser' }).getByRole('button')).toHaveCount(0);
 
 		// End the other browser's session: it is signed out.
-		await sessions.filter({ hasNotText: 'this browser' }).getByRole('button', { name: /^Sign out/ }).click();
+		await sessions
+			.filter({ hasNotText: 'this browser' })
+			.getByRole('button', { name: /^Sign out/ })
+			.click();
 		await expect(sessions).toHaveCount(1);
 		await phone.reload();
 		await expect(loginForm(phone).heading).toBeVisible();
@@ -303,7 +313,10 @@ test.describe('accounts', () => {
 
 		// Nor does the server give it out to this browser's session.
 		for (const query of ['{ users { username } }', 'mutation { createUser(input: {username: "x"}) { __typename } }']) {
-			const response = await page.request.post(`${serverUrl}/graphql`, { data: { query }, headers: { Origin: serverUrl } });
+			const response = await page.request.post(`${serverUrl}/graphql`, {
+				data: { query },
+				headers: { Origin: serverUrl }
+			});
 			const body = await response.json();
 			expect(body.data).toBeNull();
 			expect(body.errors[0].extensions.code).toBe('FORBIDDEN');

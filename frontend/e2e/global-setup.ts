@@ -31,7 +31,9 @@ function freePort(): Promise<number> {
 		server.on('error', reject);
 		server.listen(0, '127.0.0.1', () => {
 			const address = server.address();
-			server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+			server.close(() =>
+				typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))
+			);
 		});
 	});
 }
@@ -39,7 +41,9 @@ function freePort(): Promise<number> {
 function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
 	const result = spawnSync(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, encoding: 'utf8' });
 	if (result.status !== 0) {
-		throw new Error(`${cmd} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+		throw new Error(
+			`${cmd} ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`
+		);
 	}
 }
 
@@ -67,7 +71,9 @@ function addUser(dataDir: string, username: string, password: string, admin = fa
 	const args = ['user', 'add', username, ...(admin ? ['--admin'] : [])];
 	const result = spawnSync(tonearmBin, args, { input: `${password}\n`, env, encoding: 'utf8' });
 	if (result.status !== 0) {
-		throw new Error(`tonearm ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`);
+		throw new Error(
+			`tonearm ${args.join(' ')} failed (${result.status ?? result.signal}):\n${result.stdout}\n${result.stderr}`
+		);
 	}
 }
 

@@ -72,7 +72,9 @@ test.describe('signing in and out', () => {
 			await route.fulfill({
 				contentType: 'application/json',
 				body: JSON.stringify({
-					data: { login: { __typename: 'LoginRateLimited', message: 'Too many sign-in attempts.', retryAfterSeconds: 42 } }
+					data: {
+						login: { __typename: 'LoginRateLimited', message: 'Too many sign-in attempts.', retryAfterSeconds: 42 }
+					}
 				})
 			});
 		});

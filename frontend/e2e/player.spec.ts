@@ -1,5 +1,14 @@
 import type { Response } from '@playwright/test';
-import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, unbufferedFraction, waitForTime } from './fixtures';
+import {
+	LONG_TRACK,
+	audioState,
+	clickSeek,
+	expect,
+	test,
+	trackButton,
+	unbufferedFraction,
+	waitForTime
+} from './fixtures';
 
 test.describe('library', () => {
 	test('lists every track of the library with totals', async ({ signedInPage: page, libraryTracks }) => {
@@ -9,7 +18,10 @@ test.describe('library', () => {
 			await expect(trackButton(page, track.title)).toBeVisible();
 		}
 		await expect(trackButton(page, LONG_TRACK)).toContainText('3:');
-		expect(libraryTracks.some((t) => /[^\p{ASCII}]/u.test(t.title)), 'demo library has a non-ASCII title').toBe(true);
+		expect(
+			libraryTracks.some((t) => /[^\p{ASCII}]/u.test(t.title)),
+			'demo library has a non-ASCII title'
+		).toBe(true);
 		await expect(page.getByLabel('Library totals')).toContainText(`${libraryTracks.length} tracks`);
 	});
 
@@ -43,7 +55,9 @@ test.describe('playback', () => {
 		expect(state.src).toMatch(/\/api\/tracks\/[^/]+\/stream\?token=/);
 	});
 
-	test('seeking to an unbuffered point sends a Range request answered 206 and plays on', async ({ signedInPage: page }) => {
+	test('seeking to an unbuffered point sends a Range request answered 206 and plays on', async ({
+		signedInPage: page
+	}) => {
 		const ranged: { range: string; status: number }[] = [];
 		page.on('response', (response: Response) => {
 			const request = response.request();
@@ -75,7 +89,10 @@ test.describe('playback', () => {
 		await page.waitForTimeout(1000);
 		const later = await audioState(page);
 		expect(later.currentTime, 'playback continues after the seek').toBeGreaterThan(after.currentTime + 0.5);
-		await expect(page.getByRole('slider', { name: 'Seek' })).toHaveAttribute('aria-valuetext', /^\d+:\d\d of \d+:\d\d$/);
+		await expect(page.getByRole('slider', { name: 'Seek' })).toHaveAttribute(
+			'aria-valuetext',
+			/^\d+:\d\d of \d+:\d\d$/
+		);
 	});
 
 	test('pause stops the clock and play resumes it', async ({ signedInPage: page, libraryTracks }) => {
@@ -132,7 +149,9 @@ test.describe('playback', () => {
 		await trackButton(page, libraryTracks[0]!.title).click();
 		await waitForTime(page, 0.2);
 		for (const name of ['Pause', 'Next track', 'Previous track', 'Seek', 'Volume', 'Mute']) {
-			await expect(page.getByRole(name === 'Seek' || name === 'Volume' ? 'slider' : 'button', { name, exact: true })).toBeInViewport();
+			await expect(
+				page.getByRole(name === 'Seek' || name === 'Volume' ? 'slider' : 'button', { name, exact: true })
+			).toBeInViewport();
 		}
 		await expect(page.getByRole('button', { name: 'Log out' })).toBeInViewport();
 		const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -1,11 +1,25 @@
-import { LONG_TRACK, audioState, clickSeek, expect, test, trackButton, tracksList, unbufferedFraction, waitForTime } from './fixtures';
+import {
+	LONG_TRACK,
+	audioState,
+	clickSeek,
+	expect,
+	test,
+	trackButton,
+	tracksList,
+	unbufferedFraction,
+	waitForTime
+} from './fixtures';
 import type { Page } from '@playwright/test';
 
 /** Count createStreamUrl mutations the page sends. */
 function countMints(page: Page) {
 	const counter = { count: 0 };
 	page.on('request', (request) => {
-		if (request.url().endsWith('/graphql') && request.method() === 'POST' && (request.postData() ?? '').includes('createStreamUrl')) {
+		if (
+			request.url().endsWith('/graphql') &&
+			request.method() === 'POST' &&
+			(request.postData() ?? '').includes('createStreamUrl')
+		) {
 			counter.count += 1;
 		}
 	});
@@ -43,7 +57,9 @@ test.describe('stream URL lifetime (3 s)', () => {
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 
-	test('resuming after the URL expired during a pause continues at the same position', async ({ signedInPage: page }) => {
+	test('resuming after the URL expired during a pause continues at the same position', async ({
+		signedInPage: page
+	}) => {
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 1);
 		await page.getByRole('button', { name: 'Pause' }).click();
@@ -56,7 +72,9 @@ test.describe('stream URL lifetime (3 s)', () => {
 		await expect(page.getByRole('alert')).toHaveCount(0);
 	});
 
-	test('a stream the server rejects (403) is re-minted and resumes playing at the same position', async ({ signedInPage: page }) => {
+	test('a stream the server rejects (403) is re-minted and resumes playing at the same position', async ({
+		signedInPage: page
+	}) => {
 		const mints = countMints(page);
 		const rejected: number[] = [];
 		page.on('response', (response) => {
@@ -86,7 +104,8 @@ test.describe('stream URLs that come with the track list (default lifetime)', ()
 	test('opening the player is one request, and a track starts without minting', async ({ signedInPage: page }) => {
 		const operations: string[] = [];
 		page.on('request', (request) => {
-			if (request.url().endsWith('/graphql')) operations.push(/(?:query|mutation)\s+(\w+)/.exec(request.postData() ?? '')?.[1] ?? '?');
+			if (request.url().endsWith('/graphql'))
+				operations.push(/(?:query|mutation)\s+(\w+)/.exec(request.postData() ?? '')?.[1] ?? '?');
 		});
 		await page.reload();
 		await expect(tracksList(page)).toBeVisible();

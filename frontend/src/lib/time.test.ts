@@ -51,7 +51,9 @@ describe('formatTotalDuration', () => {
 
 describe('formatMoment', () => {
 	it('shows an API timestamp as a short date and time', () => {
-		expect(formatMoment('2026-12-03T14:05:00+00:00', 'never', { locale: 'en-GB', timeZone: 'UTC' })).toBe('3 Dec 2026, 14:05');
+		expect(formatMoment('2026-12-03T14:05:00+00:00', 'never', { locale: 'en-GB', timeZone: 'UTC' })).toBe(
+			'3 Dec 2026, 14:05'
+		);
 		expect(formatMoment('2026-12-03T14:05:00+00:00', 'never', { locale: 'en-GB', timeZone: 'Europe/Berlin' })).toBe(
 			'3 Dec 2026, 15:05'
 		);

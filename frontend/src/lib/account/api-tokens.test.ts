@@ -3,7 +3,12 @@ import { GraphQLError } from '$lib/api/graphql';
 import type { ApiToken, CreatedApiToken } from '$lib/api/types';
 import { ApiTokenList } from './api-tokens.svelte';
 
-const old: ApiToken = { id: 'QXBpVG9rZW46MQ==', name: 'old laptop', createdAt: '2026-10-01T10:00:00Z', lastUsedAt: null };
+const old: ApiToken = {
+	id: 'QXBpVG9rZW46MQ==',
+	name: 'old laptop',
+	createdAt: '2026-10-01T10:00:00Z',
+	lastUsedAt: null
+};
 const fresh: CreatedApiToken = {
 	token: 'tnrm_secret-shown-once',
 	apiToken: { id: 'QXBpVG9rZW46Mg==', name: 'backup', createdAt: '2026-12-01T10:00:00Z', lastUsedAt: null }

@@ -42,7 +42,9 @@ describe('PasswordChange', () => {
 
 	it('marks the current password when the server says it is wrong, and empties it', async () => {
 		const form = filled(
-			new PasswordChange(fakeApi(async () => ({ kind: 'wrong-password', message: 'The current password is not right.' })))
+			new PasswordChange(
+				fakeApi(async () => ({ kind: 'wrong-password', message: 'The current password is not right.' }))
+			)
 		);
 
 		await form.submit();
@@ -59,7 +61,11 @@ describe('PasswordChange', () => {
 		await filled(form).submit();
 		expect(form.state).toEqual({ kind: 'problem', field: 'new', message: 'Passwords need at least 8 characters.' });
 
-		answer = { kind: 'rate-limited', message: 'Too many sign-in attempts. Try again in 42 seconds.', retryAfterSeconds: 42 };
+		answer = {
+			kind: 'rate-limited',
+			message: 'Too many sign-in attempts. Try again in 42 seconds.',
+			retryAfterSeconds: 42
+		};
 		await filled(form).submit();
 		expect(form.state).toEqual({
 			kind: 'problem',

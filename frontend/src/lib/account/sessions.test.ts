@@ -3,8 +3,18 @@ import { GraphQLError } from '$lib/api/graphql';
 import type { BrowserSession } from '$lib/api/types';
 import { SessionList } from './sessions.svelte';
 
-const here: BrowserSession = { id: 'QnM6MQ==', createdAt: '2026-12-01T10:00:00Z', expiresAt: '2026-12-31T10:00:00Z', current: true };
-const phone: BrowserSession = { id: 'QnM6Mg==', createdAt: '2026-11-20T08:00:00Z', expiresAt: '2026-12-20T08:00:00Z', current: false };
+const here: BrowserSession = {
+	id: 'QnM6MQ==',
+	createdAt: '2026-12-01T10:00:00Z',
+	expiresAt: '2026-12-31T10:00:00Z',
+	current: true
+};
+const phone: BrowserSession = {
+	id: 'QnM6Mg==',
+	createdAt: '2026-11-20T08:00:00Z',
+	expiresAt: '2026-12-20T08:00:00Z',
+	current: false
+};
 
 function fakeApi(endSession: (id: string) => Promise<boolean> = async () => true) {
 	return {

@@ -68,7 +68,12 @@ export class UserAdmin {
 				return false;
 			}
 			this.users = sortByName([...this.users, result.user]);
-			this.issued = { userId: result.user.id, username: result.user.username, password: result.oneTimePassword, reason: 'created' };
+			this.issued = {
+				userId: result.user.id,
+				username: result.user.username,
+				password: result.oneTimePassword,
+				reason: 'created'
+			};
 			return true;
 		} catch (error) {
 			this.createError = `The user was not created. ${describeError(error)}`;
@@ -92,7 +97,12 @@ export class UserAdmin {
 			const result = await this.#api.resetUserPassword(user.id);
 			if (result.kind !== 'reset') return result.message;
 			this.#replace(result.user);
-			this.issued = { userId: user.id, username: result.user.username, password: result.oneTimePassword, reason: 'reset' };
+			this.issued = {
+				userId: user.id,
+				username: result.user.username,
+				password: result.oneTimePassword,
+				reason: 'reset'
+			};
 			return null;
 		});
 	}

@@ -17,11 +17,13 @@ const zoe: AccountUser = { ...root, id: 'VXNlcjoy', username: 'zoe', role: 'LIST
 function fakeApi() {
 	return {
 		users: vi.fn(async () => [root, zoe]),
-		createUser: vi.fn<(username: string, role: AccountUser['role']) => Promise<CreateUserResult>>(async (username, role) => ({
-			kind: 'created',
-			user: { ...zoe, id: 'VXNlcjoz', username, role, mustChangePassword: true },
-			oneTimePassword: 'once-only-secret'
-		})),
+		createUser: vi.fn<(username: string, role: AccountUser['role']) => Promise<CreateUserResult>>(
+			async (username, role) => ({
+				kind: 'created',
+				user: { ...zoe, id: 'VXNlcjoz', username, role, mustChangePassword: true },
+				oneTimePassword: 'once-only-secret'
+			})
+		),
 		updateUser: vi.fn<(id: string, changes: UserChanges) => Promise<UpdateUserResult>>(async (id, changes) => ({
 			kind: 'updated',
 			user: { ...(id === root.id ? root : zoe), ...changes }
@@ -55,7 +57,12 @@ describe('UserAdmin', () => {
 
 		expect(api.createUser).toHaveBeenCalledWith('mia', 'LISTENER');
 		expect(admin.users.map((u) => u.username)).toEqual(['mia', 'root', 'zoe']);
-		expect(admin.issued).toEqual({ userId: 'VXNlcjoz', username: 'mia', password: 'once-only-secret', reason: 'created' });
+		expect(admin.issued).toEqual({
+			userId: 'VXNlcjoz',
+			username: 'mia',
+			password: 'once-only-secret',
+			reason: 'created'
+		});
 		admin.dismissIssued();
 		expect(admin.issued).toBeNull();
 		expect(JSON.stringify(admin.users)).not.toContain('once-only-secret');
@@ -102,7 +109,9 @@ describe('UserAdmin', () => {
 		await admin.setDisabled(root, true);
 
 		expect(admin.users[0]).toEqual(root);
-		expect(admin.rowErrors).toEqual({ [root.id]: "'root' is the only active admin; make another user an admin first." });
+		expect(admin.rowErrors).toEqual({
+			[root.id]: "'root' is the only active admin; make another user an admin first."
+		});
 		expect(admin.pending).toEqual({});
 		await admin.setRole(root, 'ADMIN');
 		expect(admin.rowErrors).toEqual({}); // cleared by the next action on the row
@@ -132,7 +141,9 @@ describe('UserAdmin', () => {
 
 	it('puts request failures on the row', async () => {
 		const { api, admin } = await loaded();
-		api.resetUserPassword.mockRejectedValueOnce(new GraphQLError('Only administrators may do this.', 'FORBIDDEN', 200, []));
+		api.resetUserPassword.mockRejectedValueOnce(
+			new GraphQLError('Only administrators may do this.', 'FORBIDDEN', 200, [])
+		);
 		await admin.resetPassword(zoe);
 		expect(admin.rowErrors[zoe.id]).toMatch(/not allowed to do that \(FORBIDDEN\)/);
 		expect(admin.issued).toBeNull();

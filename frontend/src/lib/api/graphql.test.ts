@@ -59,10 +59,7 @@ describe('GraphQLClient', () => {
 		const fetch = fakeFetch(() =>
 			json({
 				data: null,
-				errors: [
-					{ message: 'Invalid cursor', extensions: { code: 'INVALID_CURSOR' } },
-					{ message: 'second' }
-				]
+				errors: [{ message: 'Invalid cursor', extensions: { code: 'INVALID_CURSOR' } }, { message: 'second' }]
 			})
 		);
 		const error = await new GraphQLClient({ fetch }).request('{ x }').catch((e: unknown) => e);
@@ -76,7 +73,10 @@ describe('GraphQLClient', () => {
 
 	it('reads GraphQL errors from a 4xx graphql-response+json answer', async () => {
 		const fetch = fakeFetch(() =>
-			json({ errors: [{ message: 'Syntax Error: Unexpected Name', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] }, 400)
+			json(
+				{ errors: [{ message: 'Syntax Error: Unexpected Name', extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] },
+				400
+			)
 		);
 		const error = (await new GraphQLClient({ fetch }).request('nope').catch((e: unknown) => e)) as GraphQLError;
 		expect(error).toBeInstanceOf(GraphQLError);
@@ -117,9 +117,22 @@ describe('GraphQLClient', () => {
 
 describe('TonearmApi', () => {
 	it('flattens the tracks connection and sends a null search for blank input', async () => {
-		const node = { id: 'VHJhY2s6MQ==', title: 'Long Drive', artist: 'A', album: 'B', albumArtist: null, trackNumber: 1, durationSeconds: 180, mimeType: 'audio/mpeg' };
+		const node = {
+			id: 'VHJhY2s6MQ==',
+			title: 'Long Drive',
+			artist: 'A',
+			album: 'B',
+			albumArtist: null,
+			trackNumber: 1,
+			durationSeconds: 180,
+			mimeType: 'audio/mpeg'
+		};
 		const fetch = fakeFetch(() =>
-			json({ data: { tracks: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: 'c1' }, edges: [{ cursor: 'c1', node }] } } })
+			json({
+				data: {
+					tracks: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: 'c1' }, edges: [{ cursor: 'c1', node }] }
+				}
+			})
 		);
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		const page = await api.tracks({ first: 50, search: '   ', orderBy: 'TITLE' });
@@ -129,7 +142,11 @@ describe('TonearmApi', () => {
 	});
 
 	it('turns the createStreamUrl union into a tagged result', async () => {
-		let answer: unknown = { __typename: 'StreamUrl', url: '/api/tracks/x/stream?token=t', expiresAt: '2026-11-22T10:00:00Z' };
+		let answer: unknown = {
+			__typename: 'StreamUrl',
+			url: '/api/tracks/x/stream?token=t',
+			expiresAt: '2026-11-22T10:00:00Z'
+		};
 		const fetch = fakeFetch(() => json({ data: { createStreamUrl: answer } }));
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.createStreamUrl('id')).resolves.toEqual({
@@ -168,7 +185,9 @@ describe('isUnauthenticated', () => {
 
 	it('recognises UNAUTHENTICATED by its code, as tonearm sends it under either media type', async () => {
 		for (const type of ['application/json', 'application/graphql-response+json']) {
-			const error = await new GraphQLClient({ fetch: fakeFetch(() => ended(type)) }).request('{ x }').catch((e: unknown) => e);
+			const error = await new GraphQLClient({ fetch: fakeFetch(() => ended(type)) })
+				.request('{ x }')
+				.catch((e: unknown) => e);
 			expect(error).toBeInstanceOf(GraphQLError);
 			expect((error as GraphQLError).status).toBe(200);
 			expect(isUnauthenticated(error)).toBe(true);
@@ -182,7 +201,11 @@ describe('isUnauthenticated', () => {
 			.catch((e: unknown) => e);
 		expect(codeless).toBeInstanceOf(GraphQLError);
 		expect(isUnauthenticated(codeless)).toBe(false);
-		expect(isUnauthenticated(new GraphQLError('Forbidden', 'FORBIDDEN', 200, [{ message: 'Forbidden', extensions: { code: 'FORBIDDEN' } }]))).toBe(false);
+		expect(
+			isUnauthenticated(
+				new GraphQLError('Forbidden', 'FORBIDDEN', 200, [{ message: 'Forbidden', extensions: { code: 'FORBIDDEN' } }])
+			)
+		).toBe(false);
 		expect(isUnauthenticated(new NetworkError('down'))).toBe(false);
 		expect(isUnauthenticated(new HttpError(401, 'proxy says no'))).toBe(false);
 	});
@@ -211,7 +234,10 @@ describe('TonearmApi accounts', () => {
 
 	it('returns a null viewer when nobody is signed in', async () => {
 		const fetch = fakeFetch(() => json({ data: { viewer: null, authMode: 'REQUIRED' } }));
-		await expect(new TonearmApi(new GraphQLClient({ fetch })).viewer()).resolves.toEqual({ viewer: null, authMode: 'REQUIRED' });
+		await expect(new TonearmApi(new GraphQLClient({ fetch })).viewer()).resolves.toEqual({
+			viewer: null,
+			authMode: 'REQUIRED'
+		});
 	});
 
 	it('maps each member of the LoginResult union', async () => {
@@ -268,7 +294,9 @@ describe('TonearmApi accounts', () => {
 	});
 
 	it('does not tell listeners about other errors', async () => {
-		const fetch = fakeFetch(() => json({ errors: [{ message: 'Invalid cursor', extensions: { code: 'INVALID_CURSOR' } }] }));
+		const fetch = fakeFetch(() =>
+			json({ errors: [{ message: 'Invalid cursor', extensions: { code: 'INVALID_CURSOR' } }] })
+		);
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		let heard = 0;
 		api.onUnauthenticated(() => heard++);
@@ -296,7 +324,11 @@ describe('TonearmApi user management and own account', () => {
 	const sent = (fetch: { calls: Call[] }, index = 0) => JSON.parse(String(fetch.calls[index]?.init?.body));
 
 	it('flattens each member of createUser’s union', async () => {
-		let answer: unknown = { __typename: 'CreatedUser', oneTimePassword: 'once-only', user: { __typename: 'User', ...account } };
+		let answer: unknown = {
+			__typename: 'CreatedUser',
+			oneTimePassword: 'once-only',
+			user: { __typename: 'User', ...account }
+		};
 		const { api: client, fetch } = api(() => ({ createUser: answer }));
 		await expect(client.createUser('zoe', 'LISTENER')).resolves.toEqual({
 			kind: 'created',
@@ -328,7 +360,10 @@ describe('TonearmApi user management and own account', () => {
 		expect(sent(fetch).variables).toEqual({ id: 'VXNlcjoy', input: { disabled: true } });
 
 		answer = { __typename: 'LastActiveAdminError', message: 'only admin' };
-		await expect(client.updateUser('VXNlcjox', { role: 'LISTENER' })).resolves.toEqual({ kind: 'last-admin', message: 'only admin' });
+		await expect(client.updateUser('VXNlcjox', { role: 'LISTENER' })).resolves.toEqual({
+			kind: 'last-admin',
+			message: 'only admin'
+		});
 		answer = { __typename: 'UserNotFoundError', message: 'No user has this ID.' };
 		await expect(client.updateUser('VXNlcjo5', { role: 'ADMIN' })).resolves.toEqual({
 			kind: 'not-found',
@@ -337,12 +372,24 @@ describe('TonearmApi user management and own account', () => {
 	});
 
 	it('flattens resetUserPassword and changePassword', async () => {
-		let answer: unknown = { resetUserPassword: { __typename: 'PasswordReset', oneTimePassword: 'again', user: account } };
+		let answer: unknown = {
+			resetUserPassword: { __typename: 'PasswordReset', oneTimePassword: 'again', user: account }
+		};
 		const { api: client, fetch } = api(() => answer);
-		await expect(client.resetUserPassword('VXNlcjoy')).resolves.toEqual({ kind: 'reset', user: account, oneTimePassword: 'again' });
+		await expect(client.resetUserPassword('VXNlcjoy')).resolves.toEqual({
+			kind: 'reset',
+			user: account,
+			oneTimePassword: 'again'
+		});
 
 		answer = {
-			changePassword: { __typename: 'User', id: 'VXNlcjoy', username: 'zoe', role: 'LISTENER', mustChangePassword: false }
+			changePassword: {
+				__typename: 'User',
+				id: 'VXNlcjoy',
+				username: 'zoe',
+				role: 'LISTENER',
+				mustChangePassword: false
+			}
 		};
 		await expect(client.changePassword('again', 'zoes-own-password')).resolves.toEqual({
 			kind: 'changed',
@@ -358,7 +405,11 @@ describe('TonearmApi user management and own account', () => {
 		answer = { changePassword: { __typename: 'PasswordRejectedError', message: 'Too short.' } };
 		await expect(client.changePassword('x', 'y')).resolves.toEqual({ kind: 'rejected', message: 'Too short.' });
 		answer = { changePassword: { __typename: 'LoginRateLimited', message: 'Wait.', retryAfterSeconds: 30 } };
-		await expect(client.changePassword('x', 'y')).resolves.toEqual({ kind: 'rate-limited', message: 'Wait.', retryAfterSeconds: 30 });
+		await expect(client.changePassword('x', 'y')).resolves.toEqual({
+			kind: 'rate-limited',
+			message: 'Wait.',
+			retryAfterSeconds: 30
+		});
 	});
 
 	it('lists and ends sessions, lists, creates and revokes API tokens', async () => {

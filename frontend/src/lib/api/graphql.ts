@@ -183,7 +183,9 @@ export function describeError(error: unknown): string {
 		return 'The server refused the request as possibly cross-site (CSRF_REJECTED). Reload the page, then retry.';
 	}
 	if (error instanceof GraphQLError) {
-		return error.code ? `The server reported an error (${error.code}): ${error.message}` : `The server reported an error: ${error.message}`;
+		return error.code
+			? `The server reported an error (${error.code}): ${error.message}`
+			: `The server reported an error: ${error.message}`;
 	}
 	if (error instanceof HttpError) {
 		return `The server answered with HTTP ${error.status}. Check the tonearm server's log, then retry.`;
@@ -466,8 +468,7 @@ interface TracksData {
 
 type CreateStreamUrlData = {
 	createStreamUrl:
-		| { __typename: 'StreamUrl'; url: string; expiresAt: string }
-		| { __typename: 'TrackNotFoundError'; message: string };
+		{ __typename: 'StreamUrl'; url: string; expiresAt: string } | { __typename: 'TrackNotFoundError'; message: string };
 };
 
 type LoginData = {
@@ -693,7 +694,12 @@ export class TonearmApi {
 }
 
 function pickViewer(user: Viewer): Viewer {
-	return { id: user.id, username: user.username, role: user.role, mustChangePassword: user.mustChangePassword === true };
+	return {
+		id: user.id,
+		username: user.username,
+		role: user.role,
+		mustChangePassword: user.mustChangePassword === true
+	};
 }
 
 function pickAccountUser(user: AccountUser): AccountUser {

@@ -47,9 +47,7 @@ export interface LibraryStats {
 	totalDurationSeconds: number;
 }
 
-export type StreamUrlResult =
-	| { kind: 'url'; url: string; expiresAt: string }
-	| { kind: 'not-found'; message: string };
+export type StreamUrlResult = { kind: 'url'; url: string; expiresAt: string } | { kind: 'not-found'; message: string };
 
 // --- accounts ----------------------------------------------------------------------------
 
@@ -126,8 +124,7 @@ export type UpdateUserResult =
 
 /** `resetUserPassword`'s result union, flattened. */
 export type ResetPasswordResult =
-	| { kind: 'reset'; user: AccountUser; oneTimePassword: string }
-	| { kind: 'not-found'; message: string };
+	{ kind: 'reset'; user: AccountUser; oneTimePassword: string } | { kind: 'not-found'; message: string };
 
 /** `changePassword`'s result union, flattened. */
 export type ChangePasswordResult =

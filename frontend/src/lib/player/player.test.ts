@@ -58,7 +58,11 @@ function setup(now = { ms: 0 }) {
 	const player = new Player(api, () => now.ms);
 	const audio = new FakeAudio();
 	player.audio = audio as unknown as HTMLAudioElement;
-	const list = { tracks: [track(0), track(1), track(2)], hasNextPage: false, loadMore: async () => {} } as unknown as TrackList;
+	const list = {
+		tracks: [track(0), track(1), track(2)],
+		hasNextPage: false,
+		loadMore: async () => {}
+	} as unknown as TrackList;
 	return { player, audio, list, createStreamUrl, now };
 }
 

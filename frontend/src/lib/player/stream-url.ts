@@ -67,7 +67,8 @@ export const MEDIA_ERR_NETWORK = 2;
 export const MEDIA_ERR_DECODE = 3;
 export const MEDIA_ERR_SRC_NOT_SUPPORTED = 4;
 
-export type ErrorDecision = { action: 'ignore' } | { action: 'remint'; attempt: number } | { action: 'give-up'; message: string };
+export type ErrorDecision =
+	{ action: 'ignore' } | { action: 'remint'; attempt: number } | { action: 'give-up'; message: string };
 
 /**
  * Counts re-mints in a row and decides what to do about the next media error.

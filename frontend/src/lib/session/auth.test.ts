@@ -11,7 +11,12 @@ import {
 
 describe('loginOutcome', () => {
 	it('is null when the login signed in', () => {
-		expect(loginOutcome({ kind: 'signed-in', viewer: { id: 'u', username: 'ada', role: 'ADMIN', mustChangePassword: false } })).toBeNull();
+		expect(
+			loginOutcome({
+				kind: 'signed-in',
+				viewer: { id: 'u', username: 'ada', role: 'ADMIN', mustChangePassword: false }
+			})
+		).toBeNull();
 	});
 
 	it('keeps the server message for wrong credentials, with a fallback', () => {
@@ -19,7 +24,10 @@ describe('loginOutcome', () => {
 			kind: 'failed',
 			message: 'Wrong username or password.'
 		});
-		expect(loginOutcome({ kind: 'failed', message: '  ' })).toEqual({ kind: 'failed', message: DEFAULT_FAILED_MESSAGE });
+		expect(loginOutcome({ kind: 'failed', message: '  ' })).toEqual({
+			kind: 'failed',
+			message: DEFAULT_FAILED_MESSAGE
+		});
 	});
 
 	it('keeps the wait of a rate limit, rounded up to whole seconds', () => {
@@ -28,7 +36,9 @@ describe('loginOutcome', () => {
 			message: 'Too many attempts',
 			retryAfterSeconds: 30
 		});
-		expect(loginOutcome({ kind: 'rate-limited', message: 'x', retryAfterSeconds: 0 })).toMatchObject({ retryAfterSeconds: 1 });
+		expect(loginOutcome({ kind: 'rate-limited', message: 'x', retryAfterSeconds: 0 })).toMatchObject({
+			retryAfterSeconds: 1
+		});
 	});
 });
 
@@ -44,12 +54,18 @@ describe('loginRequestFailed', () => {
 		const csrf = new GraphQLError('Cross-site request', 'CSRF_REJECTED', 403, [
 			{ message: 'Cross-site request', extensions: { code: 'CSRF_REJECTED' } }
 		]);
-		expect(loginRequestFailed(csrf)).toMatchObject({ kind: 'error', message: expect.stringContaining('CSRF_REJECTED') });
+		expect(loginRequestFailed(csrf)).toMatchObject({
+			kind: 'error',
+			message: expect.stringContaining('CSRF_REJECTED')
+		});
 		expect(loginRequestFailed(new HttpError(502, 'Bad gateway'))).toMatchObject({
 			kind: 'error',
 			message: expect.stringContaining('HTTP 502')
 		});
-		expect(loginRequestFailed(new Error('odd'))).toMatchObject({ kind: 'error', message: expect.stringContaining('odd') });
+		expect(loginRequestFailed(new Error('odd'))).toMatchObject({
+			kind: 'error',
+			message: expect.stringContaining('odd')
+		});
 	});
 });
 
@@ -60,9 +76,9 @@ describe('loginFormMessage', () => {
 	});
 
 	it('shows the wait of a rate limit', () => {
-		expect(loginFormMessage({ kind: 'rate-limited', message: 'Too many sign-in attempts', retryAfterSeconds: 45 })).toBe(
-			'Too many sign-in attempts. Try again in 45 seconds.'
-		);
+		expect(
+			loginFormMessage({ kind: 'rate-limited', message: 'Too many sign-in attempts', retryAfterSeconds: 45 })
+		).toBe('Too many sign-in attempts. Try again in 45 seconds.');
 		expect(loginFormMessage({ kind: 'rate-limited', message: 'Slow down!', retryAfterSeconds: 120 })).toBe(
 			'Slow down! Try again in 2 minutes.'
 		);

@@ -43,7 +43,8 @@ export function loginRequestFailed(error: unknown): LoginFormState {
 	if (error instanceof NetworkError) {
 		return {
 			kind: 'unreachable',
-			message: 'Cannot reach the tonearm server, so you were not signed in. Check your connection and that the server is running, then try again.'
+			message:
+				'Cannot reach the tonearm server, so you were not signed in. Check your connection and that the server is running, then try again.'
 		};
 	}
 	if (error instanceof GraphQLError || error instanceof HttpError) {

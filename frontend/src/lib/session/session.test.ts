@@ -107,7 +107,11 @@ describe('Session', () => {
 		expect(session.status).toBe('signed-out');
 		expect(session.form).toEqual({ kind: 'failed', message: 'Wrong username or password.' });
 
-		api.login.mockImplementation(async () => ({ kind: 'rate-limited', message: 'Too many attempts.', retryAfterSeconds: 60 }));
+		api.login.mockImplementation(async () => ({
+			kind: 'rate-limited',
+			message: 'Too many attempts.',
+			retryAfterSeconds: 60
+		}));
 		await session.logIn('ada', 'nope');
 		expect(session.form).toEqual({ kind: 'rate-limited', message: 'Too many attempts.', retryAfterSeconds: 60 });
 

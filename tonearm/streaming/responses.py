@@ -2,7 +2,8 @@
 
 This is the one place that owns them. It rests only on Starlette's public ``Response`` and
 ``Headers`` and on the ASGI ``http.response.pathsend`` extension (the server sends a whole
-file itself); none of Starlette's ``FileResponse`` internals:
+file itself, unless its name is not valid UTF-8: those we send); none of Starlette's
+``FileResponse`` internals:
 
 * ``Range`` (§14): byte ranges clamped, sorted and merged; an invalid header, another unit or
   more than ``MAX_RANGES`` ranges is ignored (200, the whole file); unsatisfiable parts of a

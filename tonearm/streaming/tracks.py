@@ -61,10 +61,11 @@ class StreamableTrackCache:
 
     The registry lookup is the dominant cost of a seek (~1.6 ms on SQLite through the async
     engine, against ~0.3 ms for everything else), and a player seeking one track asks for it
-    many times a minute. Staleness is bounded and harmless: the file is still located,
-    confined and ``stat``-ed on every request, so a cached row can at worst keep serving a
-    track removed from the registry within the last ``ttl`` seconds — the token for it was
-    valid anyway. Unknown ids are not cached (a scan may add them any moment).
+    many times a minute. Staleness is bounded and harmless: every read still checks that it
+    reaches the very file that was confined inside the media root (``file_io.TrackFiles``),
+    so a cached row can at worst keep serving a track removed from the registry within the
+    last ``ttl`` seconds — the token for it was valid anyway. Unknown ids are not cached (a
+    scan may add them any moment).
     """
 
     def __init__(

@@ -1,14 +1,21 @@
 """A demo library of real MP3 files, synthesized in code (``tonearm demo-library DIR``).
 
 Each track is a short piece of music — a chord progression, a bass line and a melody on a
-pentatonic scale — rendered to 16-bit PCM and encoded with LAME (lameenc). Notes are rendered
-once and reused, so a three-minute track takes well under a second to synthesize. Tags are
-written with mutagen; one track carries cover art and one a non-ASCII title.
+pentatonic scale — rendered to 16-bit PCM and encoded with LAME (lameenc). Notes and bars are
+rendered once and reused, so a three-minute track takes well under a second to synthesize.
+Tags are written with mutagen. The library has what the player's views need: every album
+folder has a ``cover.jpg`` (an abstract picture drawn with Pillow, its colours taken from the
+album's title), one album spans two discs with disc subtitles, one is a compilation of several
+artists (``TCMP``, no album artist), one track has a featured artist (``X feat. Y``), one
+album's tracks also embed a small cover, and some titles are not ASCII.
 """
 
 from __future__ import annotations
 
+import colorsys
+import io
 import math
+import operator
 import os
 import random
 import struct
@@ -21,10 +28,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import lameenc
-from mutagen.id3 import APIC, ID3, TALB, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK
+from mutagen.id3 import APIC, ID3, TALB, TCMP, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TSST
+from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 SAMPLE_RATE = 44100
 BEAT_SECONDS = 0.5
+COVER_NAME = "cover.jpg"
+COVER_SIZE = 600
+#: The album artist of a compilation, as the folder it lands in.
+VARIOUS_ARTISTS = "Various Artists"
 _SCALE = (0, 2, 4, 7, 9, 12, 14, 16)  # major pentatonic over two octaves
 _PROGRESSION = ((0, 4, 7), (7, 11, 14), (9, 12, 16), (5, 9, 12))  # I V vi IV
 
@@ -47,12 +59,21 @@ class DemoTrack:
     album_artist: str | None = None
     disc_number: int = 1
     id3_version: int = 4
+    #: Part of a compilation: tagged ``TCMP=1`` with no album artist.
+    compilation: bool = False
+    disc_subtitle: str | None = None
+
+    @property
+    def folder(self) -> str:
+        """The album's folder: ``Album artist/Album`` (``Various Artists/…`` for a compilation)."""
+        owner = VARIOUS_ARTISTS if self.compilation else (self.album_artist or self.artist)
+        return f"{owner}/{self.album}"
 
     @property
     def file_name(self) -> str:
         """Where the track lands: ``Artist/Album/NN Title.mp3``."""
         prefix = f"{self.disc_number}-" if self.disc_number > 1 else ""
-        return f"{self.artist}/{self.album}/{prefix}{self.track_number:02d} {self.title}.mp3"
+        return f"{self.folder}/{prefix}{self.track_number:02d} {self.title}.mp3"
 
 
 DEMO_TRACKS: tuple[DemoTrack, ...] = (
@@ -119,7 +140,16 @@ DEMO_TRACKS: tuple[DemoTrack, ...] = (
         vbr=True,
     ),
     DemoTrack(
-        "Copper Wire", "Basement Tapes", "Loose Ends", 1, 20, 128, key=4, genre="Lo-fi", year=2023
+        "Copper Wire",
+        "Basement Tapes",
+        "Loose Ends",
+        1,
+        20,
+        128,
+        key=4,
+        genre="Lo-fi",
+        year=2023,
+        disc_subtitle="Sides",
     ),
     DemoTrack(
         "Static Bloom",
@@ -132,6 +162,7 @@ DEMO_TRACKS: tuple[DemoTrack, ...] = (
         genre="Lo-fi",
         year=2023,
         disc_number=1,
+        disc_subtitle="Sides",
     ),
     DemoTrack(
         "Encore",
@@ -144,6 +175,57 @@ DEMO_TRACKS: tuple[DemoTrack, ...] = (
         genre="Lo-fi",
         year=2023,
         disc_number=2,
+        disc_subtitle="Live at the Basement",
+    ),
+    # Added after the first twelve (whose seeds, and so whose audio, stay as they were). They
+    # reuse keys of earlier tracks, so most of their notes are already rendered.
+    DemoTrack(
+        "Sunday Static",
+        "The Static Hearts",
+        "Summer Sampler",
+        1,
+        24,
+        160,
+        key=3,
+        genre="Pop",
+        year=2022,
+        compilation=True,
+    ),
+    DemoTrack(
+        "Tidepool",
+        "Aurora Fields",
+        "Summer Sampler",
+        2,
+        21,
+        128,
+        key=0,
+        genre="Pop",
+        year=2022,
+        compilation=True,
+    ),
+    DemoTrack(
+        "Lantern Festival",
+        "Kite Parade",
+        "Summer Sampler",
+        3,
+        25,
+        192,
+        key=5,
+        genre="Pop",
+        year=2022,
+        compilation=True,
+    ),
+    DemoTrack("Blue Hour", "Kite Parade", "Paper Planets", 1, 30, 192, key=7, genre="Indie Pop"),
+    DemoTrack(
+        "Glass Garden",
+        "Kite Parade feat. Mirela Ďurková",
+        "Paper Planets",
+        2,
+        27,
+        192,
+        key=2,
+        genre="Indie Pop",
+        album_artist="Kite Parade",
     ),
 )
 
@@ -152,36 +234,48 @@ def _frequency(semitone: int) -> float:
     return 220.0 * 2 ** (semitone / 12)
 
 
+@lru_cache(maxsize=8)
+def _envelope(count: int) -> tuple[float, ...]:
+    """A pluck: a short attack, then an exponential decay over ``count`` samples."""
+    decay = 3.0 / count
+    return tuple(math.exp(-i * decay) * min(1.0, i / 200) for i in range(count))
+
+
 @lru_cache(maxsize=512)
 def _tone(semitones: tuple[int, ...], beats: float, level: float) -> bytes:
-    """A plucked, decaying tone (one note or a chord) as 16-bit stereo PCM."""
+    """A plucked, decaying tone (one note or a chord) as 16-bit stereo PCM, at most ``level``."""
     count = int(SAMPLE_RATE * BEAT_SECONDS * beats)
     steps = [2 * math.pi * _frequency(s) / SAMPLE_RATE for s in semitones]
     scale = level * 32767 / len(steps)
-    decay = 3.0 / count
+    sin = math.sin
+    total = [0.0] * count
+    for step in steps:
+        total = list(map(operator.add, total, [sin(step * i) for i in range(count)]))
+    mono = array("h", [int(v * e * scale) for v, e in zip(total, _envelope(count), strict=True)])
     samples = array("h", bytes(4 * count))
-    for i in range(count):
-        envelope = math.exp(-i * decay) * min(1.0, i / 200)
-        value = sum(math.sin(step * i) for step in steps) * envelope * scale
-        samples[2 * i] = samples[2 * i + 1] = int(value)
+    samples[0::2] = mono
+    samples[1::2] = mono
     return samples.tobytes()
 
 
 def _mix(a: bytes, b: bytes) -> bytes:
-    left, right = array("h", a), array("h", b)
-    return array(
-        "h", [max(-32768, min(32767, x + y)) for x, y in zip(left, right, strict=True)]
-    ).tobytes()
+    """The sum of two PCM buffers; the voices' levels add up to less than 1, so it never clips
+    (and a sum that did would raise OverflowError, not wrap around)."""
+    return array("h", map(operator.add, array("h", a), array("h", b))).tobytes()
+
+
+@lru_cache(maxsize=64)
+def _backing(key: int, chord_index: int) -> bytes:
+    """Four beats of a chord with its root in the bass."""
+    chord = tuple(key + n for n in _PROGRESSION[chord_index])
+    return _mix(_tone(chord, 4, 0.35), _tone((key - 12,), 4, 0.3))
 
 
 @lru_cache(maxsize=64)
 def _bar(key: int, chord_index: int, melody: tuple[int, ...]) -> bytes:
     """Four beats: a chord with its root in the bass, and a melody of four notes."""
-    chord = tuple(key + n for n in _PROGRESSION[chord_index])
-    harmony = _tone(chord, 4, 0.35) + b""
-    bass = _tone((key - 12,), 4, 0.3)
     tune = b"".join(_tone((key + 12 + n,), 1, 0.3) for n in melody)
-    return _mix(_mix(harmony, bass), tune)
+    return _mix(_backing(key, chord_index), tune)
 
 
 def synthesize(seconds: float, key: int, seed: int) -> bytes:
@@ -265,15 +359,78 @@ def cover_png(rgb: tuple[int, int, int], size: int = 64) -> bytes:
     )
 
 
-def write_tags(path: Path, track: DemoTrack, total: int) -> None:
-    """Write the track's ID3 tags (v2.4, or v2.3 when the track asks for it)."""
+def _colours(hue: float) -> tuple[tuple[int, int, int], ...]:
+    """A dark and a light shade of ``hue`` (0–1), and a contrasting accent."""
+
+    def rgb(h: float, s: float, v: float) -> tuple[int, int, int]:
+        r, g, b = colorsys.hsv_to_rgb(h % 1.0, s, v)
+        return round(r * 255), round(g * 255), round(b * 255)
+
+    return rgb(hue, 0.75, 0.3), rgb(hue + 0.08, 0.55, 0.92), rgb(hue + 0.5, 0.6, 0.9)
+
+
+def cover_jpeg(album: str, hue: float, size: int = COVER_SIZE) -> bytes:
+    """An abstract square JPEG: a diagonal gradient in ``hue`` with a disc and a few rings
+    placed by ``album``'s title.
+
+    Drawn at a quarter of the size and scaled up (a smooth picture needs no more), so each
+    takes a few milliseconds.
+    """
+    dark, light, accent = _colours(hue)
+    rng = random.Random(album)  # noqa: S311 - a picture, not cryptography
+    small = size // 4
+    ramp = Image.linear_gradient("L").resize((small, small), Image.Resampling.BILINEAR)
+    diagonal = ImageChops.add(ramp, ramp.transpose(Image.Transpose.ROTATE_90), scale=2)
+    picture = ImageOps.colorize(diagonal, black=dark, white=light)
+    draw = ImageDraw.Draw(picture)
+    for ring in range(4):
+        radius = rng.randint(small // 8, small // 3)
+        x, y = rng.randint(0, small), rng.randint(0, small)
+        box = (x - radius, y - radius, x + radius, y + radius)
+        if ring == 0:
+            draw.ellipse(box, fill=dark)
+        else:
+            draw.ellipse(box, outline=accent, width=max(1, small // 40))
+    picture = picture.resize((size, size), Image.Resampling.BICUBIC)
+    out = io.BytesIO()
+    picture.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def write_cover(folder: Path, album: str, hue: float) -> Path:
+    """Write ``folder/cover.jpg`` for ``album`` unless there is one; returns its path."""
+    target = folder / COVER_NAME
+    if target.exists():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(dir=folder, prefix=".partial-", suffix=".jpg")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(cover_jpeg(album, hue))
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def write_tags(path: Path, track: DemoTrack, total: int, discs: int = 1) -> None:
+    """Write the track's ID3 tags (v2.4, or v2.3 when the track asks for it).
+
+    ``total`` is the number of tracks on the track's disc, ``discs`` the album's disc count.
+    """
     tags = ID3()
     tags.add(TIT2(encoding=3, text=track.title))
     tags.add(TPE1(encoding=3, text=track.artist))
     tags.add(TALB(encoding=3, text=track.album))
-    tags.add(TPE2(encoding=3, text=track.album_artist or track.artist))
+    if track.compilation:
+        tags.add(TCMP(encoding=3, text="1"))
+    else:
+        tags.add(TPE2(encoding=3, text=track.album_artist or track.artist))
     tags.add(TRCK(encoding=3, text=f"{track.track_number}/{total}"))
-    tags.add(TPOS(encoding=3, text=str(track.disc_number)))
+    tags.add(TPOS(encoding=3, text=f"{track.disc_number}/{discs}"))
+    if track.disc_subtitle:
+        tags.add(TSST(encoding=3, text=track.disc_subtitle))
     tags.add(TDRC(encoding=3, text=str(track.year)))
     tags.add(TCON(encoding=3, text=track.genre))
     if track.cover:
@@ -294,7 +451,7 @@ def render_track(track: DemoTrack, *, seed: int) -> bytes:
     return encode_mp3(synthesize(track.seconds, track.key, seed), kbps=track.kbps, vbr=track.vbr)
 
 
-def write_track(dest: Path, track: DemoTrack, *, seed: int, total: int) -> Path:
+def write_track(dest: Path, track: DemoTrack, *, seed: int, total: int, discs: int = 1) -> Path:
     """Write one tagged track atomically below ``dest``; returns its path."""
     target = dest / track.file_name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -302,7 +459,7 @@ def write_track(dest: Path, track: DemoTrack, *, seed: int, total: int) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(render_track(track, seed=seed))
-        write_tags(Path(temp_name), track, total)
+        write_tags(Path(temp_name), track, total, discs)
         os.replace(temp_name, target)
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
@@ -311,12 +468,21 @@ def write_track(dest: Path, track: DemoTrack, *, seed: int, total: int) -> Path:
 
 
 def write_demo_library(dest: Path, tracks: Sequence[DemoTrack] = DEMO_TRACKS) -> list[Path]:
-    """Write the demo library into ``dest``, keeping files already there; returns all paths."""
+    """Write the demo library into ``dest``, keeping files already there.
+
+    Every album folder gets a ``cover.jpg``. Returns the paths of all tracks.
+    """
     written = []
     for seed, track in enumerate(tracks):
         target = dest / track.file_name
         if not target.exists():
-            album_size = sum(1 for t in tracks if t.album == track.album)
-            write_track(dest, track, seed=seed, total=album_size)
+            same_album = [t for t in tracks if t.folder == track.folder]
+            on_disc = sum(1 for t in same_album if t.disc_number == track.disc_number)
+            discs = max(t.disc_number for t in same_album)
+            write_track(dest, track, seed=seed, total=on_disc, discs=discs)
         written.append(target)
+    titles = {t.folder: t.album for t in tracks}
+    for number, (folder, album) in enumerate(titles.items()):
+        # Hues a golden angle apart: neighbours in the grid never look alike.
+        write_cover(dest / folder, album, hue=(0.08 + number * 0.618) % 1.0)
     return written

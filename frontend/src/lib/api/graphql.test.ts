@@ -121,11 +121,15 @@ describe('TonearmApi', () => {
 			id: 'VHJhY2s6MQ==',
 			title: 'Long Drive',
 			artist: 'A',
-			album: 'B',
+			artists: [{ id: 'QXJ0aXN0OjE=', name: 'A' }],
+			album: { id: 'QWxidW06MQ==', title: 'B' },
 			albumArtist: null,
 			trackNumber: 1,
+			discNumber: 1,
+			discSubtitle: null,
 			durationSeconds: 180,
-			mimeType: 'audio/mpeg'
+			mimeType: 'audio/mpeg',
+			coverArt: null
 		};
 		const fetch = fakeFetch(() =>
 			json({

@@ -6,17 +6,44 @@
  * Authentication is the server's httpOnly session cookie, set by `login` and sent by the
  * browser on every same-origin request; this module never sees it.
  */
+import {
+	ALBUMS_QUERY,
+	ALBUM_QUERY,
+	ARTISTS_QUERY,
+	ARTIST_QUERY,
+	ARTIST_TRACKS_QUERY,
+	SEARCH_QUERY,
+	toArtistWithAlbums,
+	toPage,
+	toTrackPage,
+	type AlbumData,
+	type AlbumsArgs,
+	type AlbumsData,
+	type ArtistData,
+	type ArtistTracksData,
+	type ArtistWithAlbums,
+	type ArtistsArgs,
+	type ArtistsData,
+	type SearchArgs,
+	type SearchData
+} from './catalog';
+import { TRACK_FIELDS } from './fragments';
 import type {
 	AccountUser,
+	Album,
+	AlbumSummary,
 	ApiToken,
+	ArtistSummary,
 	BrowserSession,
 	ChangePasswordResult,
 	CreateUserResult,
 	CreatedApiToken,
 	LibraryStats,
 	LoginResult,
+	Page,
 	ResetPasswordResult,
 	Role,
+	SearchResult,
 	StreamUrlResult,
 	Track,
 	TrackOrder,
@@ -26,6 +53,8 @@ import type {
 	Viewer,
 	ViewerInfo
 } from './types';
+
+export { TRACK_FIELDS };
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -153,6 +182,9 @@ function isAbort(error: unknown): boolean {
 	return error instanceof DOMException && error.name === 'AbortError';
 }
 
+/** `extensions.code` of an argument that is not a global ID of the right type. */
+export const INVALID_ID = 'INVALID_ID';
+
 /** `extensions.code` of a request made without a valid session. */
 export const UNAUTHENTICATED = 'UNAUTHENTICATED';
 
@@ -195,23 +227,6 @@ export function describeError(error: unknown): string {
 
 // ---------------------------------------------------------------------------------------
 // Operations
-
-export const TRACK_FIELDS = /* GraphQL */ `
-	fragment PlayerTrack on Track {
-		id
-		title
-		artist
-		album
-		albumArtist
-		trackNumber
-		durationSeconds
-		mimeType
-		streamUrl {
-			url
-			expiresAt
-		}
-	}
-`;
 
 export const TRACKS_QUERY = /* GraphQL */ `
 	query PlayerTracks($first: Int!, $after: String, $search: String, $orderBy: TrackOrder!) {
@@ -585,6 +600,90 @@ export class TonearmApi {
 			pageInfo: data.tracks.pageInfo,
 			totalCount: data.tracks.totalCount
 		};
+	}
+
+	// --- albums and artists ----------------------------------------------------------------
+
+	async albums(args: AlbumsArgs, signal?: AbortSignal): Promise<Page<AlbumSummary>> {
+		const data = await this.#authed<AlbumsData>(
+			ALBUMS_QUERY,
+			{ first: args.first, after: args.after ?? null, search: args.search?.trim() || null, orderBy: args.orderBy },
+			signal
+		);
+		return toPage(data.albums);
+	}
+
+	/** The album with its tracks; null when there is no such album (or the id is not one). */
+	async album(id: string, signal?: AbortSignal): Promise<Album | null> {
+		const data = await this.#authedOrNotFound<AlbumData>(ALBUM_QUERY, { id }, signal);
+		return data?.album ?? null;
+	}
+
+	async artists(args: ArtistsArgs, signal?: AbortSignal): Promise<Page<ArtistSummary>> {
+		const data = await this.#authed<ArtistsData>(
+			ARTISTS_QUERY,
+			{ first: args.first, after: args.after ?? null, search: args.search?.trim() || null },
+			signal
+		);
+		return toPage(data.artists);
+	}
+
+	/** The artist and a page of their albums; null when there is no such artist. */
+	async artist(
+		id: string,
+		albums: { first: number; after?: string | null },
+		signal?: AbortSignal
+	): Promise<ArtistWithAlbums | null> {
+		const data = await this.#authedOrNotFound<ArtistData>(
+			ARTIST_QUERY,
+			{ id, first: albums.first, after: albums.after ?? null },
+			signal
+		);
+		return data?.artist ? toArtistWithAlbums(data.artist) : null;
+	}
+
+	/**
+	 * Every track of the artist's albums, album by album, and of the albums they only appear
+	 * on just the tracks that credit them (page after page of albums, `pageSize` at a time).
+	 */
+	async artistTracks(id: string, pageSize = 100, signal?: AbortSignal): Promise<Track[]> {
+		const tracks: Track[] = [];
+		let after: string | null = null;
+		for (;;) {
+			const data: ArtistTracksData | null = await this.#authedOrNotFound<ArtistTracksData>(
+				ARTIST_TRACKS_QUERY,
+				{ id, first: pageSize, after },
+				signal
+			);
+			const albums: NonNullable<ArtistTracksData['artist']>['albums'] | undefined = data?.artist?.albums;
+			if (!albums) return tracks;
+			for (const edge of albums.edges) {
+				const own = edge.node.tracks;
+				tracks.push(...(edge.isAppearance ? own.filter((t) => t.artists.some((a) => a.id === id)) : own));
+			}
+			if (!albums.pageInfo.hasNextPage || !albums.pageInfo.endCursor || albums.edges.length === 0) return tracks;
+			after = albums.pageInfo.endCursor;
+		}
+	}
+
+	/** Artists, albums and the first page of tracks matching `search`, in one request. */
+	async search(args: SearchArgs, signal?: AbortSignal): Promise<SearchResult> {
+		const data = await this.#authed<SearchData>(SEARCH_QUERY, { ...args, search: args.search.trim() }, signal);
+		return {
+			artists: toPage(data.artistMatches),
+			albums: toPage(data.albumMatches),
+			tracks: toTrackPage(data.trackMatches)
+		};
+	}
+
+	/** `#authed`, except that a malformed id (`INVALID_ID`) means "no such thing": null. */
+	async #authedOrNotFound<T>(query: string, variables: Variables, signal?: AbortSignal): Promise<T | null> {
+		try {
+			return await this.#authed<T>(query, variables, signal);
+		} catch (error) {
+			if (error instanceof GraphQLError && error.code === INVALID_ID) return null;
+			throw error;
+		}
 	}
 
 	async library(signal?: AbortSignal): Promise<LibraryStats> {

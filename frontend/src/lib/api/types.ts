@@ -9,18 +9,109 @@ export const TRACK_ORDERS: readonly { value: TrackOrder; label: string }[] = [
 	{ value: 'DURATION', label: 'Duration' }
 ];
 
+export type AlbumOrder = 'TITLE' | 'ARTIST' | 'YEAR' | 'RECENTLY_ADDED';
+
+export const ALBUM_ORDERS: readonly { value: AlbumOrder; label: string }[] = [
+	{ value: 'ARTIST', label: 'Artist' },
+	{ value: 'TITLE', label: 'Title' },
+	{ value: 'YEAR', label: 'Year' },
+	{ value: 'RECENTLY_ADDED', label: 'Recently added' }
+];
+
+/**
+ * An album's or artist's cover at the sizes the player shows (`CoverArt.url(size:)`: 64, 300
+ * and 600 px, or the nearest made size). The URLs are content-addressed and never change.
+ */
+export interface Cover {
+	/** A CSS colour (`#rrggbb`) to paint while the image loads. */
+	placeholder: string;
+	small: string;
+	medium: string;
+	large: string;
+}
+
+/** An artist as a link: the name and where it goes. */
+export interface ArtistRef {
+	id: string;
+	name: string;
+}
+
+/** A track's album, as far as a track row shows it. */
+export interface AlbumRef {
+	id: string;
+	title: string;
+}
+
 export interface Track {
 	/** Relay global ID, the one ID used everywhere. */
 	id: string;
 	title: string;
+	/** The track artist credit as tagged, for display (`Kite Parade feat. Mirela`). */
 	artist: string | null;
-	album: string | null;
+	/** The artists behind `artist`, main then featured, each with a page. */
+	artists: ArtistRef[];
+	album: AlbumRef | null;
 	albumArtist: string | null;
 	trackNumber: number | null;
+	discNumber: number | null;
+	discSubtitle: string | null;
 	durationSeconds: number;
 	mimeType: string;
+	/** The album's cover; null when it has none. */
+	coverArt: Cover | null;
 	/** A signed stream URL the server minted for the viewer with this track (`Track.streamUrl`). */
 	streamUrl?: StreamUrl | null;
+}
+
+/** An album as a grid tile shows it. */
+export interface AlbumSummary {
+	id: string;
+	title: string;
+	artistCredit: string;
+	artists: ArtistRef[];
+	year: number | null;
+	isCompilation: boolean;
+	coverArt: Cover | null;
+}
+
+/** An album with everything its page shows. */
+export interface Album extends AlbumSummary {
+	discCount: number;
+	trackCount: number;
+	durationSeconds: number;
+	genres: string[];
+	/** Disc, then track number, then title. */
+	tracks: Track[];
+}
+
+/** An album on an artist's page: theirs, or one they only appear on. */
+export interface ArtistAlbum {
+	album: AlbumSummary;
+	/** The artist only appears on some of its tracks (a compilation, a guest spot). */
+	isAppearance: boolean;
+}
+
+/** An artist as the artists index shows it. */
+export interface ArtistSummary {
+	id: string;
+	name: string;
+	albumCount: number;
+	trackCount: number;
+	coverArt: Cover | null;
+}
+
+/** One page of a connection, with the cursor to continue from. */
+export interface Page<T> {
+	items: T[];
+	pageInfo: PageInfo;
+	totalCount: number;
+}
+
+/** What one search finds: a few artists and albums, and the first page of tracks. */
+export interface SearchResult {
+	artists: Page<ArtistSummary>;
+	albums: Page<AlbumSummary>;
+	tracks: TrackPage;
 }
 
 /** A signed, expiring stream URL (server-relative) and when it stops working (ISO 8601). */

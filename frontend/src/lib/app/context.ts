@@ -5,6 +5,7 @@
  */
 import { getContext, setContext } from 'svelte';
 import type { TonearmApi } from '$lib/api/graphql';
+import type { AlbumBrowse, ArtistBrowse } from '$lib/library/browse.svelte';
 import type { Library } from '$lib/library/library.svelte';
 import type { Player } from '$lib/player/player.svelte';
 import type { Session } from '$lib/session/session.svelte';
@@ -13,6 +14,9 @@ import type { Session } from '$lib/session/session.svelte';
 export interface Workspace {
 	userId: string;
 	library: Library;
+	/** The albums grid and the artists index, kept while moving between pages. */
+	albums: AlbumBrowse;
+	artists: ArtistBrowse;
 	player: Player;
 }
 

@@ -9,11 +9,15 @@ const track: Track = {
 	id: 'VHJhY2s6MQ==',
 	title: 'One',
 	artist: 'A',
-	album: null,
+	artists: [{ id: 'QXJ0aXN0OjE=', name: 'A' }],
+	album: { id: 'QWxidW06MQ==', title: 'B' },
 	albumArtist: null,
 	trackNumber: 1,
+	discNumber: 1,
+	discSubtitle: null,
 	durationSeconds: 60,
 	mimeType: 'audio/mpeg',
+	coverArt: { placeholder: '#336699', small: '/api/art/ab/64', medium: '/api/art/ab/300', large: '/api/art/ab/600' },
 	streamUrl: { url: '/api/tracks/1/stream?token=t', expiresAt: '2030-01-01T00:00:00+00:00' }
 };
 const stats = { trackCount: 1, artistCount: 1, albumCount: 1, totalDurationSeconds: 60 };

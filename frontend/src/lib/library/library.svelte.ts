@@ -1,9 +1,19 @@
 import { TonearmApi } from '$lib/api/graphql';
-import type { LibraryStats, TrackOrder } from '$lib/api/types';
+import type { AlbumSummary, ArtistSummary, LibraryStats, Page, TrackOrder } from '$lib/api/types';
 import type { BootLibrary } from './boot';
-import { TrackList, type LoadStatus } from './track-list.svelte';
+import { PAGE_SIZE, TrackList, type LoadStatus, type TrackQuery } from './track-list.svelte';
 
 export const SEARCH_DEBOUNCE_MS = 250;
+/** How many artists and albums a search shows above its tracks (the rest: "See all"). */
+export const SEARCH_ARTISTS = 6;
+export const SEARCH_ALBUMS = 12;
+
+/** The artists and albums one search found. */
+export interface SearchMatches {
+	search: string;
+	artists: Page<ArtistSummary>;
+	albums: Page<AlbumSummary>;
+}
 
 /** What the library view shows: totals, the search box, the sort order and the current list. */
 export class Library {
@@ -11,6 +21,9 @@ export class Library {
 	searchText = $state('');
 	orderBy = $state<TrackOrder>('ARTIST');
 	list = $state.raw<TrackList>() as TrackList;
+
+	/** Artists and albums of the last search answered (see `matches` for the current one's). */
+	#matches = $state.raw<SearchMatches | null>(null);
 
 	stats = $state.raw<LibraryStats | null>(null);
 	statsStatus = $state<LoadStatus>('idle');
@@ -20,13 +33,17 @@ export class Library {
 	activeSearch = $derived(this.list.query.search);
 	/** The user typed, but the debounce has not fired yet. */
 	searchPending = $derived(this.searchText.trim() !== this.list.query.search);
+	/** The artists and albums matching the search the list shows; null without a search. */
+	matches = $derived(
+		this.#matches && this.list.query.search && this.#matches.search === this.list.query.search ? this.#matches : null
+	);
 
 	readonly api: TonearmApi;
 	#debounce: ReturnType<typeof setTimeout> | undefined;
 
 	constructor(api: TonearmApi = new TonearmApi()) {
 		this.api = api;
-		this.list = new TrackList(api, { search: '', orderBy: this.orderBy });
+		this.list = this.#listFor({ search: '', orderBy: this.orderBy });
 	}
 
 	/**
@@ -70,6 +87,12 @@ export class Library {
 		this.#requery();
 	}
 
+	/** Show the results for `text` now (the search in the page's URL). */
+	showSearch(text: string): void {
+		this.searchText = text;
+		this.searchNow();
+	}
+
 	clearSearch(): void {
 		this.searchText = '';
 		this.searchNow();
@@ -92,8 +115,27 @@ export class Library {
 	#requery(force = false): void {
 		const search = this.searchText.trim();
 		if (!force && search === this.list.query.search && this.orderBy === this.list.query.orderBy) return;
-		this.list = new TrackList(this.api, { search, orderBy: this.orderBy });
+		this.list = this.#listFor({ search, orderBy: this.orderBy });
 		void this.list.loadMore();
+	}
+
+	/** A search's first page comes with its artists and albums, in one request. */
+	#listFor(query: TrackQuery): TrackList {
+		if (!query.search.trim()) return new TrackList(this.api, query);
+		const list: TrackList = new TrackList(this.api, query, PAGE_SIZE, async () => {
+			const found = await this.api.search({
+				search: query.search,
+				artists: SEARCH_ARTISTS,
+				albums: SEARCH_ALBUMS,
+				tracks: PAGE_SIZE,
+				orderBy: query.orderBy
+			});
+			// An answer for a list that has been replaced meanwhile is nobody's.
+			if (this.list === list)
+				this.#matches = { search: list.query.search, artists: found.artists, albums: found.albums };
+			return found.tracks;
+		});
+		return list;
 	}
 
 	destroy(): void {

@@ -26,6 +26,7 @@ export class TrackList {
 	readonly query: TrackQuery;
 	readonly #api: TonearmApi;
 	readonly #pageSize: number;
+	readonly #firstPage: (() => Promise<TrackPage>) | undefined;
 	#endCursor: string | null = null;
 	#inFlight: Promise<void> | null = null;
 
@@ -34,10 +35,15 @@ export class TrackList {
 	/** The first page is loading (as opposed to a further page). */
 	isFirstLoad = $derived(this.status === 'loading' && this.tracks.length === 0);
 
-	constructor(api: TonearmApi, query: TrackQuery, pageSize = PAGE_SIZE) {
+	/**
+	 * `firstPage` fetches the first page instead of a plain `tracks` query (a search asks for
+	 * artists and albums in the same request); later pages are `tracks` pages after its cursor.
+	 */
+	constructor(api: TonearmApi, query: TrackQuery, pageSize = PAGE_SIZE, firstPage?: () => Promise<TrackPage>) {
 		this.#api = api;
 		this.query = { search: query.search.trim(), orderBy: query.orderBy };
 		this.#pageSize = pageSize;
+		this.#firstPage = firstPage;
 	}
 
 	/** Load the next page; concurrent calls share one request. */
@@ -74,12 +80,15 @@ export class TrackList {
 	async #fetchPage(): Promise<void> {
 		this.status = 'loading';
 		try {
-			const page = await this.#api.tracks({
-				first: this.#pageSize,
-				after: this.#endCursor,
-				search: this.query.search || null,
-				orderBy: this.query.orderBy
-			});
+			const page =
+				this.#endCursor === null && this.#firstPage
+					? await this.#firstPage()
+					: await this.#api.tracks({
+							first: this.#pageSize,
+							after: this.#endCursor,
+							search: this.query.search || null,
+							orderBy: this.query.orderBy
+						});
 			this.#apply(page);
 		} catch (error) {
 			this.error = error;

@@ -1,19 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NetworkError, type TonearmApi, type TracksArgs } from '$lib/api/graphql';
 import type { Track, TrackPage } from '$lib/api/types';
+import { sampleTrack } from '$lib/testing';
 import { Library } from './library.svelte';
 import { TrackList } from './track-list.svelte';
 
-const track = (n: number): Track => ({
-	id: `id-${n}`,
-	title: `Track ${n}`,
-	artist: 'Artist',
-	album: 'Album',
-	albumArtist: null,
-	trackNumber: n,
-	durationSeconds: 60 + n,
-	mimeType: 'audio/mpeg'
-});
+const track = (n: number): Track =>
+	sampleTrack(n, { artist: 'Artist', album: { id: 'album-1', title: 'Album' }, durationSeconds: 60 + n });
 
 /** A fake API over `total` tracks with cursor = index of the last item returned. */
 function fakeApi(total: number, fail: { next: boolean } = { next: false }) {

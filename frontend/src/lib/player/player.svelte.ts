@@ -1,6 +1,5 @@
 import { TonearmApi, describeError } from '$lib/api/graphql';
 import type { StreamUrl, Track } from '$lib/api/types';
-import type { TrackList } from '$lib/library/track-list.svelte';
 import {
 	extendShuffleOrder,
 	nextIndex,
@@ -14,6 +13,23 @@ import {
 import { RemintGuard, needsFreshUrl, usablePremintedUrl, type TimeRange } from './stream-url';
 
 export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
+
+/**
+ * What the player plays through: a track list that may grow (the library's `TrackList`
+ * loads further pages as the queue nears its end), or a fixed one (an album).
+ */
+export interface Queue {
+	readonly tracks: readonly Track[];
+	readonly hasNextPage: boolean;
+	loadMore(): Promise<void>;
+	/** What the queue is (`album:<id>`), so a page can tell that the player plays it. */
+	readonly source?: string;
+}
+
+/** A queue of exactly these tracks (an album, an artist's tracks). */
+export function fixedQueue(tracks: readonly Track[], source?: string): Queue {
+	return { tracks, hasNextPage: false, loadMore: () => Promise.resolve(), source };
+}
 
 /** HTMLMediaElement.HAVE_NOTHING, spelled out so the module also loads outside a browser. */
 const HAVE_NOTHING = 0;
@@ -46,8 +62,11 @@ export class Player {
 	src = $state<string>();
 
 	// --- queue ---------------------------------------------------------------------------
-	queue = $state.raw<TrackList | null>(null);
+	queue = $state.raw<Queue | null>(null);
+	/** Index of the current track in `queue` (while an up-next track plays: of the last one). */
 	index = $state(-1);
+	/** Tracks added with "Add to queue": played next, in order, before the queue goes on. */
+	upNext = $state.raw<Track[]>([]);
 	track = $state.raw<Track | null>(null);
 	shuffle = $state(false);
 	repeat = $state<RepeatMode>('off');
@@ -78,6 +97,8 @@ export class Player {
 	#startSeq = 0;
 	#lastTime = 0;
 	#order: number[] | null = null;
+	/** The current track came from up next: Previous goes back to the queue's current one. */
+	#fromUpNext = false;
 	#now: () => number;
 
 	constructor(api: TonearmApi = new TonearmApi(), now: () => number = Date.now) {
@@ -88,7 +109,7 @@ export class Player {
 	// --- actions -------------------------------------------------------------------------
 
 	/** Play track `index` of `list`; the list becomes the queue. */
-	playFrom(list: TrackList, index: number): void {
+	playFrom(list: Queue, index: number): void {
 		if (!list.tracks[index]) return;
 		this.queue = list;
 		this.#order = this.shuffle ? shuffleOrder(list.tracks.length, index) : null;
@@ -96,8 +117,30 @@ export class Player {
 		void this.#start(index, true);
 	}
 
+	/** Shuffle on, and play `list` in a random order from a random track. */
+	shuffleFrom(list: Queue, random: () => number = Math.random): void {
+		if (list.tracks.length === 0) return;
+		this.shuffle = true;
+		this.playFrom(list, Math.floor(random() * list.tracks.length));
+	}
+
+	/**
+	 * "Add to queue": the tracks play after the current one, before the queue goes on. With
+	 * nothing queued they become the queue, ready for Play.
+	 */
+	enqueue(tracks: readonly Track[]): void {
+		if (tracks.length === 0) return;
+		if (!this.queue && !this.track) {
+			this.queue = fixedQueue(tracks);
+			this.index = -1;
+			this.#order = this.shuffle ? shuffleOrder(tracks.length, -1) : null;
+			return;
+		}
+		this.upNext = [...this.upNext, ...tracks];
+	}
+
 	/** The track row was activated: start it, or toggle it if it is the current one. */
-	choose(list: TrackList, index: number): void {
+	choose(list: Queue, index: number): void {
 		const track = list.tracks[index];
 		if (track && this.track?.id === track.id && this.status !== 'error') {
 			this.toggle();
@@ -160,6 +203,14 @@ export class Player {
 	}
 
 	async next(auto = false): Promise<void> {
+		const [upNext, ...later] = this.upNext;
+		if (upNext && !(auto && this.repeat === 'one' && this.track)) {
+			this.upNext = later;
+			this.#guard.reset();
+			this.#fromUpNext = true;
+			await this.#startTrack(upNext, this.index, true);
+			return;
+		}
 		const list = this.queue;
 		if (!list) return;
 		this.#syncOrder();
@@ -188,6 +239,11 @@ export class Player {
 		if (!this.queue || !this.track) return;
 		if (previousRestartsTrack(this.position)) {
 			this.seek(0);
+			return;
+		}
+		if (this.#fromUpNext && this.queue.tracks[this.index]) {
+			this.#guard.reset();
+			void this.#start(this.index, true);
 			return;
 		}
 		this.#syncOrder();
@@ -242,6 +298,7 @@ export class Player {
 	stop(): void {
 		this.suspend();
 		this.queue = null;
+		this.upNext = [];
 		this.index = -1;
 		this.track = null;
 		this.#order = null;
@@ -298,6 +355,12 @@ export class Player {
 	async #start(index: number, play: boolean): Promise<void> {
 		const track = this.queue?.tracks[index];
 		if (!track) return;
+		this.#fromUpNext = false;
+		await this.#startTrack(track, index, play);
+	}
+
+	/** Start `track`, which is at `index` of the queue (or, from up next, comes after it). */
+	async #startTrack(track: Track, index: number, play: boolean): Promise<void> {
 		const seq = ++this.#startSeq;
 		// The URL came with the track list: nothing stands between the click and the first byte.
 		const ready = usablePremintedUrl(track.streamUrl, this.#now());

@@ -2,19 +2,11 @@ import { describe, expect, it, vi } from 'vitest';
 import type { TonearmApi } from '$lib/api/graphql';
 import type { StreamUrlResult, Track } from '$lib/api/types';
 import type { TrackList } from '$lib/library/track-list.svelte';
-import { Player } from './player.svelte';
+import { sampleTrack } from '$lib/testing';
+import { Player, fixedQueue } from './player.svelte';
 import { MEDIA_ERR_NETWORK, MEDIA_ERR_SRC_NOT_SUPPORTED, PREMINTED_MIN_LIFE_MS } from './stream-url';
 
-const track = (n: number): Track => ({
-	id: `id-${n}`,
-	title: `Track ${n}`,
-	artist: null,
-	album: null,
-	albumArtist: null,
-	trackNumber: n,
-	durationSeconds: 180,
-	mimeType: 'audio/mpeg'
-});
+const track = (n: number): Track => sampleTrack(n);
 
 /** Just enough of an <audio> element for the player's own calls. */
 class FakeAudio {
@@ -322,12 +314,94 @@ describe('Player when the session ends', () => {
 		player.playFrom(list, 2);
 		await flush();
 		player.onLoadedMetadata();
+		player.enqueue([track(7)]);
 		player.stop();
+		expect(player.upNext).toEqual([]);
 		expect(audio.pause).toHaveBeenCalled();
 		expect(player.queue).toBeNull();
 		expect(player.track).toBeNull();
 		expect(player.index).toBe(-1);
 		expect(player.src).toBeUndefined();
 		expect(player.position).toBe(0);
+	});
+});
+
+describe('Player queue of albums', () => {
+	const album = () => fixedQueue([track(10), track(11), track(12)], 'album:a');
+
+	it('plays tracks added to the queue after the current one, then goes on with the list', async () => {
+		const { player, list } = setup();
+		player.playFrom(list, 0);
+		await flush();
+		player.enqueue(album().tracks);
+		expect(player.upNext.map((t) => t.id)).toEqual(['id-10', 'id-11', 'id-12']);
+		const order: string[] = [];
+		for (let i = 0; i < 5; i++) {
+			await player.next();
+			order.push(player.track?.id ?? '');
+		}
+		expect(order).toEqual(['id-10', 'id-11', 'id-12', 'id-1', 'id-2']);
+		expect(player.upNext).toEqual([]);
+		expect(player.queue).toBe(list);
+	});
+
+	it('Previous from an added track goes back to the list’s current one', async () => {
+		const { player, list } = setup();
+		player.playFrom(list, 1);
+		await flush();
+		player.enqueue([track(10), track(11)]);
+		await player.next();
+		await player.next();
+		expect(player.track?.id).toBe('id-11');
+		player.previous();
+		await flush();
+		expect(player.track?.id).toBe('id-1');
+		await player.next();
+		expect(player.track?.id).toBe('id-2');
+	});
+
+	it('repeat one replays an added track when it ends', async () => {
+		const { player, list } = setup();
+		player.playFrom(list, 0);
+		await flush();
+		player.enqueue([track(10), track(11)]);
+		await player.next();
+		player.cycleRepeat();
+		player.cycleRepeat();
+		expect(player.repeat).toBe('one');
+		await player.next(true);
+		expect(player.track?.id).toBe('id-10');
+		expect(player.upNext.map((t) => t.id)).toEqual(['id-11']);
+	});
+
+	it('with nothing queued, added tracks become the queue and Play starts them', async () => {
+		const { player, createStreamUrl } = setup();
+		const tracks = album().tracks;
+		player.enqueue(tracks);
+		expect(player.queue?.tracks).toBe(tracks);
+		expect(player.track).toBeNull();
+		expect(createStreamUrl).not.toHaveBeenCalled();
+		player.play();
+		await flush();
+		expect(player.track?.id).toBe('id-10');
+		expect(player.upNext).toEqual([]);
+	});
+
+	it('Shuffle turns shuffle on and plays every track of the album once', async () => {
+		const { player } = setup();
+		const queue = album();
+		player.shuffleFrom(queue, () => 0.99);
+		await flush();
+		expect(player.shuffle).toBe(true);
+		expect(player.queue).toBe(queue);
+		expect(player.track?.id).toBe('id-12'); // the random start
+		const played = [player.track?.id];
+		await player.next();
+		played.push(player.track?.id);
+		await player.next();
+		played.push(player.track?.id);
+		expect(new Set(played)).toEqual(new Set(['id-10', 'id-11', 'id-12']));
+		await player.next(); // the end of a shuffled album, repeat off: stop there
+		expect(player.isPlaying).toBe(false);
 	});
 });

@@ -1,0 +1,14 @@
+/**
+ * Where the album and artist pages are. A global ID is base64 and may hold `/` or `+`, so
+ * it is percent-encoded into the path; SvelteKit decodes `page.params.id` again.
+ */
+import { resolve } from '$app/paths';
+import type { ResolvedPathname } from '$app/types';
+
+export function albumHref(id: string): ResolvedPathname {
+	return resolve('/albums/[id]', { id: encodeURIComponent(id) });
+}
+
+export function artistHref(id: string): ResolvedPathname {
+	return resolve('/artists/[id]', { id: encodeURIComponent(id) });
+}

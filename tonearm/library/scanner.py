@@ -29,7 +29,8 @@ from tonearm.db.registry import (
     load_known_files,
     upsert_tracks,
 )
-from tonearm.library.probe import ProbeError, TrackFacts, probe_file
+from tonearm.library.facts import TrackFacts
+from tonearm.library.probe import ProbeError, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
 from tonearm.paths import display_path

@@ -214,6 +214,7 @@ def upgrade() -> None:
         sa.Column("musicbrainz_album_id", sa.String(length=36), nullable=True),
         sa.Column("musicbrainz_track_id", sa.String(length=36), nullable=True),
         sa.Column("artist_names", sa.JSON(), **json_list),
+        sa.Column("featured_artist_names", sa.JSON(), **json_list),
         sa.Column("album_artist_names", sa.JSON(), **json_list),
         sa.Column("album_group", sa.String(length=64), nullable=True),
         sa.Column(
@@ -272,6 +273,7 @@ def downgrade() -> None:
         "picture",
         "album_group",
         "album_artist_names",
+        "featured_artist_names",
         "artist_names",
         "musicbrainz_track_id",
         "musicbrainz_album_id",

@@ -56,6 +56,7 @@ LATER_COLUMNS = frozenset(
         "musicbrainz_album_id",
         "musicbrainz_track_id",
         "artist_names",
+        "featured_artist_names",
         "album_artist_names",
         "album_group",
         "album_id",

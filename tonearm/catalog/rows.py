@@ -80,7 +80,8 @@ def track_row(
         "is_compilation": is_compilation,
         "musicbrainz_album_id": musicbrainz_album_id,
         "musicbrainz_track_id": musicbrainz_track_id,
-        "artist_names": list(track_credit.names),
+        "artist_names": list(track_credit.main),
+        "featured_artist_names": list(track_credit.featured),
         "album_artist_names": list(album_credit.names),
         "album_group": album_group(
             album=album,

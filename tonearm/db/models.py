@@ -145,9 +145,13 @@ class TrackRecord(Base):
     is_compilation: Mapped[bool] = mapped_column(default=False, server_default=false())
     musicbrainz_album_id: Mapped[str | None] = mapped_column(String(36))
     musicbrainz_track_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    # The artist names the tags give, after splitting a single credit (``catalog.artists``):
+    # The artist names the tags give (main, featured, album artists), after splitting a
+    # single credit (``catalog.artists``):
     # what the links to ``artists`` are derived from, so a regroup needs no file access.
     artist_names: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    featured_artist_names: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     album_artist_names: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )

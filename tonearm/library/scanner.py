@@ -30,6 +30,7 @@ from tonearm.db.registry import (
     upsert_tracks,
 )
 from tonearm.library.facts import TrackFacts
+from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.library.probe import ProbeError, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
@@ -55,6 +56,7 @@ class _Plan:
     seen: set[str]
     protected_dirs: list[str]
     total: int
+    changes: GroupingChanges = dataclasses.field(default_factory=GroupingChanges)
 
 
 def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
@@ -188,6 +190,7 @@ async def scan_library(
             sessions, root=media_root, plan=plan, known=known, summary=summary, progress=progress
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
+        await group_tracks(sessions, plan.changes)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -217,12 +220,23 @@ async def _ingest(
                 probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, following))
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, summary)
+            _note_changes(plan.changes, written, known)
             if progress:
                 progress.advanced(len(batch))
     finally:
         if not probing.done():
             probing.cancel()
             await asyncio.gather(probing, return_exceptions=True)
+
+
+def _note_changes(
+    changes: GroupingChanges, rows: list[dict[str, Any]], known: dict[str, KnownFile]
+) -> None:
+    for row in rows:
+        changes.written_paths.append(row["path"])
+        previous = known.get(row["path"])
+        if previous and previous.album_group and previous.album_group != row["album_group"]:
+            changes.old_groups.add(previous.album_group)
 
 
 def _count(
@@ -257,3 +271,4 @@ async def _remove_gone(
     if gone:
         async with sessions.begin() as session:
             summary.removed = await delete_paths(session, gone)
+        plan.changes.old_groups.update(group for path in gone if (group := known[path].album_group))

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tonearm.catalog.artists import artist_key
 from tonearm.catalog.rows import track_row
 from tonearm.db.locks import scan_lock
 from tonearm.db.registry import (
@@ -38,6 +39,18 @@ from tonearm.paths import display_path
 
 BATCH_SIZE = 250
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How a scan reads what it finds (from settings; ``ScanOptions()`` for the defaults)."""
+
+    artist_split_exceptions: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> ScanOptions:
+        """Options with these artist names kept whole (folded here, as the recipe compares)."""
+        return cls(frozenset(artist_key(name) for name in names if name.strip()))
 
 
 class ScanProgress(Protocol):
@@ -82,23 +95,25 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
     return _Plan(to_probe, seen, protected, total)
 
 
-def _row(candidate: Candidate, facts: TrackFacts) -> dict[str, Any]:
+def _row(candidate: Candidate, facts: TrackFacts, options: ScanOptions) -> dict[str, Any]:
     return track_row(
         path=candidate.rel_path,
         size_bytes=candidate.size,
         mtime_ns=candidate.mtime_ns,
-        **dataclasses.asdict(facts),
+        keep_whole=options.artist_split_exceptions,
+        **{field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)},
     )
 
 
 def _probe_batch(
-    root: Path, batch: Iterable[Candidate]
+    root: Path, batch: Iterable[Candidate], options: ScanOptions
 ) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
     rows: list[dict[str, Any]] = []
     skipped: list[SkippedFile] = []
     for candidate in batch:
         try:
-            rows.append(_row(candidate, probe_file(root / candidate.rel_path, candidate.rel_path)))
+            facts = probe_file(root / candidate.rel_path, candidate.rel_path)
+            rows.append(_row(candidate, facts, options))
         except ProbeError as exc:
             skipped.append(SkippedFile(candidate.rel_path, exc.reason))
         except Exception as exc:  # a bug met on one file must not cost the rest of the scan
@@ -174,6 +189,7 @@ async def scan_library(
     *,
     progress: ScanProgress | None = None,
     allow_empty: bool = False,
+    options: ScanOptions | None = None,
 ) -> ScanSummary:
     """Scan ``media_root`` (resolved) into the registry; one scan at a time per registry."""
     started = time.perf_counter()
@@ -187,7 +203,13 @@ async def scan_library(
             progress.started(plan.total)
             progress.advanced(summary.unchanged)
         await _ingest(
-            sessions, root=media_root, plan=plan, known=known, summary=summary, progress=progress
+            sessions,
+            root=media_root,
+            plan=plan,
+            known=known,
+            summary=summary,
+            progress=progress,
+            options=options or ScanOptions(),
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
         await group_tracks(sessions, plan.changes)
@@ -203,6 +225,7 @@ async def _ingest(
     known: dict[str, KnownFile],
     summary: ScanSummary,
     progress: ScanProgress | None,
+    options: ScanOptions,
 ) -> None:
     """Probe batch N+1 in a worker thread while batch N is written."""
     batches = [
@@ -211,13 +234,15 @@ async def _ingest(
     ]
     if not batches:
         return
-    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0]))
+    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0], options))
     try:
         for index, batch in enumerate(batches):
             rows, skipped = await probing
             if index + 1 < len(batches):
                 following = batches[index + 1]
-                probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, following))
+                probing = asyncio.ensure_future(
+                    asyncio.to_thread(_probe_batch, root, following, options)
+                )
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, summary)
             _note_changes(plan.changes, written, known)

@@ -20,6 +20,7 @@ from tonearm.db.models import (
     AlbumArtistRecord,
     AlbumRecord,
     ArtistRecord,
+    ArtworkRecord,
     TrackArtistRecord,
     TrackRecord,
     utcnow,
@@ -261,3 +262,110 @@ async def refresh_artist_counts(session: AsyncSession) -> None:
         exists().where(AlbumArtistRecord.artist_id == ArtistRecord.id),
     )
     await session.execute(delete(ArtistRecord).where(and_(not_(credited))))
+
+
+@dataclass(frozen=True, slots=True)
+class ArtTrack:
+    """What the artwork phase reads of a track: where it is and what picture it embeds."""
+
+    album_id: uuid.UUID
+    path: str
+    picture: str | None
+    size_bytes: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtSubject:
+    """An album or artist with the fingerprint of the candidates its artwork came from."""
+
+    id: uuid.UUID
+    artwork_stamp: str | None
+    album_ids: tuple[uuid.UUID, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ArtInputs:
+    """Everything the artwork phase compares with what a walk found."""
+
+    tracks: list[ArtTrack]
+    albums: list[ArtSubject]
+    artists: list[ArtSubject]
+
+
+async def load_art_inputs(session: AsyncSession) -> ArtInputs:
+    """Tracks with an album, albums and album artists, with their artwork fingerprints."""
+    tracks: list[ArtTrack] = []
+    result = await session.stream(
+        select(
+            TrackRecord.album_id,
+            TrackRecord.path,
+            TrackRecord.picture,
+            TrackRecord.size_bytes,
+            TrackRecord.mtime_ns,
+        )
+        .where(TrackRecord.album_id.is_not(None))
+        .execution_options(yield_per=5000)
+    )
+    async for partition in result.partitions():
+        tracks.extend(ArtTrack(*row) for row in partition)
+    albums = [
+        ArtSubject(album_id, stamp)
+        for album_id, stamp in await session.execute(
+            select(AlbumRecord.id, AlbumRecord.artwork_stamp)
+        )
+    ]
+    album_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for artist_id, album_id in await session.execute(
+        select(AlbumArtistRecord.artist_id, AlbumArtistRecord.album_id)
+    ):
+        album_ids.setdefault(artist_id, []).append(album_id)
+    artists = [
+        ArtSubject(artist_id, stamp, tuple(album_ids.get(artist_id, ())))
+        for artist_id, stamp in await session.execute(
+            select(ArtistRecord.id, ArtistRecord.artwork_stamp)
+        )
+    ]
+    return ArtInputs(tracks, albums, artists)
+
+
+async def save_artworks(session: AsyncSession, artworks: Sequence[Mapping[str, Any]]) -> None:
+    """Record made artworks (one row per source hash; a known hash is left as it is)."""
+    now = utcnow()
+    for chunk in _chunks(list(artworks)):
+        statement = _insert(session)(ArtworkRecord).values(
+            [{**artwork, "created_at": now} for artwork in chunk]
+        )
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["hash"]))
+
+
+async def set_album_artwork(
+    session: AsyncSession,
+    album_id: uuid.UUID,
+    *,
+    artwork_hash: str | None,
+    source: str | None,
+    stamp: str,
+) -> None:
+    """An album's artwork, where it came from and the fingerprint of its candidates."""
+    await session.execute(
+        update(AlbumRecord)
+        .where(AlbumRecord.id == album_id)
+        .values(artwork_hash=artwork_hash, artwork_source=source, artwork_stamp=stamp)
+    )
+
+
+async def set_artist_artwork(
+    session: AsyncSession,
+    artist_id: uuid.UUID,
+    *,
+    artwork_hash: str | None,
+    source: str | None,
+    stamp: str,
+) -> None:
+    """An artist's own picture, where it came from and the fingerprint of its candidates."""
+    await session.execute(
+        update(ArtistRecord)
+        .where(ArtistRecord.id == artist_id)
+        .values(artwork_hash=artwork_hash, artwork_source=source, artwork_stamp=stamp)
+    )

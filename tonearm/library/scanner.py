@@ -34,7 +34,7 @@ from tonearm.library.facts import TrackFacts
 from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.library.probe import ProbeError, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
-from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
+from tonearm.library.walker import Candidate, ImageFile, WalkProblem, walk_media_root
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
@@ -70,6 +70,7 @@ class _Plan:
     protected_dirs: list[str]
     total: int
     changes: GroupingChanges = dataclasses.field(default_factory=GroupingChanges)
+    images: list[ImageFile] = dataclasses.field(default_factory=list)
 
 
 def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
@@ -77,8 +78,12 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
     to_probe: list[Candidate] = []
     seen: set[str] = set()
     protected: list[str] = []
+    images: list[ImageFile] = []
     total = 0
     for item in walk_media_root(root):
+        if isinstance(item, ImageFile):
+            images.append(item)
+            continue
         if isinstance(item, WalkProblem):
             summary.skipped.append(SkippedFile(item.rel_path, item.reason))
             seen.add(item.rel_path)
@@ -92,7 +97,7 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
             summary.unchanged += 1
         else:
             to_probe.append(item)
-    return _Plan(to_probe, seen, protected, total)
+    return _Plan(to_probe, seen, protected, total, images=images)
 
 
 def _row(candidate: Candidate, facts: TrackFacts, options: ScanOptions) -> dict[str, Any]:

@@ -308,7 +308,11 @@ async def load_art_inputs(session: AsyncSession) -> ArtInputs:
         .execution_options(yield_per=5000)
     )
     async for partition in result.partitions():
-        tracks.extend(ArtTrack(*row) for row in partition)
+        tracks.extend(
+            ArtTrack(album_id, path, picture, size, mtime)
+            for album_id, path, picture, size, mtime in partition
+            if album_id is not None
+        )
     albums = [
         ArtSubject(album_id, stamp)
         for album_id, stamp in await session.execute(

@@ -57,7 +57,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     from tonearm.db.migrations import upgrade_to_head
     from tonearm.library.report import print_summary, rich_progress
-    from tonearm.library.scanner import scan_library
+    from tonearm.library.scanner import ScanOptions, scan_library
 
     settings = _settings(args)
     media_root = settings.require_media_root()
@@ -70,7 +70,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         async with engine_for(settings.resolved_database_url) as engine:
             with rich_progress(console) as progress:
                 summary = await scan_library(
-                    engine, media_root, progress=progress, allow_empty=args.allow_empty
+                    engine,
+                    media_root,
+                    progress=progress,
+                    allow_empty=args.allow_empty,
+                    options=ScanOptions.from_names(settings.artist_split_exceptions),
                 )
         print_summary(Console(), summary, verbose=args.verbose)
         return 0

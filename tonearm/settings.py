@@ -57,6 +57,13 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated origins allowed by CORS."
     )
     scan_on_startup: bool = Field(default=False, description="Scan the media root on start.")
+    artist_split_exceptions: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Artist names never split into several artists although they contain a "
+            'separator (" / ", "; ", " feat. "); a JSON list, e.g. ["Mumford / Sons"].'
+        ),
+    )
     frontend_dir: Path = Field(
         default=DEFAULT_FRONTEND_DIR, description="Built web player served at /."
     )

@@ -18,7 +18,7 @@ from tests.support.audio import write_mp3
 from tonearm.catalog.queries import count_tracks
 from tonearm.db.engine import create_engine
 from tonearm.db.models import TrackRecord
-from tonearm.library import probe
+from tonearm.library import facts, probe
 from tonearm.library.scanner import ScanSummary, scan_library
 from tonearm.paths import display_path
 
@@ -313,7 +313,7 @@ async def test_an_unexpected_error_while_probing_is_that_files_reason(
     write_mp3(media_root / "fine.mp3", title="Fine", key=1)
     real_probe = scanner.probe_file
 
-    def probe_file(path: Path, rel_path: str) -> probe.TrackFacts:
+    def probe_file(path: Path, rel_path: str) -> facts.TrackFacts:
         if rel_path == LATIN1:
             raise RuntimeError("a bug")
         return real_probe(path, rel_path)

@@ -1,13 +1,19 @@
 """The one builder of a ``tracks`` row from a file's tags, shared by the scanner and tests.
 
-Search and sort keys are derived here, so every writer stores them the same way and queries
-(which fold their input with the same ``catalog.text`` functions) match what was stored.
+Search and sort keys, the split artist names and the album group are derived here, so
+every writer stores them the same way and queries (which fold their input with the same
+``catalog.text`` functions) match what was stored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from enum import Enum
 from typing import Any
 
+from tonearm.catalog.albums import album_group
+from tonearm.catalog.artists import split_credit
+from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.text import library_sort_key, search_document, sort_text
 
 
@@ -29,8 +35,26 @@ def track_row(
     size_bytes: int,
     mtime_ns: int,
     mime_type: str,
+    format: AudioFormat = AudioFormat.MP3,
+    bit_depth: int | None = None,
+    artists: Sequence[str] = (),
+    album_artists: Sequence[str] = (),
+    composers: Sequence[str] = (),
+    genres: Sequence[str] = (),
+    disc_subtitle: str | None = None,
+    is_compilation: bool = False,
+    musicbrainz_album_id: str | None = None,
+    musicbrainz_track_id: str | None = None,
+    picture: Enum | None = None,
+    keep_whole: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Column values for one track, with ``search_text`` and the ``sort_*`` keys computed."""
+    """Column values for one track, with ``search_text``, the ``sort_*`` keys computed.
+
+    ``keep_whole`` holds folded artist names never to split (``catalog.artists``).
+    """
+    track_credit = split_credit(artist, artists, keep_whole=keep_whole)
+    album_credit = split_credit(album_artist, album_artists, keep_whole=keep_whole)
+    all_genres = list(dict.fromkeys([*genres, *([genre] if genre else [])]))
     return {
         "path": path,
         "title": title,
@@ -40,7 +64,7 @@ def track_row(
         "track_number": track_number,
         "disc_number": disc_number,
         "year": year,
-        "genre": genre,
+        "genre": all_genres[0] if all_genres else None,
         "duration_seconds": duration_seconds,
         "bitrate": bitrate,
         "sample_rate": sample_rate,
@@ -48,6 +72,25 @@ def track_row(
         "size_bytes": size_bytes,
         "mtime_ns": mtime_ns,
         "mime_type": mime_type,
+        "format": format.value,
+        "bit_depth": bit_depth,
+        "disc_subtitle": disc_subtitle,
+        "composer": "; ".join(composers)[:1024] or None,
+        "genres": all_genres,
+        "is_compilation": is_compilation,
+        "musicbrainz_album_id": musicbrainz_album_id,
+        "musicbrainz_track_id": musicbrainz_track_id,
+        "artist_names": list(track_credit.main),
+        "featured_artist_names": list(track_credit.featured),
+        "album_artist_names": list(album_credit.names),
+        "album_group": album_group(
+            album=album,
+            album_artist_names=album_credit.main,
+            artist_names=track_credit.main,
+            is_compilation=is_compilation,
+            musicbrainz_album_id=musicbrainz_album_id,
+        ),
+        "picture": picture.value if picture is not None else None,
         "search_text": search_document(title, artist, album, album_artist),
         "sort_library": library_sort_key(
             artist=album_artist or artist,

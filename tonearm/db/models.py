@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     DateTime,
     ForeignKey,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     TypeDecorator,
     Uuid,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -34,16 +36,19 @@ RowId = BigInteger().with_variant(Integer, "sqlite")
 SortKey = String(1024).with_variant(String(1024, collation="C"), "postgresql")
 
 # Names of per-database search objects created by migrations and invisible to the models.
+SEARCHABLE_TABLES = ("tracks", "albums", "artists")
 SEARCH_OBJECTS = frozenset(
-    {
-        "tracks_fts",
-        "tracks_fts_data",
-        "tracks_fts_idx",
-        "tracks_fts_docsize",
-        "tracks_fts_config",
-        "tracks_fts_content",
-        "ix_tracks_search_vector",
-    }
+    name
+    for table in SEARCHABLE_TABLES
+    for name in (
+        f"{table}_fts",
+        f"{table}_fts_data",
+        f"{table}_fts_idx",
+        f"{table}_fts_docsize",
+        f"{table}_fts_config",
+        f"{table}_fts_content",
+        f"ix_{table}_search_vector",
+    )
 )
 
 
@@ -130,6 +135,35 @@ class TrackRecord(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     mtime_ns: Mapped[int] = mapped_column(BigInteger)
     mime_type: Mapped[str] = mapped_column(String(100))
+    format: Mapped[str] = mapped_column(
+        String(16), server_default=text("'mp3'"), comment="catalog.formats.AudioFormat value"
+    )
+    bit_depth: Mapped[int | None]
+    disc_subtitle: Mapped[str | None] = mapped_column(String(1024))
+    composer: Mapped[str | None] = mapped_column(String(1024))
+    genres: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    is_compilation: Mapped[bool] = mapped_column(default=False, server_default=false())
+    musicbrainz_album_id: Mapped[str | None] = mapped_column(String(36))
+    musicbrainz_track_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # The artist names the tags give (main, featured, album artists), after splitting a
+    # single credit (``catalog.artists``):
+    # what the links to ``artists`` are derived from, so a regroup needs no file access.
+    artist_names: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    featured_artist_names: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    album_artist_names: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    # Which album this track belongs to: ``album_group`` is the part of the album identity
+    # one file decides (``catalog.albums``); the album itself is decided over the group.
+    album_group: Mapped[str | None] = mapped_column(String(64), index=True)
+    album_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("albums.id", ondelete="SET NULL"), index=True
+    )
+    picture: Mapped[str | None] = mapped_column(
+        String(8), comment="best embedded picture: front, other or none"
+    )
     search_text: Mapped[str] = mapped_column(Text)
     sort_library: Mapped[str] = mapped_column(SortKey)
     sort_title: Mapped[str] = mapped_column(SortKey)
@@ -142,6 +176,121 @@ class TrackRecord(Base):
         Index("ix_tracks_created_at", "created_at", "id"),
         Index("ix_tracks_duration_seconds", "duration_seconds", "id"),
     )
+
+
+class ArtworkRecord(Base):
+    """One source image, by the SHA-256 of its bytes, and the thumbnails made of it.
+
+    Thumbnails live content-addressed in the artwork store (``artwork/``), so a URL naming
+    a hash and a size never changes what it serves.
+    """
+
+    __tablename__ = "artworks"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    width: Mapped[int]
+    height: Mapped[int]
+    sizes: Mapped[list[int]] = mapped_column(JSON, comment="edge lengths made, ascending")
+    color: Mapped[str] = mapped_column(String(7), comment="#rrggbb placeholder")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ArtistRecord(Base):
+    """A person or group credited on tracks or albums; identified by the folded name."""
+
+    __tablename__ = "artists"
+
+    row_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(1024))
+    name_key: Mapped[str] = mapped_column(SortKey, unique=True)
+    sort_name: Mapped[str] = mapped_column(SortKey)
+    search_text: Mapped[str] = mapped_column(Text)
+    album_count: Mapped[int] = mapped_column(default=0)
+    track_count: Mapped[int] = mapped_column(default=0)
+    artwork_hash: Mapped[str | None] = mapped_column(
+        ForeignKey("artworks.hash", ondelete="SET NULL")
+    )
+    # The image the artwork was made from (``artist.*`` in their folder) and its size and
+    # mtime, so a rescan that finds the same file does not read it again.
+    artwork_source: Mapped[str | None] = mapped_column(FilesystemPath)
+    artwork_stamp: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_artists_sort_name", "sort_name", "id"),)
+
+
+class AlbumRecord(Base):
+    """An album: the tracks that share one album identity (``catalog.albums``).
+
+    Counts, duration, genres and discs are kept up to date by the scan, so listing albums
+    reads one row each.
+    """
+
+    __tablename__ = "albums"
+
+    row_id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, unique=True, default=uuid.uuid4)
+    identity: Mapped[str] = mapped_column(String(64), unique=True, comment="SHA-256 hex")
+    title: Mapped[str] = mapped_column(String(1024))
+    artist_credit: Mapped[str] = mapped_column(String(1024))
+    year: Mapped[int | None]
+    is_compilation: Mapped[bool] = mapped_column(default=False)
+    musicbrainz_album_id: Mapped[str | None] = mapped_column(String(36))
+    disc_count: Mapped[int] = mapped_column(default=1)
+    track_count: Mapped[int] = mapped_column(default=0)
+    duration_seconds: Mapped[float] = mapped_column(default=0.0)
+    genres: Mapped[list[str]] = mapped_column(JSON, default=list)
+    search_text: Mapped[str] = mapped_column(Text)
+    sort_title: Mapped[str] = mapped_column(SortKey)
+    sort_artist: Mapped[str] = mapped_column(SortKey)
+    sort_year: Mapped[str] = mapped_column(SortKey)
+    artwork_hash: Mapped[str | None] = mapped_column(
+        ForeignKey("artworks.hash", ondelete="SET NULL")
+    )
+    # Where the cover came from (a folder image or a track with an embedded picture) and
+    # that file's size and mtime: an unchanged source is not read again on rescans.
+    artwork_source: Mapped[str | None] = mapped_column(FilesystemPath)
+    artwork_stamp: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_albums_sort_title", "sort_title", "id"),
+        Index("ix_albums_sort_artist", "sort_artist", "id"),
+        Index("ix_albums_sort_year", "sort_year", "id"),
+        Index("ix_albums_created_at", "created_at", "id"),
+    )
+
+
+class AlbumArtistRecord(Base):
+    """An album artist of an album, in credit order."""
+
+    __tablename__ = "album_artists"
+
+    album_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int]
+
+
+class TrackArtistRecord(Base):
+    """An artist of a track with a role (main, featured, composer), in credit order."""
+
+    __tablename__ = "track_artists"
+
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    artist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("artists.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    position: Mapped[int]
 
 
 class UserRecord(Base):

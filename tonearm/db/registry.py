@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.db.models import TrackRecord, utcnow
 
-# Columns a rescan may change; the id and created_at of a known path never change.
-_IMMUTABLE = frozenset({"row_id", "id", "path", "created_at"})
+# Columns a rescan's upsert leaves alone: the id and created_at of a known path never
+# change, and the album link is the grouping phase's to set (``library/grouping.py``).
+_IMMUTABLE = frozenset({"row_id", "id", "path", "created_at", "album_id"})
 # SQLSTATE classes of a refused value: data exception, integrity constraint violation.
 _ROW_SQLSTATE_CLASSES = frozenset({"22", "23"})
 
@@ -25,20 +26,26 @@ class KnownFile:
 
     size_bytes: int
     mtime_ns: int
+    album_group: str | None = None
 
 
 async def load_known_files(session: AsyncSession) -> dict[str, KnownFile]:
-    """Path → size and mtime for every registered track (no tags: this stays small)."""
+    """Path → size, mtime and album group of every registered track (no tags: small)."""
     result = await session.stream(
-        select(TrackRecord.path, TrackRecord.size_bytes, TrackRecord.mtime_ns).execution_options(
-            yield_per=5000
-        )
+        select(
+            TrackRecord.path,
+            TrackRecord.size_bytes,
+            TrackRecord.mtime_ns,
+            TrackRecord.album_group,
+        ).execution_options(yield_per=5000)
     )
     # One await per partition, not per row: row-wise iteration of an async result costs a
     # greenlet switch per row, most of a no-change rescan's time.
     known: dict[str, KnownFile] = {}
     async for partition in result.partitions():
-        known.update((path, KnownFile(size, mtime)) for path, size, mtime in partition)
+        known.update(
+            (path, KnownFile(size, mtime, group)) for path, size, mtime, group in partition
+        )
     return known
 
 

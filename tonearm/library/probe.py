@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import magic
 from mutagen import MutagenError
 
+from tonearm.catalog.formats import AudioFormat
+from tonearm.library.facts import TrackFacts
 from tonearm.library.formats import ACCEPTED_FORMATS
 from tonearm.paths import display_path
 
@@ -27,25 +28,6 @@ class ProbeError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True, slots=True)
-class TrackFacts:
-    """What a scan learns from one file."""
-
-    mime_type: str
-    title: str
-    artist: str | None
-    album: str | None
-    album_artist: str | None
-    track_number: int | None
-    disc_number: int | None
-    year: int | None
-    genre: str | None
-    duration_seconds: float
-    bitrate: int | None
-    sample_rate: int | None
-    channels: int | None
 
 
 def _magic() -> magic.Magic:
@@ -181,6 +163,7 @@ def _facts(audio: Any, mime_type: str, path: Path, rel_path: str) -> TrackFacts:
         raise ProbeError("corrupt or truncated audio (file shorter than its header says)")
     tags = audio.tags
     return TrackFacts(
+        format=AudioFormat.MP3,
         mime_type=mime_type,
         title=_frame_text(tags, "TIT2") or fallback_title(rel_path),
         artist=_frame_text(tags, "TPE1"),

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tonearm.catalog.artists import artist_key
 from tonearm.catalog.rows import track_row
 from tonearm.db.locks import scan_lock
 from tonearm.db.registry import (
@@ -29,13 +30,27 @@ from tonearm.db.registry import (
     load_known_files,
     upsert_tracks,
 )
-from tonearm.library.probe import ProbeError, TrackFacts, probe_file
+from tonearm.library.facts import TrackFacts
+from tonearm.library.grouping import GroupingChanges, group_tracks
+from tonearm.library.probe import ProbeError, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
-from tonearm.library.walker import Candidate, WalkProblem, walk_media_root
+from tonearm.library.walker import Candidate, ImageFile, WalkProblem, walk_media_root
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How a scan reads what it finds (from settings; ``ScanOptions()`` for the defaults)."""
+
+    artist_split_exceptions: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> ScanOptions:
+        """Options with these artist names kept whole (folded here, as the recipe compares)."""
+        return cls(frozenset(artist_key(name) for name in names if name.strip()))
 
 
 class ScanProgress(Protocol):
@@ -54,6 +69,8 @@ class _Plan:
     seen: set[str]
     protected_dirs: list[str]
     total: int
+    changes: GroupingChanges = dataclasses.field(default_factory=GroupingChanges)
+    images: list[ImageFile] = dataclasses.field(default_factory=list)
 
 
 def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
@@ -61,8 +78,12 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
     to_probe: list[Candidate] = []
     seen: set[str] = set()
     protected: list[str] = []
+    images: list[ImageFile] = []
     total = 0
     for item in walk_media_root(root):
+        if isinstance(item, ImageFile):
+            images.append(item)
+            continue
         if isinstance(item, WalkProblem):
             summary.skipped.append(SkippedFile(item.rel_path, item.reason))
             seen.add(item.rel_path)
@@ -76,26 +97,28 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
             summary.unchanged += 1
         else:
             to_probe.append(item)
-    return _Plan(to_probe, seen, protected, total)
+    return _Plan(to_probe, seen, protected, total, images=images)
 
 
-def _row(candidate: Candidate, facts: TrackFacts) -> dict[str, Any]:
+def _row(candidate: Candidate, facts: TrackFacts, options: ScanOptions) -> dict[str, Any]:
     return track_row(
         path=candidate.rel_path,
         size_bytes=candidate.size,
         mtime_ns=candidate.mtime_ns,
-        **dataclasses.asdict(facts),
+        keep_whole=options.artist_split_exceptions,
+        **{field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)},
     )
 
 
 def _probe_batch(
-    root: Path, batch: Iterable[Candidate]
+    root: Path, batch: Iterable[Candidate], options: ScanOptions
 ) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
     rows: list[dict[str, Any]] = []
     skipped: list[SkippedFile] = []
     for candidate in batch:
         try:
-            rows.append(_row(candidate, probe_file(root / candidate.rel_path, candidate.rel_path)))
+            facts = probe_file(root / candidate.rel_path, candidate.rel_path)
+            rows.append(_row(candidate, facts, options))
         except ProbeError as exc:
             skipped.append(SkippedFile(candidate.rel_path, exc.reason))
         except Exception as exc:  # a bug met on one file must not cost the rest of the scan
@@ -171,6 +194,7 @@ async def scan_library(
     *,
     progress: ScanProgress | None = None,
     allow_empty: bool = False,
+    options: ScanOptions | None = None,
 ) -> ScanSummary:
     """Scan ``media_root`` (resolved) into the registry; one scan at a time per registry."""
     started = time.perf_counter()
@@ -184,9 +208,16 @@ async def scan_library(
             progress.started(plan.total)
             progress.advanced(summary.unchanged)
         await _ingest(
-            sessions, root=media_root, plan=plan, known=known, summary=summary, progress=progress
+            sessions,
+            root=media_root,
+            plan=plan,
+            known=known,
+            summary=summary,
+            progress=progress,
+            options=options or ScanOptions(),
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
+        await group_tracks(sessions, plan.changes)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -199,6 +230,7 @@ async def _ingest(
     known: dict[str, KnownFile],
     summary: ScanSummary,
     progress: ScanProgress | None,
+    options: ScanOptions,
 ) -> None:
     """Probe batch N+1 in a worker thread while batch N is written."""
     batches = [
@@ -207,21 +239,34 @@ async def _ingest(
     ]
     if not batches:
         return
-    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0]))
+    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0], options))
     try:
         for index, batch in enumerate(batches):
             rows, skipped = await probing
             if index + 1 < len(batches):
                 following = batches[index + 1]
-                probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, following))
+                probing = asyncio.ensure_future(
+                    asyncio.to_thread(_probe_batch, root, following, options)
+                )
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, summary)
+            _note_changes(plan.changes, written, known)
             if progress:
                 progress.advanced(len(batch))
     finally:
         if not probing.done():
             probing.cancel()
             await asyncio.gather(probing, return_exceptions=True)
+
+
+def _note_changes(
+    changes: GroupingChanges, rows: list[dict[str, Any]], known: dict[str, KnownFile]
+) -> None:
+    for row in rows:
+        changes.written_paths.append(row["path"])
+        previous = known.get(row["path"])
+        if previous and previous.album_group and previous.album_group != row["album_group"]:
+            changes.old_groups.add(previous.album_group)
 
 
 def _count(
@@ -256,3 +301,4 @@ async def _remove_gone(
     if gone:
         async with sessions.begin() as session:
             summary.removed = await delete_paths(session, gone)
+        plan.changes.old_groups.update(group for path in gone if (group := known[path].album_group))

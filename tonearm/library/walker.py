@@ -1,4 +1,4 @@
-"""Walking the media root: every audio candidate, never leaving the root.
+"""Walking the media root: every audio candidate and image, never leaving the root.
 
 Hidden files and folders are skipped. Symlinks are followed only when they resolve inside
 the media root; loops are detected. Problems are yielded, not raised, so one unreadable
@@ -27,6 +27,24 @@ class Candidate:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageFile:
+    """An image file inside the media root (a folder's cover or artist picture, maybe)."""
+
+    rel_path: str
+    size: int
+    mtime_ns: int
+
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+
+
+def is_image_candidate(name: str) -> bool:
+    """Whether a file name looks like an image a folder's artwork could come from."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in IMAGE_EXTENSIONS
+
+
+@dataclass(frozen=True, slots=True)
 class WalkProblem:
     """A file or folder that could not be looked at; ``is_dir`` protects rows below it."""
 
@@ -45,8 +63,8 @@ def _reason(exc: OSError) -> str:
     return f"unreadable ({errno.errorcode.get(exc.errno or 0, 'error')})"
 
 
-def walk_media_root(root: Path) -> Iterator[Candidate | WalkProblem]:
-    """Yield every audio candidate below ``root`` (already resolved) and every problem met."""
+def walk_media_root(root: Path) -> Iterator[Candidate | ImageFile | WalkProblem]:
+    """Yield every audio candidate and image below ``root`` (resolved), and every problem."""
     root_str = str(root)
     seen_dirs: set[tuple[int, int]] = set()
     root_stat = os.stat(root_str)
@@ -70,7 +88,7 @@ def _visit(
     root: str,
     seen_dirs: set[tuple[int, int]],
     stack: list[tuple[str, str]],
-) -> Iterator[Candidate | WalkProblem]:
+) -> Iterator[Candidate | ImageFile | WalkProblem]:
     if entry.name.startswith("."):
         return
     rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
@@ -93,3 +111,5 @@ def _visit(
         stack.append((entry.path, rel_path))
     elif entry.is_file() and is_audio_candidate(entry.name):
         yield Candidate(rel_path, info.st_size, info.st_mtime_ns)
+    elif entry.is_file() and is_image_candidate(entry.name):
+        yield ImageFile(rel_path, info.st_size, info.st_mtime_ns)

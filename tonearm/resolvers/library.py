@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
+from types import ModuleType
 
 import strawberry
 
@@ -13,9 +11,6 @@ from tonearm.catalog.queries import library_totals
 from tonearm.library.summary import ScanSummary
 from tonearm.schema.context import Context
 from tonearm.schema.types import LibraryStats
-
-if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncEngine
 
 Info = strawberry.Info[Context, None]
 
@@ -29,14 +24,18 @@ async def resolve_library(info: Info) -> LibraryStats:
 
 async def resolve_scan_library(info: Info) -> ScanSummary:
     """Scan the media root now (waits for a scan already running elsewhere to finish)."""
-    scan_library = await asyncio.to_thread(_load_scanner)
+    scanner = await asyncio.to_thread(_load_scanner)
     services = info.context.services
-    return await scan_library(services.engine, services.media_root)
+    options = scanner.ScanOptions.from_names(services.settings.artist_split_exceptions)
+    summary: ScanSummary = await scanner.scan_library(
+        services.engine, services.media_root, options=options
+    )
+    return summary
 
 
-def _load_scanner() -> Callable[[AsyncEngine, Path], Awaitable[ScanSummary]]:
+def _load_scanner() -> ModuleType:
     # A server worker loads the scanner (mutagen, libmagic) only when an admin first asks
     # for a scan, and in a worker thread: the import takes long enough to stall streams.
-    from tonearm.library.scanner import scan_library
+    from tonearm.library import scanner
 
-    return scan_library
+    return scanner

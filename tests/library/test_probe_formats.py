@@ -235,8 +235,9 @@ def test_the_original_year_is_used_when_no_release_date_is_tagged(tmp_path: Path
     tags.add(TDOR(encoding=3, text="1969-10-22"))
     tags.save(path)
     flac = file_of(tmp_path, "flac", tags={"originaldate": "1971"})
+    opus = file_of(tmp_path, "opus", tags={"year": "1999", "originaldate": "1971"})
 
-    assert (probe(path).year, probe(flac).year) == (1969, 1971)
+    assert (probe(path).year, probe(flac).year, probe(opus).year) == (1969, 1971, 1999)
 
 
 def test_id3v1_numeric_genre_references_become_names(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ install-dev: $(UV) system-deps
 	$(UV) sync --frozen
 
 test-system-deps:
-	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium
+	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium ffmpeg:/usr/bin/ffmpeg
 
 # --- Frontend ---------------------------------------------------------------------------
 frontend/node_modules/.package-lock.json: frontend/package-lock.json

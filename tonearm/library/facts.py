@@ -16,6 +16,19 @@ class PictureKind(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class EmbeddedPicture:
+    """A picture embedded in an audio file, as stored there (not decoded, not checked).
+
+    ``mime_type`` is what the bytes start like (JPEG, PNG, GIF, WebP), else what the tag
+    declares; the artwork step decodes and verifies it.
+    """
+
+    data: bytes
+    mime_type: str
+    kind: PictureKind
+
+
+@dataclass(frozen=True, slots=True)
 class TrackFacts:
     """Tags and stream facts of one file, cleaned (no NULs, bounded lengths).
 

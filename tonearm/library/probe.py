@@ -1,24 +1,34 @@
-"""Reading one audio file: its real type (libmagic) and its stream facts and tags (mutagen)."""
+"""Reading one audio file: its real type (libmagic), its stream facts and tags (mutagen).
+
+One open per file: the first bytes go to libmagic, the container is looked up in
+``formats.py`` by that verdict, and mutagen parses the same open file once. Whatever goes
+wrong with one file becomes its reason (``ProbeError``).
+"""
 
 from __future__ import annotations
 
-import re
+import io
+import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, BinaryIO
 
 import magic
+import mutagen
 from mutagen import MutagenError
 
-from tonearm.catalog.formats import AudioFormat
+from tonearm.library.containers import NO_LAYOUT, Layout, Truncated
 from tonearm.library.facts import TrackFacts
-from tonearm.library.formats import ACCEPTED_FORMATS
+from tonearm.library.formats import Container, container_for
+from tonearm.library.streams import TRUNCATED, StreamRefused
+from tonearm.library.tags import clean_text
 from tonearm.paths import display_path
 
+__all__ = ["ProbeError", "clean_text", "detect_mime_type", "fallback_title", "probe_file"]
+
 HEAD_BYTES = 8192
-MAX_TAG_BYTES = 16 * 1024 * 1024
-MAX_TEXT = 1000
-_NUMBER = re.compile(r"\d+")
+MAX_ID3_TAGS = 4  # taggers that fail to replace a tag sometimes stack several
 _local = threading.local()
 
 
@@ -45,47 +55,8 @@ def detect_mime_type(head: bytes) -> str:
     return str(_magic().from_buffer(head))
 
 
-def clean_text(value: object) -> str | None:
-    """Tag text made safe to store: no NULs or lone surrogates, trimmed, bounded."""
-    if value is None:
-        return None
-    text = str(value).replace("\x00", " ")
-    text = text.encode("utf-8", "replace").decode("utf-8").strip()
-    return text[:MAX_TEXT] or None
-
-
-def _first_number(value: str | None, upper: int) -> int | None:
-    match = _NUMBER.search(value or "")
-    if not match:
-        return None
-    number = int(match.group()[:9])
-    return number if 0 < number <= upper else None
-
-
-def _frame_text(tags: Any, frame_id: str) -> str | None:
-    frame = tags.get(frame_id) if tags is not None else None
-    if frame is None or not getattr(frame, "text", None):
-        return None
-    return clean_text(frame.text[0])
-
-
-def _genre(tags: Any) -> str | None:
-    frame = tags.get("TCON") if tags is not None else None
-    # ``genres`` turns ID3v1-style references such as "(17)" into names ("Rock").
-    genres = getattr(frame, "genres", None)
-    return clean_text(genres[0]) if genres else None
-
-
-def _year(tags: Any) -> int | None:
-    for frame_id in ("TDRC", "TYER", "TDOR", "TORY"):
-        text = _frame_text(tags, frame_id)
-        if text:
-            return _first_number(text[:4], 9999)
-    return None
-
-
 def _id3v2_length(head: bytes) -> int:
-    """Bytes taken by a leading ID3v2 tag (libmagic must see past it to find the audio)."""
+    """Bytes taken by a leading ID3v2 tag."""
     if len(head) < 10 or head[:3] != b"ID3":
         return 0
     size = 0
@@ -95,14 +66,82 @@ def _id3v2_length(head: bytes) -> int:
     return 10 + size + footer
 
 
-def _read_head(path: Path) -> bytes:
-    """The file's first bytes, extended past a leading ID3v2 tag to the first audio frame."""
-    with path.open("rb") as handle:
+def _read_head(handle: BinaryIO) -> bytes:
+    """The first bytes of the audio: past any leading ID3v2 tag, however large.
+
+    libmagic needs to see the audio itself (an MP3's frames, a FLAC's ``fLaC``); showing it
+    the bytes after the tag means a 50 MB picture in the tag is never read for it.
+    """
+    head = handle.read(HEAD_BYTES)
+    offset = 0
+    for _ in range(MAX_ID3_TAGS):
+        tag_length = _id3v2_length(head)
+        if not tag_length:
+            break
+        offset += tag_length
+        handle.seek(offset)
         head = handle.read(HEAD_BYTES)
-        tag_length = min(_id3v2_length(head), MAX_TAG_BYTES)
-        if tag_length + HEAD_BYTES // 2 > len(head):
-            head += handle.read(tag_length + HEAD_BYTES - len(head))
+        if not head:
+            raise ProbeError("corrupt or truncated audio (nothing after its ID3 tag)")
     return head
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedAudio:
+    """A file parsed once: its container (``formats``), headers, mutagen object and size."""
+
+    container: Container
+    layout: Layout
+    audio: Any
+    size: int
+
+
+def _short(exc: BaseException) -> str:
+    return (str(exc) or type(exc).__name__).splitlines()[0][:120]
+
+
+def _parse(container: Container, source: BinaryIO | io.RawIOBase) -> Any:
+    source.seek(0)
+    if len(container.readers) == 1:
+        return container.readers[0](source)
+    # mutagen scores the file's first bytes for each reader and parses with the best.
+    audio = mutagen.File(source, options=list(container.readers))
+    if audio is None:
+        raise ProbeError(f"unsupported codec in {container.name}")
+    return audio
+
+
+def read_audio(handle: BinaryIO) -> OpenedAudio:
+    """Identify and parse an open file; raise ``ProbeError`` if it is not accepted audio."""
+    size = os.fstat(handle.fileno()).st_size
+    head = _read_head(handle)
+    try:
+        mime_type = detect_mime_type(head)
+    except Exception as exc:  # libmagic's own errors
+        raise ProbeError(f"unknown type ({type(exc).__name__})") from None
+    container = container_for(mime_type)
+    if container is None:
+        raise ProbeError("empty file" if not size else f"unsupported type {mime_type}")
+    try:
+        layout = container.layout(handle, size) if container.layout else NO_LAYOUT
+        audio = _parse(container, layout.source or handle)
+    except Truncated:
+        raise ProbeError(TRUNCATED) from None
+    except MutagenError as exc:
+        raise ProbeError(f"corrupt or truncated audio ({_short(exc)})") from None
+    except (ProbeError, OSError):
+        raise
+    except Exception as exc:
+        raise ProbeError(f"unreadable audio ({type(exc).__name__})") from None
+    return OpenedAudio(container, layout, audio, size)
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileNotFoundError):
+        return "vanished during the scan"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return f"unreadable ({exc.strerror or type(exc).__name__})"
 
 
 def probe_file(path: Path, rel_path: str) -> TrackFacts:
@@ -111,70 +150,56 @@ def probe_file(path: Path, rel_path: str) -> TrackFacts:
     ``ProbeError`` is the only exception: whatever goes wrong with one file is its reason.
     """
     try:
-        head = _read_head(path)
-    except FileNotFoundError:
-        raise ProbeError("vanished during the scan") from None
-    except PermissionError:
-        raise ProbeError("permission denied") from None
+        with path.open("rb") as handle:
+            return _probe(handle, rel_path)
     except OSError as exc:
-        raise ProbeError(f"unreadable ({exc.strerror})") from None
+        raise ProbeError(_os_reason(exc)) from None
+
+
+def _probe(handle: BinaryIO, rel_path: str) -> TrackFacts:
+    opened = read_audio(handle)
+    container = opened.container
     try:
-        mime_type = detect_mime_type(head)
-    except Exception as exc:  # libmagic's own errors
-        raise ProbeError(f"unknown type ({type(exc).__name__})") from None
-    audio_format = ACCEPTED_FORMATS.get(mime_type)
-    if audio_format is None:
-        raise ProbeError("empty file" if not head else f"unsupported type {mime_type}")
-    try:
-        audio = audio_format.reader(path)
-    except MutagenError as exc:
-        raise ProbeError(f"corrupt or truncated audio ({_short(exc)})") from None
+        stream = container.stream(opened.audio, opened.layout, handle, opened.size)
+    except StreamRefused as exc:
+        raise ProbeError(str(exc)) from None
+    except OSError:
+        raise
     except Exception as exc:
         raise ProbeError(f"unreadable audio ({type(exc).__name__})") from None
     try:
-        return _facts(audio, mime_type, path, rel_path)
-    except ProbeError:
-        raise
-    except FileNotFoundError:
-        raise ProbeError("vanished during the scan") from None
-    except OSError as exc:
-        raise ProbeError(f"unreadable ({exc.strerror})") from None
+        tags = container.tags.read(opened.audio, opened.layout)
     except Exception as exc:
         raise ProbeError(f"unreadable tags ({type(exc).__name__})") from None
+    return TrackFacts(
+        format=stream.format,
+        mime_type=container.stream_mime_type,
+        title=tags.title or fallback_title(rel_path),
+        artist=tags.artist,
+        album=tags.album,
+        album_artist=tags.album_artist,
+        track_number=tags.track_number,
+        disc_number=tags.disc_number,
+        year=tags.year,
+        genre=tags.genres[0] if tags.genres else None,
+        duration_seconds=stream.duration_seconds,
+        bitrate=stream.bitrate,
+        sample_rate=stream.sample_rate,
+        channels=stream.channels,
+        bit_depth=stream.bit_depth,
+        artists=tags.artists,
+        album_artists=tags.album_artists,
+        composers=tags.composers,
+        genres=tags.genres,
+        disc_subtitle=tags.disc_subtitle,
+        is_compilation=tags.is_compilation,
+        musicbrainz_album_id=tags.musicbrainz_album_id,
+        musicbrainz_track_id=tags.musicbrainz_track_id,
+        picture=tags.picture,
+    )
 
 
 def fallback_title(rel_path: str) -> str:
     """The title of a file without one: the readable form of its name, less the extension."""
     name = PurePosixPath(rel_path)
     return clean_text(display_path(name.stem)) or display_path(name.name)
-
-
-def _short(exc: Exception) -> str:
-    return (str(exc) or type(exc).__name__).splitlines()[0][:120]
-
-
-def _facts(audio: Any, mime_type: str, path: Path, rel_path: str) -> TrackFacts:
-    info = audio.info
-    length = float(getattr(info, "length", 0.0) or 0.0)
-    if length <= 0:
-        raise ProbeError("corrupt or truncated audio (no audio frames)")
-    bitrate = int(getattr(info, "bitrate", 0) or 0) or None
-    if bitrate and length * bitrate / 8 > path.stat().st_size * 1.5:
-        raise ProbeError("corrupt or truncated audio (file shorter than its header says)")
-    tags = audio.tags
-    return TrackFacts(
-        format=AudioFormat.MP3,
-        mime_type=mime_type,
-        title=_frame_text(tags, "TIT2") or fallback_title(rel_path),
-        artist=_frame_text(tags, "TPE1"),
-        album=_frame_text(tags, "TALB"),
-        album_artist=_frame_text(tags, "TPE2"),
-        track_number=_first_number(_frame_text(tags, "TRCK"), 99999),
-        disc_number=_first_number(_frame_text(tags, "TPOS"), 9999),
-        year=_year(tags),
-        genre=_genre(tags),
-        duration_seconds=round(length, 3),
-        bitrate=bitrate,
-        sample_rate=int(getattr(info, "sample_rate", 0) or 0) or None,
-        channels=int(getattr(info, "channels", 0) or 0) or None,
-    )

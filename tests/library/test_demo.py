@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
+from mutagen.wave import WAVE
 from PIL import Image, ImageStat
 
 from tonearm.library.demo import (
@@ -22,7 +25,7 @@ def tags(path: Path) -> ID3:
     return ID3(path)
 
 
-def text(frames: ID3, frame: str) -> str | None:
+def text(frames: Any, frame: str) -> str | None:
     found = frames.get(frame)
     return None if found is None else str(found.text[0])
 
@@ -32,11 +35,32 @@ def album_folders(root: Path) -> list[Path]:
 
 
 def test_every_track_is_a_real_mp3_where_its_name_says(demo_library: Path) -> None:
-    for track in DEMO_TRACKS:
+    for track in (t for t in DEMO_TRACKS if not t.wav):
         info = MP3(demo_library / track.file_name).info
         assert info is not None
         assert info.length == pytest.approx(track.seconds, abs=0.2)
         assert text(tags(demo_library / track.file_name), "TIT2") == track.title
+
+
+def test_one_track_is_pcm_in_a_wav_file_with_an_id3_chunk(demo_library: Path) -> None:
+    (track,) = (t for t in DEMO_TRACKS if t.wav)
+    path = demo_library / "Mirela Ďurková" / "Lumière" / "03 Étude en blanc.wav"
+    assert demo_library / track.file_name == path
+    with wave.open(str(path), "rb") as reader:
+        assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (
+            2,
+            2,
+            44100,
+        )
+        assert reader.getnframes() == 8 * 44100
+    frames = WAVE(path).tags
+    assert frames is not None
+    assert (text(frames, "TIT2"), text(frames, "TPE1"), text(frames, "TALB")) == (
+        "Étude en blanc",
+        "Mirela Ďurková",
+        "Lumière",
+    )
+    assert text(frames, "TRCK") == "3/3"
 
 
 def test_every_album_folder_has_a_square_jpeg_cover_of_its_own_colours(
@@ -101,7 +125,8 @@ def test_a_track_credits_a_featured_artist_under_its_album_artist(demo_library: 
 
 
 def test_one_album_also_embeds_its_cover_in_each_track(demo_library: Path) -> None:
-    embedded = [t for t in DEMO_TRACKS if tags(demo_library / t.file_name).getall("APIC")]
+    mp3s = [t for t in DEMO_TRACKS if not t.wav]
+    embedded = [t for t in mp3s if tags(demo_library / t.file_name).getall("APIC")]
     assert {t.album for t in embedded} == {"First Light"}
     assert len(embedded) == 4
 

@@ -319,7 +319,7 @@ async def test_concurrent_scans_are_serialized(engine: AsyncEngine, media_root: 
 async def test_the_demo_library_scans_completely(engine: AsyncEngine, demo_library: Path) -> None:
     summary = await scan_library(engine, demo_library)
 
-    assert (summary.added, summary.skipped) == (17, [])
+    assert (summary.added, summary.skipped) == (18, [])
     registry = await rows(engine)
     long_drive = registry["Aurora Fields/First Light/03 Long Drive.mp3"]
     assert long_drive.duration_seconds == pytest.approx(180.0, abs=0.1)
@@ -327,3 +327,6 @@ async def test_the_demo_library_scans_completely(engine: AsyncEngine, demo_libra
     assert registry["Mirela Ďurková/Lumière/02 夜明けのワルツ.mp3"].duration_seconds == (
         pytest.approx(33.0, abs=0.2)
     )
+    wav = registry["Mirela Ďurková/Lumière/03 Étude en blanc.wav"]
+    assert (wav.mime_type, wav.title) == ("audio/wav", "Étude en blanc")
+    assert wav.duration_seconds == pytest.approx(8.0, abs=0.01)

@@ -1,13 +1,14 @@
-"""A demo library of real MP3 files, synthesized in code (``tonearm demo-library DIR``).
+"""A demo library of real audio files, synthesized in code (``tonearm demo-library DIR``).
 
 Each track is a short piece of music — a chord progression, a bass line and a melody on a
 pentatonic scale — rendered to 16-bit PCM and encoded with LAME (lameenc). Notes and bars are
 rendered once and reused, so a three-minute track takes well under a second to synthesize.
 Tags are written with mutagen. The library has what the player's views need: every album
-folder has a ``cover.jpg`` (an abstract picture drawn with Pillow, its colours taken from the
-album's title), one album spans two discs with disc subtitles, one is a compilation of several
+folder has a ``cover.jpg`` (an abstract picture drawn with Pillow, in colours of its own),
+one album spans two discs with disc subtitles, one is a compilation of several
 artists (``TCMP``, no album artist), one track has a featured artist (``X feat. Y``), one
-album's tracks also embed a small cover, and some titles are not ASCII.
+album's tracks also embed a small cover, one track is a WAV file (PCM written with the
+standard library's ``wave``, tags in an ID3 chunk), and some titles are not ASCII.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import random
 import struct
 import tempfile
+import wave
 import zlib
 from array import array
 from collections.abc import Sequence
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import lameenc
 from mutagen.id3 import APIC, ID3, TALB, TCMP, TCON, TDRC, TIT2, TPE1, TPE2, TPOS, TRCK, TSST
+from mutagen.wave import WAVE
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 SAMPLE_RATE = 44100
@@ -62,6 +65,8 @@ class DemoTrack:
     #: Part of a compilation: tagged ``TCMP=1`` with no album artist.
     compilation: bool = False
     disc_subtitle: str | None = None
+    #: Uncompressed PCM in a WAV file (with an ID3 chunk) instead of an MP3.
+    wav: bool = False
 
     @property
     def folder(self) -> str:
@@ -73,7 +78,8 @@ class DemoTrack:
     def file_name(self) -> str:
         """Where the track lands: ``Artist/Album/NN Title.mp3``."""
         prefix = f"{self.disc_number}-" if self.disc_number > 1 else ""
-        return f"{self.folder}/{prefix}{self.track_number:02d} {self.title}.mp3"
+        extension = "wav" if self.wav else "mp3"
+        return f"{self.folder}/{prefix}{self.track_number:02d} {self.title}.{extension}"
 
 
 DEMO_TRACKS: tuple[DemoTrack, ...] = (
@@ -226,6 +232,19 @@ DEMO_TRACKS: tuple[DemoTrack, ...] = (
         key=2,
         genre="Indie Pop",
         album_artist="Kite Parade",
+    ),
+    # Short: 44.1 kHz 16-bit stereo PCM is 176 kB a second.
+    DemoTrack(
+        "Étude en blanc",
+        "Mirela Ďurková",
+        "Lumière",
+        3,
+        8,
+        1411,
+        key=1,
+        genre="Classical",
+        year=2019,
+        wav=True,
     ),
 )
 
@@ -417,10 +436,26 @@ def write_cover(folder: Path, album: str, hue: float) -> Path:
 
 
 def write_tags(path: Path, track: DemoTrack, total: int, discs: int = 1) -> None:
-    """Write the track's ID3 tags (v2.4, or v2.3 when the track asks for it).
+    """Write the track's ID3 tags (v2.4, or v2.3 when the track asks for it): at the start of
+    an MP3, in an ``id3`` chunk of a WAV file.
 
     ``total`` is the number of tracks on the track's disc, ``discs`` the album's disc count.
     """
+    tags = id3_frames(track, total, discs)
+    if not track.wav:
+        tags.save(path, v2_version=track.id3_version)
+        return
+    audio = WAVE(path)
+    audio.add_tags()
+    chunk = audio.tags
+    assert chunk is not None  # add_tags() made it
+    for frame in tags.values():
+        chunk.add(frame)
+    audio.save(v2_version=track.id3_version)
+
+
+def id3_frames(track: DemoTrack, total: int, discs: int) -> ID3:
+    """The track's tags as ID3 frames."""
     tags = ID3()
     tags.add(TIT2(encoding=3, text=track.title))
     tags.add(TPE1(encoding=3, text=track.artist))
@@ -445,19 +480,31 @@ def write_tags(path: Path, track: DemoTrack, total: int, discs: int = 1) -> None
                 data=cover_png((200, 120 + track.key * 8, 60)),
             )
         )
-    tags.save(path, v2_version=track.id3_version)
+    return tags
 
 
 def render_track(track: DemoTrack, *, seed: int) -> bytes:
-    """The MP3 bytes (without tags) of one demo track."""
-    return encode_mp3(synthesize(track.seconds, track.key, seed), kbps=track.kbps, vbr=track.vbr)
+    """The MP3 bytes (without tags) of one demo track, or its WAV file's."""
+    pcm = synthesize(track.seconds, track.key, seed)
+    return encode_wav(pcm) if track.wav else encode_mp3(pcm, kbps=track.kbps, vbr=track.vbr)
+
+
+def encode_wav(pcm: bytes) -> bytes:
+    """16-bit stereo PCM at 44.1 kHz in a RIFF/WAVE file (the standard library's ``wave``)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(2)
+        writer.setsampwidth(2)
+        writer.setframerate(SAMPLE_RATE)
+        writer.writeframes(pcm)
+    return out.getvalue()
 
 
 def write_track(dest: Path, track: DemoTrack, *, seed: int, total: int, discs: int = 1) -> Path:
     """Write one tagged track atomically below ``dest``; returns its path."""
     target = dest / track.file_name
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=".mp3")
+    fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".partial-", suffix=target.suffix)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(render_track(track, seed=seed))

@@ -1,7 +1,7 @@
 /**
  * Starts real tonearm servers for the e2e suite:
  *  1. builds the player (`vite build`) unless TONEARM_E2E_SKIP_BUILD=1,
- *  2. generates the demo library once into e2e/.cache/demo-library,
+ *  2. generates the demo library into e2e/.cache/demo-library (again when demo.py changed),
  *  3. starts `tonearm serve` twice on free loopback ports, each with its own data dir:
  *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3; accounts
  *     are on (TONEARM_AUTH unset = required), so each data dir first gets the listener
@@ -9,7 +9,8 @@
  *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops both.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,14 +48,18 @@ function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.Pro
 	}
 }
 
+/** The demo library, generated again whenever its generator (demo.py) has changed. */
 function demoLibrary(): string {
 	const dir = path.join(cacheDir, 'demo-library');
 	const marker = path.join(cacheDir, 'demo-library.complete');
-	if (existsSync(marker) && existsSync(dir)) return dir;
+	const generator = createHash('sha256')
+		.update(readFileSync(path.resolve(frontendDir, '../tonearm/library/demo.py')))
+		.digest('hex');
+	if (existsSync(dir) && existsSync(marker) && readFileSync(marker, 'utf8') === generator) return dir;
 	rmSync(dir, { recursive: true, force: true });
 	mkdirSync(cacheDir, { recursive: true });
 	run(tonearmBin, ['demo-library', dir]);
-	writeFileSync(marker, new Date().toISOString());
+	writeFileSync(marker, generator);
 	return dir;
 }
 

@@ -155,3 +155,17 @@ def test_a_symlink_in_the_store_is_not_followed(store: ArtworkStore, tmp_path: P
     assert store.get(HASH, 64) is None
     assert not store.has(HASH, 64)
     assert store.sizes_present(HASH) == []
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo"])
+def test_something_other_than_a_file_is_not_a_thumbnail(store: ArtworkStore, kind: str) -> None:
+    path = store.path_for(HASH, 300)
+    path.parent.mkdir(parents=True)
+    if kind == "folder":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # opening it must not wait for a writer
+
+    assert store.get(HASH, 300) is None
+    assert not store.has(HASH, 300)
+    assert store.sizes_present(HASH) == []

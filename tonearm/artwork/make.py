@@ -54,7 +54,10 @@ def make_artwork(
     if not source:
         return ArtworkRefusal(RefusalReason.NOT_AN_IMAGE, "the file is empty")
     digest = hashlib.sha256(source).hexdigest()
-    stored = _already_stored(digest, source, store)
+    try:
+        stored = _already_stored(digest, source, store)
+    except OSError:
+        stored = None  # an unreadable store is written below, which says what is wrong
     if stored is not None:
         return stored
     rendered = thumbnails.render(source)

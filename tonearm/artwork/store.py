@@ -112,12 +112,17 @@ class ArtworkStore:
 
     def get(self, hash_: str, size: int) -> bytes | None:
         """The thumbnail's bytes, or None when it is not stored."""
+        path = self.path_for(hash_, size)
         try:
-            fd = os.open(self.path_for(hash_, size), _OPEN_FLAGS)
+            fd = os.open(path, _OPEN_FLAGS)
         except OSError:
             return None
-        with os.fdopen(fd, "rb") as handle:
+        try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
                 return None
-            data = handle.read()
+            with os.fdopen(fd, "rb") as handle:
+                data = handle.read()
+        except OSError:  # a failing disk: as absent as a missing file, to the reader
+            return None
         return data or None

@@ -409,3 +409,27 @@ async def test_no_store_access_runs_on_the_event_loop(  # noqa: PLR0917 - fixtur
     assert response.status_code in (200, 304)
     assert touched  # the spy saw the store being read
     assert on_loop == []
+
+
+async def test_the_route_comes_before_the_players_files(  # noqa: PLR0917 - fixtures
+    make_settings: Callable[..., Settings],
+    database_url_for_test: str,
+    media_root: Path,
+    tmp_path: Path,
+    listener: SignedInUser,
+    store: ArtworkStore,
+    artwork: Artwork,
+) -> None:
+    player = tmp_path / "player"
+    player.mkdir()
+    (player / "index.html").write_text("<!doctype html><title>player</title>", encoding="utf-8")
+    settings = make_settings(
+        database_url=database_url_for_test, media_root=media_root, frontend_dir=player
+    )
+    async with client_for(create_app(settings), headers=listener.bearer) as client:
+        served = await client.get(artwork_url(artwork.hash, 64))
+        missing = await client.get(f"/api/art/{artwork.hash}/64/extra")
+
+    assert_thumbnail(served, store, artwork, 64)
+    assert missing.status_code == 404
+    assert b"player" not in missing.content

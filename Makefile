@@ -77,6 +77,7 @@ test-e2e: install-dev test-system-deps frontend
 bench: install-dev frontend
 	@scripts/apt-ensure nginx-light:/usr/sbin/nginx wrk:/usr/bin/wrk
 	$(PY) benchmarks/scan.py
+	$(PY) benchmarks/artwork.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/memory.py

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 from starlette.middleware.cors import CORSMiddleware
 
 from tonearm import __version__
+from tonearm.artwork.routes import artwork_route
 from tonearm.schema.router import mount_graphql
 from tonearm.services import Services, build_services
 from tonearm.settings import Settings
@@ -56,6 +57,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.services = services
     app.include_router(health.router)
     mount_graphql(app)
+    app.router.routes.append(artwork_route(services))  # ahead of the player's catch-all mount
     _mount_player(app, settings)
     # Streams bypass FastAPI's routing and exception layers (see StreamLane) but still pass
     # through CORS, the security headers and the access log added after it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+from mutagen.id3 import ID3, TCMP
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -149,6 +150,29 @@ async def test_credits_link_main_featured_and_album_artists(
     assert await _album_artists(engine, albums["RAM"].id) == ["Daft Punk"]
     artists = await _artists(engine)
     assert (artists["Pharrell"].album_count, artists["Pharrell"].track_count) == (0, 1)
+
+
+async def test_a_compilation_is_one_album_of_various_artists(
+    engine: AsyncEngine, media_root: Path
+) -> None:
+    for number, artist in enumerate(["Alpha", "Beta", "Gamma"], start=1):
+        path = write_mp3(
+            media_root / f"Now/{number}.mp3", title=f"Song {number}", artist=artist, album="Now 1"
+        )
+        tags = ID3(path)
+        tags.add(TCMP(encoding=3, text="1"))
+        tags.save(path)
+    await scan_library(engine, media_root)
+
+    albums = await _albums(engine)
+    assert set(albums) == {"Now 1"}
+    album = albums["Now 1"]
+    assert (album.artist_credit, album.is_compilation, album.track_count) == (
+        "Various Artists",
+        True,
+        3,
+    )
+    assert await _album_artists(engine, album.id) == ["Various Artists"]
 
 
 async def test_the_split_exceptions_keep_a_name_whole(

@@ -1,0 +1,152 @@
+"""``GET``/``HEAD`` ``/api/art/{hash}/{size}``: a thumbnail for a signed-in viewer.
+
+A browser ``<img>`` sends the session cookie, a GraphQL client its bearer token; with
+``TONEARM_AUTH=none`` everyone is the local admin. Anonymous requests get 401 whatever they
+ask for, before the path is even looked at. A malformed hash or size, an unknown hash or a
+size that was not made are all the same 404. The hash and size are checked against strict
+patterns before a path is built from them, so no request can name a file outside the store.
+
+Content-addressed thumbnails never change, so responses are cacheable for a year
+(``private``: only the signed-in browser's own cache) and carry a strong ETag; a matching
+``If-None-Match`` gets 304 without the file being read. File access runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+import anyio
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from tonearm.accounts.secrets import secret_hash
+from tonearm.accounts.viewer import resolve_viewer
+from tonearm.artwork.store import MEDIA_TYPE, ArtworkStore
+from tonearm.artwork.urls import ART_PATH, hash_from_path, size_from_path
+from tonearm.memo import TTLMemo
+from tonearm.services import Services
+from tonearm.web.credentials import NO_CREDENTIALS, bearer_token, session_cookie
+
+CACHE_CONTROL = "private, max-age=31536000, immutable"
+# A signed-in check is remembered this long per credential, like the stream route's check
+# of its listener: a grid of covers fires dozens of requests at once. A revoked token or
+# ended session can read thumbnails for at most this long.
+SIGNED_IN_TTL = 5.0
+_ENTITY_TAG = re.compile(r'(?:W/)?"[^"]*"')
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+class SignedInCheck:
+    """Whether a request comes from a signed-in viewer (cookie or bearer token)."""
+
+    def __init__(
+        self, services: Services, *, ttl: float = SIGNED_IN_TTL, clock: Callable[[], float]
+    ) -> None:
+        self._services = services
+        self._accounts_on = services.settings.auth == "required"
+        # Keyed by the credential's SHA-256, never the secret itself; only a yes is kept.
+        self._memo: TTLMemo[tuple[str, str], bool] = TTLMemo(ttl=ttl, max_entries=4096, clock=clock)
+
+    async def __call__(self, request: Request) -> bool:
+        """True for a live session or token (or with accounts off), else False."""
+        if not self._accounts_on:
+            return True
+        bearer = bearer_token(request)
+        if bearer is not None:  # when sent, the only credential looked at (as for GraphQL)
+            if bearer == NO_CREDENTIALS:
+                return False
+            key = ("bearer", secret_hash(bearer))
+            return await self._memo.get(key, lambda _: self._resolve(bearer, None)) is True
+        cookie = session_cookie(request)
+        if cookie is None:
+            return False
+        key = ("cookie", secret_hash(cookie))
+        return await self._memo.get(key, lambda _: self._resolve(None, cookie)) is True
+
+    async def _resolve(self, bearer: str | None, cookie: str | None) -> bool | None:
+        async with self._services.sessions() as session:
+            viewer = await resolve_viewer(session, bearer=bearer, cookie=cookie)
+            await session.commit()  # a bearer token's last-used time
+        return True if viewer is not None else None
+
+
+class ArtworkFiles:
+    """The store's reads, in worker threads under a limiter of their own."""
+
+    def __init__(self, store: ArtworkStore, *, threads: int = 8) -> None:
+        self._store = store
+        self._limiter = anyio.CapacityLimiter(threads)
+
+    async def get(self, artwork_hash: str, size: int) -> bytes | None:
+        """The thumbnail's bytes, or None."""
+        return await anyio.to_thread.run_sync(
+            self._store.get, artwork_hash, size, limiter=self._limiter
+        )
+
+    async def has(self, artwork_hash: str, size: int) -> bool:
+        """Whether the thumbnail is stored."""
+        return await anyio.to_thread.run_sync(
+            self._store.has, artwork_hash, size, limiter=self._limiter
+        )
+
+
+def entity_tag(artwork_hash: str, size: int) -> str:
+    """The strong ETag of a thumbnail: its content never changes."""
+    return f'"{artwork_hash}-{size}"'
+
+
+def is_not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` lists ``etag`` or ``*`` (weak comparison, RFC 9110 §13.1.2)."""
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.removeprefix("W/") == etag for tag in _ENTITY_TAG.findall(if_none_match))
+
+
+def _refusal(status: int) -> JSONResponse:
+    if status == 401:
+        return JSONResponse(
+            {"error": "unauthenticated"},
+            status_code=401,
+            headers={**_NO_STORE, "WWW-Authenticate": 'Bearer realm="tonearm"'},
+        )
+    return JSONResponse({"error": "not_found"}, status_code=404, headers=_NO_STORE)
+
+
+def artwork_route(services: Services, *, clock: Callable[[], float] = time.monotonic) -> Route:
+    """The artwork route bound to ``services`` (the store under its data dir)."""
+    files = ArtworkFiles(ArtworkStore.in_data_dir(services.settings.data_dir))
+    signed_in = SignedInCheck(services, clock=clock)
+
+    async def serve_artwork(request: Request) -> Response:
+        if not await signed_in(request):
+            return _refusal(401)
+        artwork_hash = hash_from_path(request.path_params["artwork_hash"])
+        size = size_from_path(request.path_params["size"])
+        if artwork_hash is None or size is None:
+            return _refusal(404)
+        headers = {
+            "ETag": entity_tag(artwork_hash, size),
+            "Cache-Control": CACHE_CONTROL,
+            "X-Content-Type-Options": "nosniff",
+        }
+        if is_not_modified(request.headers.get("if-none-match"), headers["ETag"]):
+            if not await files.has(artwork_hash, size):
+                return _refusal(404)
+            return Response(status_code=304, headers=headers)
+        data = await files.get(artwork_hash, size)
+        if data is None:
+            return _refusal(404)
+        headers["Content-Length"] = str(len(data))
+        body = b"" if request.method == "HEAD" else data
+        return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+    return Route(ART_PATH, serve_artwork, methods=["GET", "HEAD"], name="artwork")
+
+
+__all__ = ["ArtworkFiles", "SignedInCheck", "artwork_route", "entity_tag", "is_not_modified"]

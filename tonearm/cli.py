@@ -74,7 +74,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     media_root,
                     progress=progress,
                     allow_empty=args.allow_empty,
-                    options=ScanOptions.from_names(settings.artist_split_exceptions),
+                    options=ScanOptions.from_settings(
+                        artist_split_exceptions=settings.artist_split_exceptions,
+                        data_dir=settings.data_dir,
+                    ),
                 )
         print_summary(Console(), summary, verbose=args.verbose)
         return 0

@@ -184,6 +184,12 @@ async def test_the_split_exceptions_keep_a_name_whole(
 
     (media_root / "1.mp3").touch()
     write_mp3(media_root / "1.mp3", title="One", artist="Mumford / Sons", album="A")
-    await scan_library(engine, media_root, options=ScanOptions.from_names(["mumford / SONS"]))
+    await scan_library(
+        engine,
+        media_root,
+        options=ScanOptions.from_settings(
+            artist_split_exceptions=["mumford / SONS"], data_dir=None
+        ),
+    )
 
     assert set(await _artists(engine)) == {"Mumford / Sons"}

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tonearm.artwork.store import ArtworkStore
 from tonearm.catalog.artists import artist_key
 from tonearm.catalog.rows import track_row
 from tonearm.db.locks import scan_lock
@@ -30,6 +31,7 @@ from tonearm.db.registry import (
     load_known_files,
     upsert_tracks,
 )
+from tonearm.library.covers import make_covers
 from tonearm.library.facts import TrackFacts
 from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.library.probe import ProbeError, probe_file
@@ -46,11 +48,18 @@ class ScanOptions:
     """How a scan reads what it finds (from settings; ``ScanOptions()`` for the defaults)."""
 
     artist_split_exceptions: frozenset[str] = frozenset()
+    # Where cover-art thumbnails go; None: the scan makes no artwork.
+    artwork_store: ArtworkStore | None = None
 
     @classmethod
-    def from_names(cls, names: Iterable[str]) -> ScanOptions:
-        """Options with these artist names kept whole (folded here, as the recipe compares)."""
-        return cls(frozenset(artist_key(name) for name in names if name.strip()))
+    def from_settings(
+        cls, *, artist_split_exceptions: Iterable[str], data_dir: Path | None
+    ) -> ScanOptions:
+        """Options from the settings' values (names folded here, as the recipe compares)."""
+        return cls(
+            frozenset(artist_key(name) for name in artist_split_exceptions if name.strip()),
+            ArtworkStore.in_data_dir(data_dir) if data_dir is not None else None,
+        )
 
 
 class ScanProgress(Protocol):
@@ -218,6 +227,14 @@ async def scan_library(
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
         await group_tracks(sessions, plan.changes)
+        if options and options.artwork_store is not None:
+            await make_covers(
+                sessions,
+                root=media_root,
+                store=options.artwork_store,
+                images=plan.images,
+                skipped=summary.skipped,
+            )
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -26,7 +26,10 @@ async def resolve_scan_library(info: Info) -> ScanSummary:
     """Scan the media root now (waits for a scan already running elsewhere to finish)."""
     scanner = await asyncio.to_thread(_load_scanner)
     services = info.context.services
-    options = scanner.ScanOptions.from_names(services.settings.artist_split_exceptions)
+    settings = services.settings
+    options = scanner.ScanOptions.from_settings(
+        artist_split_exceptions=settings.artist_split_exceptions, data_dir=settings.data_dir
+    )
     summary: ScanSummary = await scanner.scan_library(
         services.engine, services.media_root, options=options
     )

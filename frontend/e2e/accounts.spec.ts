@@ -259,7 +259,7 @@ test.describe('accounts', () => {
 		await page.getByRole('button', { name: 'Change password' }).click();
 		await expect(page.getByText('Your password has been changed.')).toBeVisible();
 		await expect(sessions).toHaveCount(1);
-		await phone.getByRole('searchbox', { name: 'Search tracks' }).fill('long');
+		await phone.getByRole('searchbox', { name: 'Search the library' }).fill('long');
 		await expect(loginForm(phone).heading).toBeVisible();
 		await page.reload();
 		await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();

@@ -260,7 +260,7 @@ test.describe('tracks, search and navigation', () => {
 			const body = request.postData() ?? '';
 			if (request.url().endsWith('/graphql') && body.includes('PlayerSearch')) searches.push(body);
 		});
-		await page.getByRole('searchbox', { name: 'Search tracks' }).fill('kite');
+		await page.getByRole('searchbox', { name: 'Search the library' }).fill('kite');
 		await expect(page.getByRole('heading', { name: 'Results for “kite”' })).toBeVisible();
 		await expect(page).toHaveURL(/\/\?q=kite$/);
 		const artists = page.getByRole('list', { name: 'Matching artists' });
@@ -284,7 +284,7 @@ test.describe('tracks, search and navigation', () => {
 		// Reloaded, the URL brings the search back.
 		await page.reload();
 		await expect(page.getByRole('heading', { name: 'Results for “kite”' })).toBeVisible();
-		await expect(page.getByRole('searchbox', { name: 'Search tracks' })).toHaveValue('kite');
+		await expect(page.getByRole('searchbox', { name: 'Search the library' })).toHaveValue('kite');
 	});
 
 	test('deep links load on their own, reload keeps the page and the back button retraces', async ({

@@ -121,7 +121,7 @@ test.describe('signing in and out', () => {
 
 		// The session disappears (as after a logout elsewhere); the next request finds out.
 		await page.context().clearCookies();
-		await page.getByRole('searchbox', { name: 'Search tracks' }).fill('long');
+		await page.getByRole('searchbox', { name: 'Search the library' }).fill('long');
 		const form = loginForm(page);
 		await expect(form.heading).toBeVisible();
 		await expect(page.getByText('Your session has ended — please sign in again.')).toBeVisible();

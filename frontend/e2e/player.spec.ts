@@ -29,14 +29,14 @@ test.describe('library', () => {
 		const rows = page.getByRole('list', { name: 'Tracks' }).getByRole('listitem');
 		await expect(rows).toHaveCount(libraryTracks.length);
 
-		await page.getByRole('searchbox', { name: 'Search tracks' }).fill('long drive');
+		await page.getByRole('searchbox', { name: 'Search the library' }).fill('long drive');
 		await expect(page.getByRole('heading', { name: 'Results for “long drive”' })).toBeVisible();
 		await expect(trackButton(page, LONG_TRACK)).toBeVisible();
 		const count = await rows.count();
 		expect(count).toBeGreaterThan(0);
 		expect(count).toBeLessThan(libraryTracks.length);
 
-		await page.getByRole('searchbox', { name: 'Search tracks' }).fill('zzz-no-such-track');
+		await page.getByRole('searchbox', { name: 'Search the library' }).fill('zzz-no-such-track');
 		await expect(page.getByText('No results for “zzz-no-such-track”.')).toBeVisible();
 		await page.getByRole('button', { name: 'Clear search' }).click();
 		await expect(rows).toHaveCount(libraryTracks.length);

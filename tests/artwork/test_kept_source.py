@@ -403,3 +403,16 @@ def test_a_kept_size_lost_is_kept_again(store: ArtworkStore) -> None:
 
     assert again == first
     assert store.get(first.hash, 1400) == strip_jpeg_metadata(source)
+
+
+def test_a_kept_source_is_bounded_in_bytes() -> None:
+    from tonearm.artwork import thumbnails
+
+    noisy = Image.effect_noise((2400, 2400), 120).convert("RGB")
+    buffer = io.BytesIO()
+    noisy.save(buffer, "JPEG", quality=100)
+    source = buffer.getvalue()
+    assert len(source) > thumbnails.MAX_KEPT_BYTES
+    rendered = thumbnails.render(source)
+    assert isinstance(rendered, thumbnails.Rendered)
+    assert [size for size, _ in rendered.thumbnails] == [64, 300, 600, 1200]

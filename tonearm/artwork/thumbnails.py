@@ -109,17 +109,24 @@ def kept_source(image: Image.Image, source: bytes) -> bytes | None:
     """The bytes served as ``source``'s own large size, or None when all its sizes are made.
 
     Only a JPEG in RGB or grey with no rotation to apply (what a browser shows of it is
-    what the thumbnails show) and a longer edge ``sizes.can_keep_edge`` allows, whose
+    what the thumbnails show) of at most ``MAX_KEPT_BYTES`` and a longer edge
+    ``sizes.can_keep_edge`` allows, whose
     segments ``strip_jpeg_metadata`` fully understands. ``image`` is ``source`` opened.
     """
     if not (
         image.format == "JPEG"
+        and len(source) <= MAX_KEPT_BYTES
         and image.mode in ("RGB", "L")
         and can_keep_edge(max(image.size))
         and _orientation(image) == 1
     ):
         return None
     return strip_jpeg_metadata(source)
+
+
+# A kept large size is sent to every player that opens an album page; a cover of more
+# bytes (a 2400-pixel scan at quality 100) is made into a 1200 instead.
+MAX_KEPT_BYTES = 1_500_000
 
 
 _SOI = b"\xff\xd8"

@@ -17,7 +17,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tonearm.catalog.rows import track_row
+from tonearm.db.engine import create_session_factory
 from tonearm.db.models import TrackRecord
+from tonearm.library.grouping import GroupingChanges, group_tracks
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 ARTISTS = ["The Beatles", "Beyoncé", "Björk", "ABBA", "Aphex Twin", "Nina Simone", None]
@@ -85,3 +87,10 @@ async def insert_rows(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> No
     """Insert rows in one executemany."""
     async with engine.begin() as connection:
         await connection.execute(insert(TrackRecord), list(rows))
+
+
+async def insert_and_group(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, then run the scan's grouping phase over them (albums, artists, links)."""
+    await insert_rows(engine, rows)
+    changes = GroupingChanges(written_paths=[row["path"] for row in rows])
+    await group_tracks(create_session_factory(engine), changes)

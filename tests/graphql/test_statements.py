@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.graphql.conftest import Gql
 from tests.graphql.seed import insert_rows, library_rows
 
-ALL_FIELDS = """id title artist album albumArtist trackNumber discNumber year genre
-    durationSeconds bitrate sampleRate channels sizeBytes mimeType createdAt updatedAt"""
+ALL_FIELDS = """id title artist albumArtist trackNumber discNumber discSubtitle year genre
+    durationSeconds format bitrate bitDepth sampleRate channels sizeBytes mimeType createdAt
+    updatedAt"""
 PAGE = f"""query($first: Int, $after: String) {{ tracks(first: $first, after: $after) {{
   totalCount edges {{ cursor node {{ {ALL_FIELDS} }} }}
   pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"""

@@ -1,0 +1,47 @@
+"""Resolvers for cover art: an album's or artist's ``CoverArt`` and the URL of a size."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+import strawberry
+
+from tonearm.schema.context import Context
+from tonearm.schema.errors import ErrorCode, api_error
+from tonearm.schema.library_types import CoverArt
+
+Info = strawberry.Info[Context, None]
+
+
+def _cover_url(artwork_hash: str, sizes: Sequence[int], requested: int) -> str:
+    """The URL of an artwork at the nearest made size: the smallest made size at least as
+    large as ``requested``, else the largest made (``sizes`` ascending, never empty).
+
+    This must name exactly what the artwork route serves, ``GET /api/art/<hash>/<size>``
+    for a size that was made.
+    """
+    size = next((made for made in sizes if made >= requested), sizes[-1])
+    return f"/api/art/{artwork_hash}/{size}"
+
+
+def resolve_cover_url(cover: CoverArt, size: int) -> str:
+    """``CoverArt.url(size:)``; a size below 1 pixel is ``BAD_USER_INPUT``."""
+    if size < 1:
+        raise api_error(ErrorCode.BAD_USER_INPUT, "size must be at least 1.")
+    return _cover_url(cover.artwork_hash, cover.sizes, size)
+
+
+async def resolve_cover(info: Info, artwork_hash: str | None) -> CoverArt | None:
+    """The cover art with this content hash (None: no cover)."""
+    if artwork_hash is None:
+        return None
+    return CoverArt.from_record(await info.context.artwork_loader.load(artwork_hash))
+
+
+async def resolve_album_cover(info: Info, album_id: uuid.UUID | None) -> CoverArt | None:
+    """``Track.coverArt``: the cover of the track's album."""
+    if album_id is None:
+        return None
+    album = await info.context.album_loader.load(album_id)
+    return await resolve_cover(info, album.artwork_hash if album else None)

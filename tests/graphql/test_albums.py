@@ -485,3 +485,33 @@ async def test_a_track_without_an_album_tag_has_no_album(
     assert body["data"]["tracks"]["edges"] == [
         {"node": {"album": None, "artists": [{"name": "ABBA"}]}}
     ]
+
+
+LINKED = """id title artists { name } coverArt { url(size: 64) placeholder }
+  tracks { title artists { name } coverArt { url } album { title coverArt { url } } }"""
+
+
+async def test_linked_fields_answer_the_same_with_or_without_look_ahead(
+    gql: Gql, with_cover: uuid.UUID, classics: dict[str, uuid.UUID]
+) -> None:
+    # ``album`` and ``albums`` fetch what their selection follows up front; ``node`` and
+    # fragments on it do not, so every linked field there goes through the loaders later.
+    for title in ("Homogenic", "Arrival"):
+        gid = album_gid(classics[title])
+        direct = await gql(f'{{ album(id: "{gid}") {{ {LINKED} }} }}')
+        via_node = await gql(f'{{ node(id: "{gid}") {{ ... on Album {{ {LINKED} }} }} }}')
+        listed = await gql(
+            f'{{ albums(search: "{title}") {{ edges {{ node {{ ...A }} }} }} }} '
+            f"fragment A on Album {{ {LINKED} }}"
+        )
+        assert "errors" not in direct, direct
+        assert direct["data"]["album"] == via_node["data"]["node"]
+        assert listed["data"]["albums"]["edges"] == [{"node": direct["data"]["album"]}]
+        covered = title == "Homogenic"
+        album = direct["data"]["album"]
+        cover = {"url": f"/api/art/{ART}/64", "placeholder": "#a1b2c3"} if covered else None
+        assert album["coverArt"] == cover
+        assert {t["coverArt"]["url"] if covered else None for t in album["tracks"]} == {
+            f"/api/art/{ART}/300" if covered else None
+        }
+    assert classics["Homogenic"] == with_cover

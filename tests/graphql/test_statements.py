@@ -186,3 +186,27 @@ async def test_albums_of_a_page_are_known_to_their_tracks(
     # the viewer, the page, the tracks of its albums, their artists: no query for the
     # albums the tracks belong to, which the page already read
     assert await _count(gql, statements, query, 50) == 4
+
+
+async def test_fragments_and_nodes_keep_the_statement_count_constant(
+    gql: Gql, albums_seeded: None, statements: list[str]
+) -> None:
+    fragment = """query($first: Int) { albums(first: $first) { edges { node { ...A } } } }
+      fragment A on Album { artists { name } ... on Album { coverArt { url } } }"""
+    assert await _count(gql, statements, fragment, 50) == 4
+    ids = [
+        edge["node"]["id"]
+        for edge in (await gql("{ tracks(first: 20) { edges { node { id } } } }"))["data"][
+            "tracks"
+        ]["edges"]
+    ]
+    nodes = " ".join(
+        f'n{i}: node(id: "{gid}") {{ ... on Track {{ album {{ title coverArt {{ url }} }} '
+        "artists { name } } }"
+        for i, gid in enumerate(ids)
+    )
+    statements.clear()
+    body = await gql(f"{{ {nodes} }}")
+    assert body["data"]["n19"]["album"]["title"].startswith("Album ")
+    # the viewer, the tracks, their albums, their artists, the albums' artworks
+    assert len(statements) == 5

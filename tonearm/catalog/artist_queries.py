@@ -176,4 +176,5 @@ async def newest_album_artworks(
         .subquery()
     )
     statement = select(ranked.c.artist_id, ranked.c.artwork_hash).where(ranked.c.newest == 1)
-    return dict((await session.execute(statement)).tuples())
+    rows = await session.execute(statement)
+    return {artist_id: str(artwork) for artist_id, artwork in rows}

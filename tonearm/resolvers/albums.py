@@ -7,10 +7,12 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry.types.unset import UNSET
 
 from tonearm.catalog.album_queries import count_albums, list_albums
 from tonearm.catalog.pagination import AlbumOrder, encode_cursor
+from tonearm.resolvers.loading import load_then, node_selection, prefetch_albums, selection_of
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
@@ -19,7 +21,7 @@ from tonearm.schema.library_types import Album, AlbumConnection, AlbumEdge, Arti
 from tonearm.schema.types import Track
 
 if TYPE_CHECKING:
-    from tonearm.db.models import AlbumRecord
+    from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
 
 Info = strawberry.Info[Context, None]
 
@@ -43,6 +45,7 @@ async def resolve_albums(  # noqa: PLR0917 - Relay's argument list
         AlbumEdge(cursor=encode_cursor(order_by, record), node=album_of(context, record))
         for record in result.records
     ]
+    await prefetch_albums(context, result.records, node_selection(info))
     return AlbumConnection(
         edges=edges,
         page_info=page_info(result, [edge.cursor for edge in edges]),
@@ -81,21 +84,38 @@ async def load_album(info: Info, album_id: uuid.UUID) -> Album | None:
 
 async def resolve_album(info: Info, id: strawberry.ID) -> Album | None:
     """The album with this global ID, or null when there is none."""
-    return await load_album(info, album_uuid(id))
+    record = await info.context.album_loader.load(album_uuid(id))
+    if record is None:
+        return None
+    album = album_of(info.context, record)
+    await prefetch_albums(info.context, [record], selection_of(info))
+    return album
 
 
-async def resolve_track_album(info: Info, album_id: uuid.UUID | None) -> Album | None:
+def _album_or_none(record: AlbumRecord | None) -> Album | None:
+    return Album.from_record(record) if record else None
+
+
+def _artists(records: list[ArtistRecord] | None) -> list[Artist]:
+    return [Artist.from_record(record) for record in records or []]
+
+
+def _tracks(records: list[TrackRecord] | None) -> list[Track]:
+    return [Track.from_record(record) for record in records or []]
+
+
+def resolve_track_album(info: Info, album_id: uuid.UUID | None) -> AwaitableOrValue[Album | None]:
     """``Track.album``: the track's album (None for a track without one)."""
-    return None if album_id is None else await load_album(info, album_id)
+    if album_id is None:
+        return None
+    return load_then(info.context.album_loader, album_id, _album_or_none)
 
 
-async def resolve_album_artists(info: Info, album: Album) -> list[Artist]:
+def resolve_album_artists(info: Info, album: Album) -> AwaitableOrValue[list[Artist]]:
     """``Album.artists``: its album artists in credit order (batched over the response)."""
-    records = await info.context.album_artists_loader.load(album.album_id) or []
-    return [Artist.from_record(record) for record in records]
+    return load_then(info.context.album_artists_loader, album.album_id, _artists)
 
 
-async def resolve_album_tracks(info: Info, album: Album) -> list[Track]:
+def resolve_album_tracks(info: Info, album: Album) -> AwaitableOrValue[list[Track]]:
     """``Album.tracks``: by disc, then track number, then title (batched over the response)."""
-    records = await info.context.album_tracks_loader.load(album.album_id) or []
-    return [Track.from_record(record) for record in records]
+    return load_then(info.context.album_tracks_loader, album.album_id, _tracks)

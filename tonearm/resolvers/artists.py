@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -19,6 +20,14 @@ from tonearm.catalog.artist_queries import (
 from tonearm.catalog.pagination import ArtistAlbumOrder, ArtistOrder, encode_cursor
 from tonearm.resolvers.albums import album_of
 from tonearm.resolvers.covers import resolve_cover
+from tonearm.resolvers.loading import (
+    load_then,
+    node_selection,
+    prefetch_albums,
+    prefetch_artists,
+    selection_of,
+    settled,
+)
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
@@ -52,6 +61,7 @@ async def resolve_artists(  # noqa: PLR0917 - Relay's argument list
     context = info.context
     async with context.db() as session:
         result = await list_artists(session, order=order_by, page=page, search=text)
+    await prefetch_artists(context, result.records, node_selection(info))
     edges = [
         relay.Edge(cursor=encode_cursor(order_by, record), node=_artist_of(context, record))
         for record in result.records
@@ -89,13 +99,20 @@ async def load_artist(info: Info, artist_id: uuid.UUID) -> Artist | None:
 
 async def resolve_artist(info: Info, id: strawberry.ID) -> Artist | None:
     """The artist with this global ID, or null when there is none."""
-    return await load_artist(info, artist_uuid(id))
+    record = await info.context.artist_loader.load(artist_uuid(id))
+    if record is None:
+        return None
+    await prefetch_artists(info.context, [record], selection_of(info))
+    return Artist.from_record(record)
 
 
-async def resolve_track_artists(info: Info, track_id: uuid.UUID) -> list[Artist]:
+def _artists(records: list[ArtistRecord] | None) -> list[Artist]:
+    return [Artist.from_record(record) for record in records or []]
+
+
+def resolve_track_artists(info: Info, track_id: uuid.UUID) -> AwaitableOrValue[list[Artist]]:
     """``Track.artists``: main, then featured artists (batched over the response)."""
-    records = await info.context.track_artists_loader.load(track_id) or []
-    return [Artist.from_record(record) for record in records]
+    return load_then(info.context.track_artists_loader, track_id, _artists)
 
 
 async def resolve_artist_albums(
@@ -119,6 +136,7 @@ async def resolve_artist_albums(
         )
         for entry in result.records
     ]
+    await prefetch_albums(context, [entry.album for entry in result.records], node_selection(info))
     return AlbumConnection(
         edges=edges,
         page_info=page_info(result, [edge.cursor for edge in edges]),
@@ -131,9 +149,16 @@ async def _count_albums(context: Context, artist_id: uuid.UUID) -> int:
         return await count_artist_albums(session, artist_id=artist_id)
 
 
-async def resolve_artist_cover(info: Info, artist: Artist) -> CoverArt | None:
+def resolve_artist_cover(info: Info, artist: Artist) -> AwaitableOrValue[CoverArt | None]:
     """``Artist.coverArt``: their own image, else their newest album's cover."""
-    artwork_hash = artist.artwork_hash
-    if artwork_hash is None:
-        artwork_hash = await info.context.artist_cover_loader.load(artist.artist_id)
-    return await resolve_cover(info, artwork_hash)
+    if artist.artwork_hash is not None:
+        return resolve_cover(info, artist.artwork_hash)
+    done = info.context.artist_cover_loader.answered(artist.artist_id)
+    if done is not None:
+        return resolve_cover(info, done.result())
+    return _newest_cover_later(info, artist.artist_id)
+
+
+async def _newest_cover_later(info: Info, artist_id: uuid.UUID) -> CoverArt | None:
+    artwork_hash = await info.context.artist_cover_loader.load(artist_id)
+    return await settled(resolve_cover(info, artwork_hash))

@@ -6,7 +6,10 @@ import uuid
 from collections.abc import Sequence
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 
+from tonearm.db.models import AlbumRecord
+from tonearm.resolvers.loading import load_then, settled
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.schema.library_types import CoverArt
@@ -32,16 +35,30 @@ def resolve_cover_url(cover: CoverArt, size: int) -> str:
     return _cover_url(cover.artwork_hash, cover.sizes, size)
 
 
-async def resolve_cover(info: Info, artwork_hash: str | None) -> CoverArt | None:
+def resolve_cover(info: Info, artwork_hash: str | None) -> AwaitableOrValue[CoverArt | None]:
     """The cover art with this content hash (None: no cover)."""
     if artwork_hash is None:
         return None
-    return CoverArt.from_record(await info.context.artwork_loader.load(artwork_hash))
+    return load_then(info.context.artwork_loader, artwork_hash, CoverArt.from_record)
 
 
-async def resolve_album_cover(info: Info, album_id: uuid.UUID | None) -> CoverArt | None:
+def resolve_album_cover(
+    info: Info, album_id: uuid.UUID | None
+) -> AwaitableOrValue[CoverArt | None]:
     """``Track.coverArt``: the cover of the track's album."""
     if album_id is None:
         return None
+    loader = info.context.album_loader
+    done = loader.answered(album_id)
+    if done is not None:
+        return _cover_of(info, done.result())
+    return _album_cover_later(info, album_id)
+
+
+def _cover_of(info: Info, album: AlbumRecord | None) -> AwaitableOrValue[CoverArt | None]:
+    return resolve_cover(info, album.artwork_hash if album else None)
+
+
+async def _album_cover_later(info: Info, album_id: uuid.UUID) -> CoverArt | None:
     album = await info.context.album_loader.load(album_id)
-    return await resolve_cover(info, album.artwork_hash if album else None)
+    return await settled(_cover_of(info, album))

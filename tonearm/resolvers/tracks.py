@@ -11,6 +11,7 @@ from strawberry.types.unset import UNSET
 
 from tonearm.catalog.pagination import TrackOrder, encode_cursor
 from tonearm.catalog.queries import count_tracks, list_tracks
+from tonearm.resolvers.loading import node_selection, prefetch_tracks, selection_of
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
@@ -35,6 +36,7 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
     context = info.context
     async with context.db() as session:
         result = await list_tracks(session, order=order_by, page=page, search=text)
+    await prefetch_tracks(context, result.records, node_selection(info))
     edges = [
         relay.Edge(cursor=encode_cursor(order_by, record), node=Track.from_record(record))
         for record in result.records
@@ -62,4 +64,7 @@ def track_uuid(global_id: str) -> uuid.UUID:
 async def resolve_track(info: Info, id: strawberry.ID) -> Track | None:
     """The track with this global ID, or null when there is none."""
     record = await info.context.track_loader.load(track_uuid(id))
-    return Track.from_record(record) if record else None
+    if record is None:
+        return None
+    await prefetch_tracks(info.context, [record], selection_of(info))
+    return Track.from_record(record)

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 from strawberry.types.unset import UNSET
 
@@ -47,7 +48,7 @@ strawberry.enum(
 )
 
 
-async def _cover_url(root: strawberry.Parent[CoverArt], size: int = 300) -> str:
+def _cover_url(root: strawberry.Parent[CoverArt], size: int = 300) -> str:
     from tonearm.resolvers.covers import resolve_cover_url
 
     return resolve_cover_url(root, size)
@@ -92,22 +93,99 @@ class CoverArt:
         )
 
 
-async def _album_artists(root: strawberry.Parent[Album], info: Info) -> list[Artist]:
+async def _artist_albums(
+    root: strawberry.Parent[Artist],
+    info: Info,
+    first: int | None = UNSET,
+    after: str | None = UNSET,
+) -> AlbumConnection:
+    from tonearm.resolvers.artists import resolve_artist_albums
+
+    return await resolve_artist_albums(info, root, first=first, after=after)
+
+
+def _artist_cover(root: strawberry.Parent[Artist], info: Info) -> AwaitableOrValue[CoverArt | None]:
+    from tonearm.resolvers.artists import resolve_artist_cover
+
+    return resolve_artist_cover(info, root)
+
+
+@strawberry.type(description="A person or group credited on tracks or albums.")
+class Artist(relay.Node):
+    """One artist, identified by the folded name."""
+
+    id: relay.NodeID[str]
+    name: str = strawberry.field(description="Name, as first credited.")
+    albums: AlbumConnection = strawberry.field(
+        resolver=_artist_albums,
+        description=(
+            "Their albums (album artist), then the albums they appear on (edges marked "
+            "isAppearance); each by year (default 20, at most 100 per page)."
+        ),
+    )
+    album_count: int = strawberry.field(
+        description="Albums they are an album artist of (appearances not counted)."
+    )
+    track_count: int = strawberry.field(description="Tracks they are a main or featured artist on.")
+    cover_art: AwaitableOrValue[CoverArt | None] = strawberry.field(
+        resolver=_artist_cover,
+        graphql_type=CoverArt | None,
+        description=(
+            "An artist.* image in their folder, else the cover of their newest album that "
+            "has one; null when neither exists."
+        ),
+    )
+    artist_id: strawberry.Private[uuid.UUID]
+    artwork_hash: strawberry.Private[str | None]
+
+    @classmethod
+    def from_record(cls, record: ArtistRecord) -> Artist:
+        """The GraphQL view of an artist row."""
+        return cls(
+            id=str(record.id),
+            artist_id=record.id,
+            name=record.name,
+            album_count=record.album_count,
+            track_count=record.track_count,
+            artwork_hash=record.artwork_hash,
+        )
+
+
+@strawberry.type(
+    name="ArtistConnection", description="A page of artists (Relay connection, keyset cursors)."
+)
+class ArtistConnection(relay.Connection[Artist]):
+    """A page of artists; ``totalCount`` is counted only when asked for."""
+
+    total_count_loader: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="How many artists the whole list holds (search applied)."
+    )
+    async def total_count(self) -> int:
+        """Run the count query lazily: most page requests do not ask for it."""
+        return await self.total_count_loader()
+
+
+# Linked fields resolve at once when the request's loaders already hold their values (see
+# ``resolvers/loading.py``), so their resolvers are not coroutines and the GraphQL type is
+# given as ``graphql_type``.
+def _album_artists(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[list[Artist]]:
     from tonearm.resolvers.albums import resolve_album_artists
 
-    return await resolve_album_artists(info, root)
+    return resolve_album_artists(info, root)
 
 
-async def _album_tracks(root: strawberry.Parent[Album], info: Info) -> list[Track]:
+def _album_tracks(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[list[Track]]:
     from tonearm.resolvers.albums import resolve_album_tracks
 
-    return await resolve_album_tracks(info, root)
+    return resolve_album_tracks(info, root)
 
 
-async def _album_cover(root: strawberry.Parent[Album], info: Info) -> CoverArt | None:
+def _album_cover(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[CoverArt | None]:
     from tonearm.resolvers.covers import resolve_cover
 
-    return await resolve_cover(info, root.artwork_hash)
+    return resolve_cover(info, root.artwork_hash)
 
 
 @strawberry.type(description="An album: the tracks that share one album identity.")
@@ -119,8 +197,10 @@ class Album(relay.Node):
     artist_credit: str = strawberry.field(
         description='Display string, e.g. "Simon & Garfunkel" or "Various Artists".'
     )
-    artists: list[Artist] = strawberry.field(
-        resolver=_album_artists, description="The album artists, in credit order."
+    artists: AwaitableOrValue[list[Artist]] = strawberry.field(
+        resolver=_album_artists,
+        graphql_type=list[Artist],
+        description="The album artists, in credit order.",
     )
     year: int | None = strawberry.field(description="Release year, as most of its tracks tag it.")
     is_compilation: bool = strawberry.field(
@@ -130,11 +210,15 @@ class Album(relay.Node):
     track_count: int = strawberry.field(description="Number of tracks.")
     duration_seconds: float = strawberry.field(description="Playing time of all its tracks.")
     genres: list[str] = strawberry.field(description="Genres of its tracks, most common first.")
-    tracks: list[Track] = strawberry.field(
-        resolver=_album_tracks, description="Its tracks: by disc, then track number, then title."
+    tracks: AwaitableOrValue[list[Track]] = strawberry.field(
+        resolver=_album_tracks,
+        graphql_type=list[Track],
+        description="Its tracks: by disc, then track number, then title.",
     )
-    cover_art: CoverArt | None = strawberry.field(
-        resolver=_album_cover, description="The album's cover; null when it has none."
+    cover_art: AwaitableOrValue[CoverArt | None] = strawberry.field(
+        resolver=_album_cover,
+        graphql_type=CoverArt | None,
+        description="The album's cover; null when it has none.",
     )
     created_at: datetime = strawberry.field(description="When the album was first registered.")
     album_id: strawberry.Private[uuid.UUID]
@@ -187,79 +271,6 @@ class AlbumConnection(relay.Connection[Album]):
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="How many albums the whole list holds (search applied)."
-    )
-    async def total_count(self) -> int:
-        """Run the count query lazily: most page requests do not ask for it."""
-        return await self.total_count_loader()
-
-
-async def _artist_albums(
-    root: strawberry.Parent[Artist],
-    info: Info,
-    first: int | None = UNSET,
-    after: str | None = UNSET,
-) -> AlbumConnection:
-    from tonearm.resolvers.artists import resolve_artist_albums
-
-    return await resolve_artist_albums(info, root, first=first, after=after)
-
-
-async def _artist_cover(root: strawberry.Parent[Artist], info: Info) -> CoverArt | None:
-    from tonearm.resolvers.artists import resolve_artist_cover
-
-    return await resolve_artist_cover(info, root)
-
-
-@strawberry.type(description="A person or group credited on tracks or albums.")
-class Artist(relay.Node):
-    """One artist, identified by the folded name."""
-
-    id: relay.NodeID[str]
-    name: str = strawberry.field(description="Name, as first credited.")
-    albums: AlbumConnection = strawberry.field(
-        resolver=_artist_albums,
-        description=(
-            "Their albums (album artist), then the albums they appear on (edges marked "
-            "isAppearance); each by year (default 20, at most 100 per page)."
-        ),
-    )
-    album_count: int = strawberry.field(
-        description="Albums they are an album artist of (appearances not counted)."
-    )
-    track_count: int = strawberry.field(description="Tracks they are a main or featured artist on.")
-    cover_art: CoverArt | None = strawberry.field(
-        resolver=_artist_cover,
-        description=(
-            "An artist.* image in their folder, else the cover of their newest album that "
-            "has one; null when neither exists."
-        ),
-    )
-    artist_id: strawberry.Private[uuid.UUID]
-    artwork_hash: strawberry.Private[str | None]
-
-    @classmethod
-    def from_record(cls, record: ArtistRecord) -> Artist:
-        """The GraphQL view of an artist row."""
-        return cls(
-            id=str(record.id),
-            artist_id=record.id,
-            name=record.name,
-            album_count=record.album_count,
-            track_count=record.track_count,
-            artwork_hash=record.artwork_hash,
-        )
-
-
-@strawberry.type(
-    name="ArtistConnection", description="A page of artists (Relay connection, keyset cursors)."
-)
-class ArtistConnection(relay.Connection[Artist]):
-    """A page of artists; ``totalCount`` is counted only when asked for."""
-
-    total_count_loader: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="How many artists the whole list holds (search applied)."
     )
     async def total_count(self) -> int:
         """Run the count query lazily: most page requests do not ask for it."""

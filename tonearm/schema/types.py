@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 
 from tonearm.catalog.formats import AudioFormat
@@ -42,28 +43,25 @@ strawberry.enum(
 )
 
 
-async def _track_album(
-    root: strawberry.Parent[Track], info: Info
-) -> Annotated[Album, strawberry.lazy(LIBRARY_TYPES)] | None:
+# Linked fields resolve at once when the request's loaders already hold their values (see
+# ``resolvers/loading.py``), so their resolvers are not coroutines and the GraphQL type is
+# given as ``graphql_type``.
+def _track_album(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[Album | None]:
     from tonearm.resolvers.albums import resolve_track_album
 
-    return await resolve_track_album(info, root.album_id)
+    return resolve_track_album(info, root.album_id)
 
 
-async def _track_artists(
-    root: strawberry.Parent[Track], info: Info
-) -> list[Annotated[Artist, strawberry.lazy(LIBRARY_TYPES)]]:
+def _track_artists(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[list[Artist]]:
     from tonearm.resolvers.artists import resolve_track_artists
 
-    return await resolve_track_artists(info, root.track_id)
+    return resolve_track_artists(info, root.track_id)
 
 
-async def _track_cover(
-    root: strawberry.Parent[Track], info: Info
-) -> Annotated[CoverArt, strawberry.lazy(LIBRARY_TYPES)] | None:
+def _track_cover(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[CoverArt | None]:
     from tonearm.resolvers.covers import resolve_album_cover
 
-    return await resolve_album_cover(info, root.album_id)
+    return resolve_album_cover(info, root.album_id)
 
 
 @strawberry.type(description="An audio file in the registry: its tags and stream facts.")
@@ -75,13 +73,19 @@ class Track(relay.Node):
     artist: str | None = strawberry.field(
         description="The track artist credit as tagged (for display)."
     )
-    artists: list[Annotated[Artist, strawberry.lazy(LIBRARY_TYPES)]] = strawberry.field(
-        resolver=_track_artists,
-        description="The main, then featured artists of the track, in credit order.",
+    artists: AwaitableOrValue[list[Annotated[Artist, strawberry.lazy(LIBRARY_TYPES)]]] = (
+        strawberry.field(
+            resolver=_track_artists,
+            graphql_type=list[Annotated["Artist", strawberry.lazy(LIBRARY_TYPES)]],
+            description="The main, then featured artists of the track, in credit order.",
+        )
     )
-    album: Annotated[Album, strawberry.lazy(LIBRARY_TYPES)] | None = strawberry.field(
-        resolver=_track_album,
-        description="The album the track belongs to; null for a track without an album tag.",
+    album: AwaitableOrValue[Annotated[Album, strawberry.lazy(LIBRARY_TYPES)] | None] = (
+        strawberry.field(
+            resolver=_track_album,
+            graphql_type=Annotated["Album", strawberry.lazy(LIBRARY_TYPES)] | None,
+            description="The album the track belongs to; null for a track without an album tag.",
+        )
     )
     album_artist: str | None = strawberry.field(description="The album artist credit as tagged.")
     track_number: int | None = strawberry.field(description="Position on the disc.")
@@ -101,8 +105,12 @@ class Track(relay.Node):
     mime_type: str = strawberry.field(description="Media type the file is streamed as.")
     created_at: datetime = strawberry.field(description="When the track was first registered.")
     updated_at: datetime = strawberry.field(description="When the registry last changed it.")
-    cover_art: Annotated[CoverArt, strawberry.lazy(LIBRARY_TYPES)] | None = strawberry.field(
-        resolver=_track_cover, description="The album's cover; null when there is none."
+    cover_art: AwaitableOrValue[Annotated[CoverArt, strawberry.lazy(LIBRARY_TYPES)] | None] = (
+        strawberry.field(
+            resolver=_track_cover,
+            graphql_type=Annotated["CoverArt", strawberry.lazy(LIBRARY_TYPES)] | None,
+            description="The album's cover; null when there is none.",
+        )
     )
     track_id: strawberry.Private[uuid.UUID]
     album_id: strawberry.Private[uuid.UUID | None]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,15 +32,46 @@ from tonearm.db.models import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class AlbumPage:
+    """A page of albums and, when asked for, the artworks of their covers."""
+
+    albums: Page[AlbumRecord]
+    artworks: dict[str, ArtworkRecord]
+
+
 async def list_albums(
-    session: AsyncSession, *, order: AlbumOrder, page: PageRequest, search: str | None
-) -> Page[AlbumRecord]:
-    """A keyset page of albums in ``order``, optionally limited to a search."""
+    session: AsyncSession,
+    *,
+    order: AlbumOrder,
+    page: PageRequest,
+    search: str | None,
+    with_artworks: bool = False,
+) -> AlbumPage:
+    """A keyset page of albums in ``order``, optionally limited to a search.
+
+    ``with_artworks`` reads the covers' artworks in the same query (a join on the key the
+    album holds), for a page that shows them: one statement fewer than a lookup after.
+    """
     filters = search_filters(session.get_bind().dialect, search, AlbumRecord)
-    statement = select(AlbumRecord).where(*filters)
-    return await keyset_page(
-        session, statement, spec=ORDERS[order], page=page, convert=first_column
+    spec = ORDERS[order]
+    if not with_artworks:
+        statement = select(AlbumRecord).where(*filters)
+        albums = await keyset_page(session, statement, spec=spec, page=page, convert=first_column)
+        return AlbumPage(albums, {})
+    joined = (
+        select(AlbumRecord, ArtworkRecord)
+        .outerjoin(ArtworkRecord, ArtworkRecord.hash == AlbumRecord.artwork_hash)
+        .where(*filters)
     )
+    rows: Page[Any] = await keyset_page(session, joined, spec=spec, page=page, convert=tuple)
+    artworks = {artwork.hash: artwork for _, artwork in rows.records if artwork is not None}
+    albums = Page(
+        [album for album, _ in rows.records],
+        has_next_page=rows.has_next_page,
+        has_previous_page=rows.has_previous_page,
+    )
+    return AlbumPage(albums, artworks)
 
 
 async def count_albums(session: AsyncSession, *, search: str | None) -> int:

@@ -348,7 +348,7 @@ def relative_to(spec: OrderSpec, cursor: Cursor, *, later: bool) -> ColumnElemen
 
 async def keyset_page(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     *,
     spec: OrderSpec,
     page: PageRequest,

@@ -39,13 +39,18 @@ async def resolve_albums(  # noqa: PLR0917 - Relay's argument list
     page = checked_page(order_by, first=first, after=after, last=last, before=before)
     text = checked_search(search)
     context = info.context
+    wanted = node_selection(info)
     async with context.db() as session:
-        result = await list_albums(session, order=order_by, page=page, search=text)
+        found = await list_albums(
+            session, order=order_by, page=page, search=text, with_artworks="coverArt" in wanted
+        )
+    context.artwork_loader.prime_many(found.artworks)
+    result = found.albums
     edges = [
         AlbumEdge(cursor=encode_cursor(order_by, record), node=album_of(context, record))
         for record in result.records
     ]
-    await prefetch_albums(context, result.records, node_selection(info))
+    await prefetch_albums(context, result.records, wanted)
     return AlbumConnection(
         edges=edges,
         page_info=page_info(result, [edge.cursor for edge in edges]),

@@ -346,6 +346,22 @@ def relative_to(spec: OrderSpec, cursor: Cursor, *, later: bool) -> ColumnElemen
     return columns > bound if later != spec.descending else columns < bound
 
 
+def keyset_statement(
+    statement: Select[*tuple[Any, ...]], *, spec: OrderSpec, page: PageRequest
+) -> Select[*tuple[Any, ...]]:
+    """``statement`` (filters applied) bounded, ordered and limited to one page and one row
+    more, which tells whether the page continues."""
+    bounds = [
+        *([relative_to(spec, page.after, later=True)] if page.after else []),
+        *([relative_to(spec, page.before, later=False)] if page.before else []),
+    ]
+    # Walking backward reads the order reversed from the ``before`` side, then flips.
+    descending = spec.descending != page.backward
+    columns: Sequence[SortColumn] = [*(key.column for key in spec.keys), spec.id_column]
+    ordering = [column.desc() if descending else column.asc() for column in columns]
+    return statement.where(*bounds).order_by(*ordering).limit(page.size + 1)
+
+
 async def keyset_page(
     session: AsyncSession,
     statement: Select[*tuple[Any, ...]],
@@ -356,20 +372,10 @@ async def keyset_page(
 ) -> Page[T]:
     """One page of ``statement``'s rows in ``spec``'s order (filters already applied).
 
-    One query fetches ``size + 1`` rows to learn whether the page continues; ``convert``
-    turns each result row into what the page holds.
+    One query fetches ``size + 1`` rows; ``convert`` turns each result row into what the
+    page holds.
     """
-    bounds = [
-        *([relative_to(spec, page.after, later=True)] if page.after else []),
-        *([relative_to(spec, page.before, later=False)] if page.before else []),
-    ]
-    # Walking backward reads the order reversed from the ``before`` side, then flips.
-    descending = spec.descending != page.backward
-    columns: Sequence[SortColumn] = [*(key.column for key in spec.keys), spec.id_column]
-    ordering = [column.desc() if descending else column.asc() for column in columns]
-    result = await session.execute(
-        statement.where(*bounds).order_by(*ordering).limit(page.size + 1)
-    )
+    result = await session.execute(keyset_statement(statement, spec=spec, page=page))
     records = [convert(row) for row in result]
     has_more = len(records) > page.size
     del records[page.size :]

@@ -151,6 +151,45 @@ async def test_walking_backward_visits_every_album_once_in_order(
     assert seen == expected_ids(many, order)
 
 
+LINKED_PAGE = """query($order: AlbumOrder!, $first: Int, $after: String, $last: Int,
+  $before: String) {
+  albums(orderBy: $order, first: $first, after: $after, last: $last, before: $before) {
+    edges { node { id artistCredit artists { name } coverArt { url } } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+
+
+@pytest.mark.parametrize("order", list(AlbumOrder))
+async def test_pages_that_show_artists_and_covers_walk_both_ways_alike(
+    gql: Gql, many: list[Any], order: AlbumOrder
+) -> None:
+    # Such a page reads its links in the same statement (a joined subquery): it must page
+    # exactly as the plain one does.
+    forward: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await gql(LINKED_PAGE, {"order": order.name, "first": 6, "after": after})
+        connection = body["data"]["albums"]
+        forward += [edge["node"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    backward: list[dict[str, Any]] = []
+    before = None
+    while True:
+        body = await gql(LINKED_PAGE, {"order": order.name, "last": 9, "before": before})
+        connection = body["data"]["albums"]
+        backward = [edge["node"] for edge in connection["edges"]] + backward
+        if not connection["pageInfo"]["hasPreviousPage"]:
+            break
+        before = connection["pageInfo"]["startCursor"]
+    assert [node["id"] for node in forward] == expected_ids(many, order)
+    assert backward == forward
+    assert all(node["artists"] == [{"name": node["artistCredit"]}] for node in forward)
+    assert {node["coverArt"] for node in forward} == {None}
+
+
 async def test_default_is_twenty_albums_by_artist(gql: Gql, many: list[Any]) -> None:
     body = await gql("{ albums { edges { node { id } } pageInfo { hasNextPage } } }")
     ids = [edge["node"]["id"] for edge in body["data"]["albums"]["edges"]]
@@ -515,3 +554,19 @@ async def test_linked_fields_answer_the_same_with_or_without_look_ahead(
             f"/api/art/{ART}/300" if covered else None
         }
     assert classics["Homogenic"] == with_cover
+
+
+async def test_album_artists_keep_their_credit_order_on_every_path(
+    gql: Gql, engine: AsyncEngine
+) -> None:
+    credit = ["Paul Simon", "Art Garfunkel", "Zed"]
+    rows = [
+        track(n, title=f"S{n}", artist="Simon & Garfunkel", album="Concert", album_artists=credit)
+        for n in (1, 2)
+    ]
+    await insert_and_group(engine, rows)
+    listed = await gql("{ albums { edges { node { id artists { name } } } } }")
+    (edge,) = listed["data"]["albums"]["edges"]
+    direct = await gql(f'{{ album(id: "{edge["node"]["id"]}") {{ artists {{ name }} }} }}')
+    names = [{"name": name} for name in credit]
+    assert edge["node"]["artists"] == direct["data"]["album"]["artists"] == names

@@ -355,11 +355,35 @@ def keyset_statement(
         *([relative_to(spec, page.after, later=True)] if page.after else []),
         *([relative_to(spec, page.before, later=False)] if page.before else []),
     ]
-    # Walking backward reads the order reversed from the ``before`` side, then flips.
+    return statement.where(*bounds).order_by(*read_order(spec, page)).limit(page.size + 1)
+
+
+def read_order(
+    spec: OrderSpec, page: PageRequest, columns: Sequence[SortColumn] | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY terms reading ``spec``'s order the way ``page`` walks it.
+
+    ``columns`` stand in for the order's key and id columns (the same columns of a subquery).
+    Walking backward reads the order reversed from the ``before`` side; ``page_of`` flips it.
+    """
     descending = spec.descending != page.backward
-    columns: Sequence[SortColumn] = [*(key.column for key in spec.keys), spec.id_column]
-    ordering = [column.desc() if descending else column.asc() for column in columns]
-    return statement.where(*bounds).order_by(*ordering).limit(page.size + 1)
+    if columns is None:
+        columns = [*(key.column for key in spec.keys), spec.id_column]
+    return [column.desc() if descending else column.asc() for column in columns]
+
+
+def page_of(records: list[T], page: PageRequest) -> Page[T]:
+    """The page among ``records``, read as ``keyset_statement`` reads them (one extra)."""
+    has_more = len(records) > page.size
+    del records[page.size :]
+    if page.backward:
+        records.reverse()
+    # Relay lets the side a page was not walked toward be approximated: a cursor there means
+    # its row (and so something) lies behind the page. An extra query per page to cover a
+    # cursor whose row was deleted since is not worth its cost on every page.
+    if page.backward:
+        return Page(records, has_next_page=page.before is not None, has_previous_page=has_more)
+    return Page(records, has_next_page=has_more, has_previous_page=page.after is not None)
 
 
 async def keyset_page(
@@ -376,14 +400,4 @@ async def keyset_page(
     page holds.
     """
     result = await session.execute(keyset_statement(statement, spec=spec, page=page))
-    records = [convert(row) for row in result]
-    has_more = len(records) > page.size
-    del records[page.size :]
-    if page.backward:
-        records.reverse()
-    # Relay lets the side a page was not walked toward be approximated: a cursor there means
-    # its row (and so something) lies behind the page. An extra query per page to cover a
-    # cursor whose row was deleted since is not worth its cost on every page.
-    if page.backward:
-        return Page(records, has_next_page=page.before is not None, has_previous_page=has_more)
-    return Page(records, has_next_page=has_more, has_previous_page=page.after is not None)
+    return page_of([convert(row) for row in result], page)

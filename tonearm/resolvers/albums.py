@@ -42,9 +42,15 @@ async def resolve_albums(  # noqa: PLR0917 - Relay's argument list
     wanted = node_selection(info)
     async with context.db() as session:
         found = await list_albums(
-            session, order=order_by, page=page, search=text, with_artworks="coverArt" in wanted
+            session,
+            order=order_by,
+            page=page,
+            search=text,
+            with_artists="artists" in wanted,
+            with_artworks="coverArt" in wanted,
         )
     context.artwork_loader.prime_many(found.artworks)
+    context.album_artists_loader.prime_many(found.artists)
     result = found.albums
     edges = [
         AlbumEdge(cursor=encode_cursor(order_by, record), node=album_of(context, record))

@@ -75,8 +75,9 @@ test-e2e: install-dev test-system-deps frontend
 	cd frontend && TONEARM_BIN=$(VENV)/bin/tonearm TONEARM_E2E_SKIP_BUILD=1 npm run test:e2e
 
 bench: install-dev frontend
-	@scripts/apt-ensure nginx-light:/usr/sbin/nginx wrk:/usr/bin/wrk
+	@scripts/apt-ensure nginx-light:/usr/sbin/nginx wrk:/usr/bin/wrk ffmpeg:/usr/bin/ffmpeg
 	$(PY) benchmarks/scan.py
+	$(PY) benchmarks/probe.py
 	$(PY) benchmarks/artwork.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/stream.py

@@ -1,25 +1,30 @@
-"""GraphQL API throughput and latency against a 100,000-track registry.
+"""GraphQL API throughput and latency against a 100,000-track, 10,000-album registry.
 
     .venv/bin/python benchmarks/graphql_api.py [--tracks 100000] [--duration 10] [--connections 8]
         [--stream-url]
 
 (Not ``graphql.py``: run as a script, that name would shadow the ``graphql`` package.)
 
-Builds a temporary SQLite registry (rows only, inserted in bulk), starts the real server
-(``tonearm serve``, granian, one worker) and, for comparison, a minimal FastAPI app that
-returns the same 100 rows as plain JSON (``benchmarks/plain_app.py``, same granian), both
-on loopback. Each scenario is measured with ``wrk`` (fixed connections and duration):
+Builds a temporary SQLite registry (track rows from the catalog's row builder inserted in
+bulk, then the scan's own grouping phase makes the albums, artists and links; nine albums
+in ten get an artwork row), starts the real server (``tonearm serve``, granian, one worker)
+and, for comparison, a minimal FastAPI app that returns the same 100 rows as plain JSON
+(``benchmarks/plain_app.py``, same granian), both on loopback. Each scenario is measured
+with ``wrk`` (fixed connections and duration):
 
   (a) ``tracks(first: 100)`` with every scalar field
   (b) the same page after the 50,000th track (keyset cursor built from that row)
   (c) a two-word search, first 100 matches
+  (d) ``albums(first: 50)`` with title, credit, year, cover art and album artists
+  (e) ``album(id)`` with its tracks (title, duration, number)
   plain: ``GET /tracks`` on the plain app
   reference: (a) on tonearm with the flat-field fast path off (``benchmarks/reference_app.py``,
   every field through graphql-core), to show what the fast path buys
 
 Targets (issue 3): (a) and (b) p50 < 25 ms, (b) within 20 % of (a), (c) p50 < 50 ms,
-GraphQL at least 50 % of the plain endpoint's requests/s. ``--stream-url`` also selects
-``streamUrl { url expiresAt }`` on every track (one signed token per row).
+GraphQL at least 50 % of the plain endpoint's requests/s; (issue 10): (d) p50 < 15 ms,
+(e) p50 < 10 ms. ``--stream-url`` also selects ``streamUrl { url expiresAt }`` on every
+track (one signed token per row).
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, func, insert, select, update
+from strawberry.relay import GlobalID
 
 from tonearm.accounts.api_tokens import create_api_token
 from tonearm.accounts.users import create_user
@@ -52,12 +58,15 @@ from tonearm.catalog.pagination import TrackOrder, encode_cursor
 from tonearm.catalog.rows import track_row
 from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.db.migrations import upgrade_to_head
-from tonearm.db.models import TrackRecord
+from tonearm.db.models import AlbumRecord, ArtworkRecord, TrackRecord
+from tonearm.library.grouping import GroupingChanges, group_tracks
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+# Every scalar of a track: 17 fields, as many as the plain app returns (``format`` stands in
+# for the album title, which is an object now).
 FIELDS = (
-    "id title artist album albumArtist trackNumber discNumber year genre durationSeconds "
+    "id title artist format albumArtist trackNumber discNumber year genre durationSeconds "
     "bitrate sampleRate channels sizeBytes mimeType createdAt updatedAt"
 )
 PAGE = (
@@ -66,6 +75,12 @@ PAGE = (
     "pageInfo { hasNextPage endCursor } } }"
 )
 STREAM_URL = "streamUrl { url expiresAt }"
+ALBUMS = (
+    "{ albums(first: 50) { edges { node { title artistCredit year "
+    "coverArt { url placeholder } artists { name } } } } }"
+)
+ALBUM = "query($id: ID!) { album(id: $id) { title tracks { title durationSeconds trackNumber } } }"
+TRACKS_PER_ALBUM = 10
 SEARCH = "love ni"
 WRK_SCRIPT = """
 wrk.method = "{method}"
@@ -84,25 +99,31 @@ def vocabulary(rng: random.Random, size: int, syllables: list[str]) -> list[str]
 
 
 def build_rows(count: int) -> list[dict[str, Any]]:
-    """``count`` tracks: 2,000 artists, 8,000 albums, titles from a 600-word vocabulary."""
+    """``count`` tracks: 2,000 artists, ``count / 10`` albums of ten tracks, titles from a
+    600-word vocabulary; every seventh track has a guest (``feat.``)."""
     rng = random.Random(3)
     syllables = ["ka", "lo", "mi", "ra", "ve", "ni", "to", "su", "be", "at", "el", "on", "ja"]
     words = [*vocabulary(rng, 600, syllables), "Love", "Night", "Beyoncé", "Björk"]
     artists = vocabulary(rng, 2000, syllables)
     epoch = datetime(2025, 1, 1, tzinfo=UTC)
+    album_titles = [
+        f"{rng.choice(words)} {rng.choice(words)}" for _ in range(count // TRACKS_PER_ALBUM + 1)
+    ]
     rows = []
     for index in range(count):
-        artist = artists[index % len(artists)]
+        number = index // TRACKS_PER_ALBUM
+        artist = artists[number % len(artists)]
+        guest = f" feat. {artists[(number * 7 + index) % len(artists)]}" if index % 7 == 0 else ""
         title = f"{rng.choice(words)} {rng.choice(words)}"
         row = track_row(
-            path=f"{artist}/{index // 12}/{index:06d}.mp3",
+            path=f"{artist}/{number}/{index:06d}.mp3",
             title=title,
-            artist=artist,
-            album=f"{rng.choice(words)} {index // 12 % 4}",
-            album_artist=None,
-            track_number=index % 12 + 1,
+            artist=f"{artist}{guest}",
+            album=f"{album_titles[number]} {number}",
+            album_artist=artist,
+            track_number=index % TRACKS_PER_ALBUM + 1,
             disc_number=1,
-            year=1960 + index % 60,
+            year=1960 + number % 60,
             genre="Rock",
             duration_seconds=float(rng.randint(60, 600)),
             bitrate=256_000,
@@ -124,17 +145,53 @@ def build_rows(count: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def build_registry(url: str, count: int) -> tuple[str, str]:
-    """Insert the rows and a listener with an API token.
+async def add_artworks(engine: Any) -> int:
+    """An artwork row (as the artwork phase records one) for nine albums in ten."""
+    async with engine.begin() as connection:
+        album_ids = (
+            await connection.scalars(select(AlbumRecord.id).order_by(AlbumRecord.row_id))
+        ).all()
+        covered = [album_id for number, album_id in enumerate(album_ids) if number % 10]
+        moment = datetime(2025, 1, 1, tzinfo=UTC)
+        artworks = [
+            {
+                "hash": album_id.hex * 2,
+                "width": 1400,
+                "height": 1400,
+                "sizes": [64, 300, 600, 1200],
+                "color": f"#{album_id.hex[:6]}",
+                "created_at": moment,
+            }
+            for album_id in covered
+        ]
+        for start in range(0, len(artworks), 5000):
+            await connection.execute(insert(ArtworkRecord), artworks[start : start + 5000])
+        await connection.execute(
+            update(AlbumRecord)
+            .where(AlbumRecord.id == bindparam("album"))
+            .values(artwork_hash=bindparam("artwork")),
+            [{"album": album_id, "artwork": album_id.hex * 2} for album_id in covered],
+        )
+    return len(covered)
 
-    Returns the ARTIST-order cursor of the 50,000th track (or the middle one) and the token.
+
+async def build_registry(url: str, count: int) -> tuple[str, str, str]:
+    """Insert the rows, group them into albums, add artworks and a listener with a token.
+
+    Returns the ARTIST-order cursor of the 50,000th track (or the middle one), the token and
+    the global id of the middle album.
     """
     engine = create_engine(url)
     rows = build_rows(count)
     async with engine.begin() as connection:
         for start in range(0, len(rows), 5000):
             await connection.execute(insert(TrackRecord), rows[start : start + 5000])
-    async with create_session_factory(engine).begin() as session:
+    started = time.perf_counter()
+    sessions = create_session_factory(engine)
+    await group_tracks(sessions, GroupingChanges(written_paths=[row["path"] for row in rows]))
+    covered = await add_artworks(engine)
+    print(f"grouping and artworks: {time.perf_counter() - started:.1f} s ({covered} covers)")
+    async with sessions.begin() as session:
         user = await create_user(session, username="bench", password="benchmark-password")
         _, token = await create_api_token(session, user=user, name="benchmark")
     async with engine.connect() as connection:
@@ -146,9 +203,14 @@ async def build_registry(url: str, count: int) -> tuple[str, str]:
                 .limit(1)
             )
         ).one()
+        albums = int(await connection.scalar(select(func.count()).select_from(AlbumRecord)) or 0)
+        album_id = await connection.scalar(
+            select(AlbumRecord.id).order_by(AlbumRecord.sort_artist).offset(albums // 2).limit(1)
+        )
     await engine.dispose()
+    print(f"albums: {albums}")
     cursor = encode_cursor(TrackOrder.ARTIST, TrackRecord(sort_library=middle[0], id=middle[1]))
-    return cursor, token
+    return cursor, token, str(GlobalID("Album", str(album_id)))
 
 
 def free_port() -> int:
@@ -269,7 +331,7 @@ def main() -> int:
         url = f"sqlite+aiosqlite:///{workdir / 'tonearm.db'}"
         upgrade_to_head(url)
         started = time.perf_counter()
-        cursor, token = asyncio.run(build_registry(url, args.tracks))
+        cursor, token, album_id = asyncio.run(build_registry(url, args.tracks))
         print(f"registry: {args.tracks} tracks in {time.perf_counter() - started:.1f} s")
         (workdir / "media").mkdir()
         env = {
@@ -309,13 +371,18 @@ def main() -> int:
             "(a) tracks(first:100)": {"query": page, "variables": {}},
             "(b) after 50,000th": {"query": page, "variables": {"after": cursor}},
             f"(c) search {SEARCH!r}": {"query": page, "variables": {"search": SEARCH}},
+            "(d) albums(first:50)": {"query": ALBUMS, "variables": {}},
+            "(e) album(id) + tracks": {"query": ALBUM, "variables": {"id": album_id}},
         }
         for name, body in scenarios.items():
             answer = post(api, body, token)
-            edges = answer["data"]["tracks"]["edges"]
-            if "errors" in answer or not edges:
+            data = answer.get("data") or {}
+            found = (
+                data["album"]["tracks"] if "album" in data else next(iter(data.values()))["edges"]
+            )
+            if "errors" in answer or not found:
                 raise RuntimeError(f"{name}: unexpected answer {answer}")
-            print(f"{name}: {len(edges)} edges")
+            print(f"{name}: {len(found)} items")
         targets: list[tuple[str, str, dict[str, Any] | None]] = [
             (f"s{i}", api, body) for i, body in enumerate(scenarios.values())
         ]
@@ -375,10 +442,10 @@ def print_table(
             f"{name:<28}{one.requests_per_second:>11.1f}{one.p50_ms:>9.2f}{one.p99_ms:>9.2f}"
             f"{many.requests_per_second:>11.1f}{many.p50_ms:>9.2f}{many.p99_ms:>9.2f}"
         )
-    first, deep, search, plain, reference = unloaded
-    ratio = loaded[0].requests_per_second / loaded[3].requests_per_second
+    first, deep, search, albums, album, plain, reference = unloaded
+    ratio = loaded[0].requests_per_second / loaded[5].requests_per_second
     print(f"\nGraphQL (a) / plain throughput at c={c}: {ratio:.2f}")
-    gain = loaded[0].requests_per_second / loaded[4].requests_per_second
+    gain = loaded[0].requests_per_second / loaded[6].requests_per_second
     print(
         f"fast path: (a) req/s at c={c} x{gain:.2f} of graphql-core's execution; "
         f"p50 at c=1 {first.p50_ms:.2f} ms against {reference.p50_ms:.2f} ms"
@@ -389,6 +456,8 @@ def print_table(
         "(b) within 20 % of (a) (c=1)": deep.p50_ms <= first.p50_ms * 1.2,
         "(c) p50 < 50 ms (c=1)": search.p50_ms < 50,
         f"GraphQL >= 50 % of plain (c={c})": ratio >= 0.5,
+        "(d) p50 < 15 ms (c=1)": albums.p50_ms < 15,
+        "(e) p50 < 10 ms (c=1)": album.p50_ms < 10,
     }
     for label, ok in checks.items():
         print(f"  {'ok  ' if ok else 'MISS'} {label}")

@@ -42,7 +42,7 @@ TREE_TARGET_MIB = 160.0
 PARENT_TARGET_MIB = 50.0
 PASSWORD = "benchmark password"  # noqa: S105 - throwaway account, loopback only
 PAGE = """query Page { tracks(first: 50) { totalCount edges { node {
-  id title artist album albumArtist trackNumber durationSeconds sizeBytes mimeType } } } }"""
+  id title artist format albumArtist trackNumber durationSeconds sizeBytes mimeType } } } }"""
 LOGIN = """mutation Login($u: String!, $p: String!) {
   login(username: $u, password: $p) { __typename ... on LoginFailed { message } } }"""
 NEW_API_KEY_MUTATION = 'mutation { createApiToken(name: "memory benchmark") { token } }'

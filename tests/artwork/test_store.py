@@ -50,16 +50,17 @@ def test_a_second_put_is_skipped(store: ArtworkStore) -> None:
 
 
 def test_sizes_present_are_ascending_and_ignore_other_files(store: ArtworkStore) -> None:
-    for size in (1200, 64, 600, 300):
+    for size in (1200, 64, 2400, 600, 1400, 300, 50):  # a kept source's own edge, a tiny one's
         store.put(HASH, size, DATA)
     folder = store.path_for(HASH, 64).parent
     (folder / ".300.jpg.0123456789abcdef.tmp").write_bytes(b"half")  # a write in flight
-    (folder / "999.jpg").write_bytes(DATA)  # not a size any artwork has
+    (folder / "2401.jpg").write_bytes(DATA)  # not a size any artwork has
+    (folder / "10000.jpg").write_bytes(DATA)
     (folder / "0064.jpg").write_bytes(DATA)
     (folder / "notes.txt").write_bytes(b"x")
     (folder / "7.jpg").mkdir()
 
-    assert store.sizes_present(HASH) == [64, 300, 600, 1200]
+    assert store.sizes_present(HASH) == [50, 64, 300, 600, 1200, 1400, 2400]
 
 
 def test_an_empty_file_left_by_a_crash_is_absent_and_written_again(store: ArtworkStore) -> None:
@@ -134,8 +135,8 @@ def test_an_empty_thumbnail_is_not_stored(store: ArtworkStore) -> None:
         (HASH[:-1] + "\0", 64),
         (HASH, 0),
         (HASH, -64),
-        (HASH, 65),
-        (HASH, 1201),
+        (HASH, 2401),
+        (HASH, 10_000),
     ],
 )
 def test_no_name_outside_the_store(store: ArtworkStore, hash_: str, size: int) -> None:

@@ -38,15 +38,15 @@ def close_to(color: str, expected: tuple[int, int, int], tolerance: int = 3) -> 
     return all(abs(a - b) <= tolerance for a, b in zip(channels, expected, strict=True))
 
 
-def test_a_1400_jpeg_gets_every_size(store: ArtworkStore) -> None:
+def test_a_1400_jpeg_gets_every_size_and_is_its_own_large_size(store: ArtworkStore) -> None:
     source = jpeg(1400, 1400)
 
     artwork = made(source, store)
 
     assert artwork.hash == hashlib.sha256(source).hexdigest()
     assert (artwork.width, artwork.height) == (1400, 1400)
-    assert artwork.sizes == (64, 300, 600, 1200)
-    assert store.sizes_present(artwork.hash) == [64, 300, 600, 1200]
+    assert artwork.sizes == (64, 300, 600, 1400)
+    assert store.sizes_present(artwork.hash) == [64, 300, 600, 1400]
     for size in artwork.sizes:
         image = stored(store, artwork, size)
         assert image.format == "JPEG"
@@ -67,9 +67,12 @@ def test_sizes_above_the_source_are_not_made(store: ArtworkStore) -> None:
 @pytest.mark.parametrize(
     ("width", "height", "expected"),
     [
-        (1400, 700, {1200: (1200, 600), 600: (600, 300), 300: (300, 150), 64: (64, 32)}),
-        (700, 1400, {1200: (600, 1200), 600: (300, 600), 300: (150, 300), 64: (32, 64)}),
-        (1000, 333, {600: (600, 200), 300: (300, 100), 64: (64, 21)}),
+        (3000, 1500, {1200: (1200, 600), 600: (600, 300), 300: (300, 150), 64: (64, 32)}),
+        (1500, 3000, {1200: (600, 1200), 600: (300, 600), 300: (150, 300), 64: (32, 64)}),
+        (1400, 700, {1400: (1400, 700), 600: (600, 300), 300: (300, 150), 64: (64, 32)}),
+        (700, 1400, {1400: (700, 1400), 600: (300, 600), 300: (150, 300), 64: (32, 64)}),
+        (1000, 333, {1000: (1000, 333), 600: (600, 200), 300: (300, 100), 64: (64, 21)}),
+        (590, 333, {300: (300, 169), 64: (64, 36)}),
     ],
 )
 def test_the_aspect_ratio_is_kept(
@@ -199,7 +202,7 @@ def test_a_large_jpeg_is_decoded_scaled_down(
     assert decoded[0] == (2000, 1250)
 
 
-def test_a_jpeg_needing_only_small_sizes_decodes_smaller_still(
+def test_a_kept_jpeg_decodes_only_what_its_600_needs(
     store: ArtworkStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded: list[tuple[int, int]] = []
@@ -211,13 +214,16 @@ def test_a_jpeg_needing_only_small_sizes_decodes_smaller_still(
 
     monkeypatch.setattr(JpegImageFile, "load", load)
 
-    artwork = made(jpeg(1190, 1190), store)  # no 1200: the largest is 600
+    artwork = made(jpeg(1190, 1190), store)  # kept: the largest made is 600
 
-    assert artwork.sizes == (64, 300, 600)
+    assert artwork.sizes == (64, 300, 600, 1190)
     assert decoded[0] == (1190, 1190)  # 1/2 would be 595, under 600
     decoded.clear()
-    made(jpeg(2400, 2400, seed=1), store)
-    assert decoded[0] == (1200, 1200)
+    assert made(jpeg(1400, 1400, seed=1), store).sizes == (64, 300, 600, 1400)
+    assert decoded[0] == (700, 700)
+    decoded.clear()
+    assert made(jpeg(2400, 2400, seed=1), store).sizes == (64, 300, 600, 2400)
+    assert decoded[0] == (600, 600)
 
 
 def test_the_placeholder_is_the_dominant_colour_not_the_mean() -> None:
@@ -261,4 +267,4 @@ def test_a_partly_stored_source_is_made_again(store: ArtworkStore) -> None:
     again = made(source, store)
 
     assert again == first
-    assert store.sizes_present(first.hash) == [64, 300, 600, 1200]
+    assert store.sizes_present(first.hash) == [64, 300, 600, 1400]

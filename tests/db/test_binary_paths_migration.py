@@ -7,23 +7,20 @@ unchanged. The downgrade keeps every path that text can hold.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from alembic import command
+from tests.db.conftest import migrate
 from tests.support.audio import write_mp3
-from tests.support.postgres import database_url
 from tonearm.catalog.queries import count_tracks
 from tonearm.catalog.rows import track_row
 from tonearm.db.engine import create_engine
@@ -71,35 +68,6 @@ def _previous_revision() -> str:
     assert revision is not None
     assert isinstance(revision.down_revision, str)
     return revision.down_revision
-
-
-async def _admin(socket_dir: str, statement: str) -> None:
-    connection = await asyncpg.connect(host=socket_dir, user="postgres", database="postgres")
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@pytest.fixture
-def empty_database_url(
-    backend: str, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[str]:
-    """A database with no tables at all, for migrating step by step."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'registry.db'}"
-        return
-    socket_dir: str = request.getfixturevalue("postgres_socket")
-    name = f"tonearm_migrate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(socket_dir, f'CREATE DATABASE "{name}"'))
-    yield database_url(socket_dir, name)
-    asyncio.run(_admin(socket_dir, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def migrate(url: str, revision: str, *, down: bool = False) -> None:
-    """Run Alembic in a worker thread (its env.py runs an event loop of its own)."""
-    step = command.downgrade if down else command.upgrade
-    await asyncio.to_thread(step, alembic_config(url), revision)
 
 
 @pytest.fixture

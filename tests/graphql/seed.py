@@ -17,7 +17,9 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tonearm.catalog.rows import track_row
-from tonearm.db.models import TrackRecord
+from tonearm.db.engine import create_session_factory
+from tonearm.db.models import ArtworkRecord, TrackRecord
+from tonearm.library.grouping import GroupingChanges, group_tracks
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 ARTISTS = ["The Beatles", "Beyoncé", "Björk", "ABBA", "Aphex Twin", "Nina Simone", None]
@@ -36,17 +38,21 @@ def track(
     track_number: int | None = None,
     created_at: datetime | None = None,
     track_id: uuid.UUID | None = None,
+    year: int | None = 2001,
+    disc_number: int | None = 1,
+    folder: str = "seed",
+    **tags: Any,
 ) -> dict[str, Any]:
-    """One row, with timestamps and an id."""
+    """One row, with timestamps and an id; ``tags`` go to ``track_row`` as they are."""
     row = track_row(
-        path=f"seed/{index:05d}.mp3",
+        path=f"{folder}/{index:05d}.mp3",
         title=title,
         artist=artist,
         album=album,
         album_artist=album_artist,
         track_number=track_number,
-        disc_number=1,
-        year=2001,
+        disc_number=disc_number,
+        year=year,
         genre="Pop",
         duration_seconds=duration_seconds,
         bitrate=128_000,
@@ -55,6 +61,7 @@ def track(
         size_bytes=1_000_000 + index,
         mtime_ns=index,
         mime_type="audio/mpeg",
+        **tags,
     )
     moment = created_at or EPOCH + timedelta(seconds=index)
     return {**row, "id": track_id or uuid.uuid4(), "created_at": moment, "updated_at": moment}
@@ -85,3 +92,31 @@ async def insert_rows(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> No
     """Insert rows in one executemany."""
     async with engine.begin() as connection:
         await connection.execute(insert(TrackRecord), list(rows))
+
+
+async def insert_and_group(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows, then run the scan's grouping phase over them (albums, artists, links)."""
+    await insert_rows(engine, rows)
+    changes = GroupingChanges(written_paths=[row["path"] for row in rows])
+    await group_tracks(create_session_factory(engine), changes)
+
+
+async def insert_artwork(
+    engine: AsyncEngine,
+    artwork_hash: str,
+    *,
+    sizes: Sequence[int] = (64, 300, 600),
+    color: str = "#102030",
+) -> None:
+    """An artwork row as the artwork phase records one (the thumbnails are not needed)."""
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(ArtworkRecord).values(
+                hash=artwork_hash,
+                width=max(sizes),
+                height=max(sizes),
+                sizes=list(sizes),
+                color=color,
+                created_at=EPOCH,
+            )
+        )

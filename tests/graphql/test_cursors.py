@@ -6,10 +6,16 @@ import base64
 import json
 import uuid
 from datetime import UTC, datetime
+from enum import Enum
 
 import pytest
 
+from tonearm.catalog.artist_queries import ArtistAlbum
 from tonearm.catalog.pagination import (
+    ORDERS,
+    AlbumOrder,
+    ArtistAlbumOrder,
+    ArtistOrder,
     BadPageArgument,
     InvalidCursor,
     PageTooLarge,
@@ -18,7 +24,7 @@ from tonearm.catalog.pagination import (
     encode_cursor,
     page_request,
 )
-from tonearm.db.models import TrackRecord
+from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
 
 TRACK_ID = uuid.UUID("12345678-1234-4678-9234-567812345678")
 
@@ -48,7 +54,73 @@ def test_cursor_round_trips_for_every_order(order: TrackOrder) -> None:
         TrackOrder.RECENTLY_ADDED: record.created_at,
         TrackOrder.DURATION: record.duration_seconds,
     }[order]
-    assert (cursor.order, cursor.key, cursor.track_id) == (order, expected_key, TRACK_ID)
+    assert (cursor.order, cursor.keys, cursor.id) == (order, (expected_key,), TRACK_ID)
+
+
+def _album() -> AlbumRecord:
+    return AlbumRecord(
+        id=TRACK_ID,
+        sort_title="arrival\x1fabba",
+        sort_artist="abba\x1f1976\x1farrival",
+        sort_year="1976\x1fabba\x1farrival",
+        created_at=datetime(2026, 3, 4, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("order", list(AlbumOrder))
+def test_album_cursor_round_trips_for_every_order(order: AlbumOrder) -> None:
+    album = _album()
+    cursor = decode_cursor(encode_cursor(order, album), order)
+    expected_key = {
+        AlbumOrder.TITLE: album.sort_title,
+        AlbumOrder.ARTIST: album.sort_artist,
+        AlbumOrder.YEAR: album.sort_year,
+        AlbumOrder.RECENTLY_ADDED: album.created_at,
+    }[order]
+    assert (cursor.order, cursor.keys, cursor.id) == (order, (expected_key,), TRACK_ID)
+
+
+def test_artist_and_artist_album_cursors_round_trip() -> None:
+    artist = ArtistRecord(id=TRACK_ID, sort_name="beatles")
+    entry = ArtistAlbum(_album(), is_appearance=True)
+    by_name = decode_cursor(encode_cursor(ArtistOrder.NAME, artist), ArtistOrder.NAME)
+    by_year = decode_cursor(encode_cursor(ArtistAlbumOrder.YEAR, entry), ArtistAlbumOrder.YEAR)
+    assert (by_name.keys, by_name.id) == (("beatles",), TRACK_ID)
+    assert (by_year.keys, by_year.id) == ((1, "1976\x1fabba\x1farrival"), TRACK_ID)
+
+
+ALL_ORDERS = [*TrackOrder, *AlbumOrder, *ArtistOrder, *ArtistAlbumOrder]
+
+
+def _any_row(order: object) -> object:
+    if isinstance(order, TrackOrder):
+        return _record()
+    if isinstance(order, AlbumOrder):
+        return _album()
+    if isinstance(order, ArtistOrder):
+        return ArtistRecord(id=TRACK_ID, sort_name="beatles")
+    return ArtistAlbum(_album(), is_appearance=False)
+
+
+@pytest.mark.parametrize("made_for", ALL_ORDERS, ids=str)
+def test_a_cursor_of_one_list_or_order_is_refused_by_every_other(made_for: object) -> None:
+    cursor = encode_cursor(made_for, _any_row(made_for))  # type: ignore[arg-type]
+    for order in ALL_ORDERS:
+        if order is made_for:
+            continue
+        with pytest.raises(InvalidCursor):
+            decode_cursor(cursor, order)  # type: ignore[arg-type]
+
+
+def test_every_order_names_its_list() -> None:
+    names = [spec.name for spec in ORDERS.values()]
+    assert len(set(names)) == len(names)
+    assert {name.partition(".")[0] for name in names} == {
+        "tracks",
+        "albums",
+        "artists",
+        "artist_albums",
+    }
 
 
 def test_cursor_is_url_safe_and_unpadded() -> None:
@@ -62,23 +134,37 @@ def test_cursor_is_url_safe_and_unpadded() -> None:
         ("not base64 at all!", TrackOrder.ARTIST),
         ("", TrackOrder.ARTIST),
         ("A" * 5000, TrackOrder.ARTIST),
-        (_encode({"o": "ARTIST"}), TrackOrder.ARTIST),
-        (_encode([1, "ARTIST", "key"]), TrackOrder.ARTIST),
-        (_encode([2, "ARTIST", "key", TRACK_ID.hex]), TrackOrder.ARTIST),
-        (_encode([1, "ARTIST", 5, TRACK_ID.hex]), TrackOrder.ARTIST),
-        (_encode([1, "ARTIST", "x" * 1025, TRACK_ID.hex]), TrackOrder.ARTIST),
-        (_encode([1, "ARTIST", "key", "not-a-uuid"]), TrackOrder.ARTIST),
-        (_encode([1, "ARTIST", "key", str(TRACK_ID)]), TrackOrder.ARTIST),
+        (_encode({"o": "tracks.ARTIST"}), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", ["key"]]), TrackOrder.ARTIST),
+        (_encode([1, "tracks.ARTIST", ["key"], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", [5], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", ["x" * 1025], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", ["key"], "not-a-uuid"]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", ["key"], str(TRACK_ID)]), TrackOrder.ARTIST),
         (base64.urlsafe_b64encode(b"\xff\xfe").decode(), TrackOrder.ARTIST),
-        (_encode([1, "TITLE", "key", TRACK_ID.hex]), TrackOrder.ARTIST),
-        ("WzEsIkRVUkFUSU9OIixOYU4sIjAwIl0", TrackOrder.DURATION),  # bare NaN in the JSON
-        (_encode([1, "DURATION", True, TRACK_ID.hex]), TrackOrder.DURATION),
-        (_encode([1, "DURATION", "1.5", TRACK_ID.hex]), TrackOrder.DURATION),
+        (_encode([2, "tracks.TITLE", ["key"], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "albums.ARTIST", ["key"], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", "key", TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", ["key", "more"], TRACK_ID.hex]), TrackOrder.ARTIST),
+        (_encode([2, "tracks.ARTIST", [], TRACK_ID.hex]), TrackOrder.ARTIST),
+        # a bare NaN in the JSON
         (
-            _encode([1, "RECENTLY_ADDED", "2026-01-01T00:00:00", TRACK_ID.hex]),
+            base64.urlsafe_b64encode(b'[2,"tracks.DURATION",[NaN],"00"]').decode(),
+            TrackOrder.DURATION,
+        ),
+        (_encode([2, "tracks.DURATION", [True], TRACK_ID.hex]), TrackOrder.DURATION),
+        (_encode([2, "tracks.DURATION", ["1.5"], TRACK_ID.hex]), TrackOrder.DURATION),
+        (
+            _encode([2, "tracks.RECENTLY_ADDED", ["2026-01-01T00:00:00"], TRACK_ID.hex]),
             TrackOrder.RECENTLY_ADDED,
         ),
-        (_encode([1, "RECENTLY_ADDED", "yesterday", TRACK_ID.hex]), TrackOrder.RECENTLY_ADDED),
+        (
+            _encode([2, "tracks.RECENTLY_ADDED", ["yesterday"], TRACK_ID.hex]),
+            TrackOrder.RECENTLY_ADDED,
+        ),
+        (_encode([2, "artist_albums.YEAR", [0.5, "k"], TRACK_ID.hex]), ArtistAlbumOrder.YEAR),
+        (_encode([2, "artist_albums.YEAR", [False, "k"], TRACK_ID.hex]), ArtistAlbumOrder.YEAR),
+        (_encode([2, "artist_albums.YEAR", [2**40, "k"], TRACK_ID.hex]), ArtistAlbumOrder.YEAR),
     ],
     ids=[
         "garbage",
@@ -93,14 +179,21 @@ def test_cursor_is_url_safe_and_unpadded() -> None:
         "uuid-not-hex-form",
         "bytes",
         "foreign-order",
+        "foreign-list",
+        "keys-not-a-list",
+        "too-many-keys",
+        "no-keys",
         "nan",
         "bool-duration",
         "string-duration",
         "naive-datetime",
         "bad-datetime",
+        "fraction-rank",
+        "bool-rank",
+        "huge-rank",
     ],
 )
-def test_bad_cursor_raises_invalid_cursor(cursor: str, order: TrackOrder) -> None:
+def test_bad_cursor_raises_invalid_cursor(cursor: str, order: Enum) -> None:
     with pytest.raises(InvalidCursor):
         decode_cursor(cursor, order)
 

@@ -9,17 +9,18 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.graphql.conftest import Gql, error_codes
-from tests.graphql.seed import insert_rows, track
+from tests.graphql.seed import insert_and_group, track
 
 TRACK_ID = uuid.UUID("6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f")
 GLOBAL_ID = base64.b64encode(f"Track:{TRACK_ID}".encode()).decode()
-ALL_FIELDS = """id title artist album albumArtist trackNumber discNumber year genre
-    durationSeconds bitrate sampleRate channels sizeBytes mimeType createdAt updatedAt"""
+ALL_FIELDS = """id title artist artists { name } album { title artistCredit } albumArtist
+    trackNumber discNumber discSubtitle year genre durationSeconds format bitrate bitDepth
+    sampleRate channels sizeBytes mimeType createdAt updatedAt coverArt { url }"""
 
 
 @pytest.fixture
 async def one_track(engine: AsyncEngine) -> None:
-    await insert_rows(
+    await insert_and_group(
         engine,
         [
             track(
@@ -38,26 +39,34 @@ async def one_track(engine: AsyncEngine) -> None:
 
 async def test_track_by_global_id_has_every_contract_field(gql: Gql, one_track: None) -> None:
     body = await gql(f'{{ track(id: "{GLOBAL_ID}") {{ {ALL_FIELDS} }} }}')
+    # Linking the track to its album (the grouping phase) changed its row.
+    updated_at = body["data"]["track"]["updatedAt"]
+    assert updated_at > "2026-01-01T00:00:03+00:00"
     assert body == {
         "data": {
             "track": {
                 "id": GLOBAL_ID,
                 "title": "Halo",
                 "artist": "Beyoncé",
-                "album": "I Am... Sasha Fierce",
+                "artists": [{"name": "Beyoncé"}],
+                "album": {"title": "I Am... Sasha Fierce", "artistCredit": "Beyoncé"},
                 "albumArtist": "Beyoncé",
                 "trackNumber": 2,
                 "discNumber": 1,
+                "discSubtitle": None,
                 "year": 2001,
                 "genre": "Pop",
                 "durationSeconds": 261.5,
+                "format": "MP3",
                 "bitrate": 128000,
+                "bitDepth": None,
                 "sampleRate": 44100,
                 "channels": 2,
                 "sizeBytes": 1000003,
                 "mimeType": "audio/mpeg",
                 "createdAt": "2026-01-01T00:00:03+00:00",
-                "updatedAt": "2026-01-01T00:00:03+00:00",
+                "updatedAt": updated_at,
+                "coverArt": None,
             }
         }
     }

@@ -201,7 +201,7 @@ async def test_cursor_from_another_order_is_invalid_cursor(
 async def test_hand_made_cursor_starts_at_that_position(
     gql: Gql, seeded: list[dict[str, Any]]
 ) -> None:
-    cursor = _encode([1, "DURATION", 180.25, "0" * 32])
+    cursor = _encode([2, "tracks.DURATION", [180.25], "0" * 32])
     connection = await page(gql, TrackOrder.DURATION, first=1, after=cursor)
     expected = sorted(
         (row for row in seeded if row["duration_seconds"] >= 180.25),

@@ -189,11 +189,11 @@ def _already_stored(digest: str, source: bytes, store: ArtworkStore) -> Artwork 
     present = store.sizes_present(digest)
     if not present:
         return None
-    dimensions = thumbnails.source_dimensions(source)
-    if isinstance(dimensions, ArtworkRefusal):
+    header = thumbnails.source_header(source)
+    if isinstance(header, ArtworkRefusal):
         return None  # decoded below, where the refusal is made with the full check
-    width, height = dimensions
-    expected = sizes_for(width, height)
+    width, height = header.width, header.height
+    expected = sizes_for(width, height, keeps_source=header.keeps_source)
     if not set(expected) <= set(present):
         return None  # a crash mid-way left some sizes out: make them all again
     smallest = store.get(digest, expected[0])

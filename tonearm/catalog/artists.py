@@ -12,12 +12,25 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 
 from tonearm.catalog.text import fold
 
 VARIOUS_ARTISTS = "Various Artists"
 MAX_ARTISTS = 100
 MAX_NAME = 1024
+
+
+class ArtistRole(Enum):
+    """How an artist is credited on a track; the value is what ``track_artists`` stores."""
+
+    MAIN = "main"
+    FEATURED = "featured"
+    COMPOSER = "composer"
+
+
+# The roles that make a track one of the artist's tracks (a composer credit does not).
+PERFORMING_ROLES = (ArtistRole.MAIN, ArtistRole.FEATURED)
 
 _FEATURING = re.compile(r"\s+(?:feat\.|ft\.|featuring)\s+", re.IGNORECASE)
 _LIST = re.compile(r"\s+/\s+|;\s+")

@@ -1,11 +1,15 @@
-"""Keyset pagination over the track list: orders, opaque cursors, page arguments.
+"""Keyset pagination for every list: orders, opaque cursors, page arguments, the page query.
 
-A cursor is ``base64url(JSON [version, order, key, uuid-hex])``: the sort key and id of the
-row it points at. Paging seeks past that key with an index range scan, so a page deep in
-the library costs the same as the first one, and rows added or removed between requests
-never shift a page (as OFFSET would). Cursors are not signed: they only name a position,
-so a hand-made one can do no more than start a page somewhere else. Anything that does not
-decode to a well-formed position for the requested order raises ``InvalidCursor``.
+Each order of each list (tracks, albums, artists, an artist's albums) is an ``OrderSpec``:
+its name, its key columns, the id column that breaks ties, and its direction. One mechanism
+serves them all: a cursor is ``base64url(JSON [version, order name, [key values], uuid-hex])``,
+the sort key and id of the row it points at, and a page seeks past that key with an index
+range scan, so a page deep in the list costs the same as the first one and rows added or
+removed between requests never shift a page (as OFFSET would). Cursors are not signed: they
+only name a position, so a hand-made one can do no more than start a page somewhere else.
+Anything that does not decode to a well-formed position for the requested order (including
+a cursor of another list, since the order name says which list it belongs to) raises
+``InvalidCursor``.
 """
 
 from __future__ import annotations
@@ -15,21 +19,28 @@ import binascii
 import json
 import math
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, literal, tuple_
+from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from tonearm.db.models import TrackRecord
+from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
 
-CURSOR_VERSION = 1
+CURSOR_VERSION = 2
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 _MAX_CURSOR_LENGTH = 4096
 _MAX_KEY_LENGTH = 1024
+
+T = TypeVar("T")
+# What an order sorts by: a mapped column, or an expression a query computes.
+SortColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
 
 
 class TrackOrder(Enum):
@@ -41,12 +52,33 @@ class TrackOrder(Enum):
     DURATION = "duration"
 
 
+class AlbumOrder(Enum):
+    """The orders the album list can be read in (keys precomputed by the grouping phase)."""
+
+    TITLE = "title"
+    ARTIST = "artist"
+    YEAR = "year"
+    RECENTLY_ADDED = "recently_added"
+
+
+class ArtistOrder(Enum):
+    """The orders the artist list can be read in."""
+
+    NAME = "name"
+
+
+class ArtistAlbumOrder(Enum):
+    """The one order of an artist's albums: their own albums, then appearances, by year."""
+
+    YEAR = "year"
+
+
 class PaginationError(Exception):
     """Base class: the page arguments cannot be honoured."""
 
 
 class InvalidCursor(PaginationError):
-    """The cursor is malformed, tampered with, or belongs to another order."""
+    """The cursor is malformed, tampered with, or belongs to another list or order."""
 
 
 class PageTooLarge(PaginationError):
@@ -57,31 +89,117 @@ class BadPageArgument(PaginationError):
     """A negative page size, or first and last together."""
 
 
+class KeyKind(Enum):
+    """What a sort key holds, so a cursor's value can be checked before it reaches SQL."""
+
+    TEXT = "text"
+    NUMBER = "number"
+    INTEGER = "integer"
+    MOMENT = "moment"
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    """One key column of an order and where a fetched row carries its value."""
+
+    column: SortColumn
+    kind: KeyKind
+    attribute: str  # dotted path on the rows the page returns
+
+    def read(self, row: object) -> KeyValue:
+        """The value ``row`` has for this key."""
+        value: KeyValue = attrgetter(self.attribute)(row)
+        return value
+
+
 @dataclass(frozen=True, slots=True)
 class OrderSpec:
-    """The key column of an order and its direction (the id breaks ties the same way)."""
+    """An order of one list: the key columns, the id tiebreak and the direction.
 
-    key: InstrumentedAttribute[Any]
-    descending: bool
+    ``name`` is what cursors carry ("<list>.<ORDER>"), so a cursor of one list or order is
+    refused by every other.
+    """
+
+    name: str
+    keys: tuple[SortKey, ...]
+    id_column: SortColumn
+    id_attribute: str
+    descending: bool = False
+
+    def with_columns(self, *columns: SortColumn) -> OrderSpec:
+        """The same order over other key columns (an order whose key a query computes)."""
+        keys = tuple(
+            SortKey(column, key.kind, key.attribute)
+            for column, key in zip(columns, self.keys, strict=True)
+        )
+        return OrderSpec(self.name, keys, self.id_column, self.id_attribute, self.descending)
 
 
-ORDERS: dict[TrackOrder, OrderSpec] = {
-    TrackOrder.ARTIST: OrderSpec(TrackRecord.sort_library, descending=False),
-    TrackOrder.TITLE: OrderSpec(TrackRecord.sort_title, descending=False),
-    TrackOrder.RECENTLY_ADDED: OrderSpec(TrackRecord.created_at, descending=True),
-    TrackOrder.DURATION: OrderSpec(TrackRecord.duration_seconds, descending=False),
+def _entity_order(
+    name: str, column: Any, kind: KeyKind, id_column: Any, *, descending: bool = False
+) -> OrderSpec:
+    return OrderSpec(name, (SortKey(column, kind, column.key),), id_column, "id", descending)
+
+
+ORDERS: dict[Enum, OrderSpec] = {
+    TrackOrder.ARTIST: _entity_order(
+        "tracks.ARTIST", TrackRecord.sort_library, KeyKind.TEXT, TrackRecord.id
+    ),
+    TrackOrder.TITLE: _entity_order(
+        "tracks.TITLE", TrackRecord.sort_title, KeyKind.TEXT, TrackRecord.id
+    ),
+    TrackOrder.RECENTLY_ADDED: _entity_order(
+        "tracks.RECENTLY_ADDED",
+        TrackRecord.created_at,
+        KeyKind.MOMENT,
+        TrackRecord.id,
+        descending=True,
+    ),
+    TrackOrder.DURATION: _entity_order(
+        "tracks.DURATION", TrackRecord.duration_seconds, KeyKind.NUMBER, TrackRecord.id
+    ),
+    AlbumOrder.TITLE: _entity_order(
+        "albums.TITLE", AlbumRecord.sort_title, KeyKind.TEXT, AlbumRecord.id
+    ),
+    AlbumOrder.ARTIST: _entity_order(
+        "albums.ARTIST", AlbumRecord.sort_artist, KeyKind.TEXT, AlbumRecord.id
+    ),
+    AlbumOrder.YEAR: _entity_order(
+        "albums.YEAR", AlbumRecord.sort_year, KeyKind.TEXT, AlbumRecord.id
+    ),
+    AlbumOrder.RECENTLY_ADDED: _entity_order(
+        "albums.RECENTLY_ADDED",
+        AlbumRecord.created_at,
+        KeyKind.MOMENT,
+        AlbumRecord.id,
+        descending=True,
+    ),
+    ArtistOrder.NAME: _entity_order(
+        "artists.NAME", ArtistRecord.sort_name, KeyKind.TEXT, ArtistRecord.id
+    ),
+    # The first key (0 for an album artist's album, 1 for an appearance) depends on the
+    # artist, so the query supplies its column (``OrderSpec.with_columns``).
+    ArtistAlbumOrder.YEAR: OrderSpec(
+        "artist_albums.YEAR",
+        (
+            SortKey(literal(0), KeyKind.INTEGER, "appearance_rank"),
+            SortKey(AlbumRecord.sort_year, KeyKind.TEXT, "album.sort_year"),
+        ),
+        AlbumRecord.id,
+        "album.id",
+    ),
 }
 
-KeyValue = str | float | datetime
+KeyValue = str | float | int | datetime
 
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """A decoded position in one order: the key value and id of a row."""
+    """A decoded position in one order: the key values and id of a row."""
 
-    order: TrackOrder
-    key: KeyValue
-    track_id: uuid.UUID
+    order: Enum
+    keys: tuple[KeyValue, ...]
+    id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +212,41 @@ class PageRequest:
     before: Cursor | None
 
 
-def key_of(order: TrackOrder, record: TrackRecord) -> KeyValue:
-    """The sort key value ``record`` has in ``order``."""
-    value: KeyValue = getattr(record, ORDERS[order].key.key)
-    return value
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of rows in display order, and whether more lie either side of it."""
+
+    records: list[T]
+    has_next_page: bool
+    has_previous_page: bool
 
 
-def encode_cursor(order: TrackOrder, record: TrackRecord) -> str:
-    """The opaque cursor of ``record``'s position in ``order``."""
-    key = key_of(order, record)
-    encoded_key = key.isoformat() if isinstance(key, datetime) else key
+def first_column(row: Any) -> Any:
+    """A result row's first column: the record of a ``select(Model)``."""
+    return row[0]
+
+
+def keys_of(order: Enum, row: object) -> tuple[KeyValue, ...]:
+    """The sort key values ``row`` has in ``order``."""
+    return tuple(key.read(row) for key in ORDERS[order].keys)
+
+
+def encode_cursor(order: Enum, row: object) -> str:
+    """The opaque cursor of ``row``'s position in ``order``."""
+    spec = ORDERS[order]
+    keys = [
+        value.isoformat() if isinstance(value, datetime) else value for value in keys_of(order, row)
+    ]
+    row_id: uuid.UUID = attrgetter(spec.id_attribute)(row)
     payload = json.dumps(
-        [CURSOR_VERSION, order.name, encoded_key, record.id.hex],
-        separators=(",", ":"),
-        ensure_ascii=False,
+        [CURSOR_VERSION, spec.name, keys, row_id.hex], separators=(",", ":"), ensure_ascii=False
     )
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, order: TrackOrder) -> Cursor:
+def decode_cursor(cursor: str, order: Enum) -> Cursor:
     """Parse a cursor made by ``encode_cursor`` for ``order``; ``InvalidCursor`` otherwise."""
+    spec = ORDERS[order]
     if not cursor or len(cursor) > _MAX_CURSOR_LENGTH:
         raise InvalidCursor
     try:
@@ -123,42 +256,55 @@ def decode_cursor(cursor: str, order: TrackOrder) -> Cursor:
         raise InvalidCursor from None
     if not (isinstance(payload, list) and len(payload) == 4):
         raise InvalidCursor
-    version, order_name, key, track_hex = payload
-    if version != CURSOR_VERSION or order_name != order.name or not isinstance(track_hex, str):
+    version, name, keys, row_hex = payload
+    if (
+        version != CURSOR_VERSION
+        or name != spec.name
+        or not isinstance(keys, list)
+        or len(keys) != len(spec.keys)
+        or not isinstance(row_hex, str)
+    ):
         raise InvalidCursor
     try:
-        track_id = uuid.UUID(hex=track_hex)
+        row_id = uuid.UUID(hex=row_hex)
     except ValueError:
         raise InvalidCursor from None
-    if track_id.hex != track_hex:
+    if row_id.hex != row_hex:
         raise InvalidCursor
-    return Cursor(order, _parse_key(order, key), track_id)
+    values = tuple(_parse_key(key.kind, value) for key, value in zip(spec.keys, keys, strict=True))
+    return Cursor(order, values, row_id)
 
 
 def _reject_constant(name: str) -> None:
     raise ValueError(name)
 
 
-def _parse_key(order: TrackOrder, key: object) -> KeyValue:
-    if order is TrackOrder.DURATION:
-        if isinstance(key, bool) or not isinstance(key, int | float) or not math.isfinite(key):
-            raise InvalidCursor
-        return float(key)
-    if not isinstance(key, str) or len(key) > _MAX_KEY_LENGTH:
+def _parse_key(kind: KeyKind, value: object) -> KeyValue:
+    if isinstance(value, bool):
         raise InvalidCursor
-    if order is TrackOrder.RECENTLY_ADDED:
+    if kind is KeyKind.NUMBER:
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidCursor
+        return float(value)
+    if kind is KeyKind.INTEGER:
+        if not isinstance(value, int) or abs(value) > 2**31:
+            raise InvalidCursor
+        return value
+    if not isinstance(value, str) or len(value) > _MAX_KEY_LENGTH:
+        raise InvalidCursor
+    if kind is KeyKind.MOMENT:
         try:
-            moment = datetime.fromisoformat(key)
+            moment = datetime.fromisoformat(value)
         except ValueError:
             raise InvalidCursor from None
         if moment.tzinfo is None:
             raise InvalidCursor
         return moment
-    return key
+    return value
 
 
 def page_request(
-    order: TrackOrder,
+    order: Enum,
     *,
     first: int | None,
     after: str | None,
@@ -183,15 +329,75 @@ def page_request(
     )
 
 
-def relative_to(cursor: Cursor, *, later: bool) -> ColumnElement[bool]:
-    """Rows that come ``later`` (or earlier) than ``cursor`` in its order.
+def relative_to(spec: OrderSpec, cursor: Cursor, *, later: bool) -> ColumnElement[bool]:
+    """Rows that come ``later`` (or earlier) than ``cursor`` in ``spec``'s order.
 
     Written as a row-value comparison on the order's index columns so both databases seek
     the index instead of filtering.
     """
-    spec = ORDERS[cursor.order]
-    columns = tuple_(spec.key, TrackRecord.id)
+    columns = tuple_(*(key.column for key in spec.keys), spec.id_column)
     bound = tuple_(
-        literal(cursor.key, spec.key.type), literal(cursor.track_id, TrackRecord.id.type)
+        *(
+            literal(value, key.column.type)
+            for key, value in zip(spec.keys, cursor.keys, strict=True)
+        ),
+        literal(cursor.id, spec.id_column.type),
     )
     return columns > bound if later != spec.descending else columns < bound
+
+
+def keyset_statement(
+    statement: Select[*tuple[Any, ...]], *, spec: OrderSpec, page: PageRequest
+) -> Select[*tuple[Any, ...]]:
+    """``statement`` (filters applied) bounded, ordered and limited to one page and one row
+    more, which tells whether the page continues."""
+    bounds = [
+        *([relative_to(spec, page.after, later=True)] if page.after else []),
+        *([relative_to(spec, page.before, later=False)] if page.before else []),
+    ]
+    return statement.where(*bounds).order_by(*read_order(spec, page)).limit(page.size + 1)
+
+
+def read_order(
+    spec: OrderSpec, page: PageRequest, columns: Sequence[SortColumn] | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY terms reading ``spec``'s order the way ``page`` walks it.
+
+    ``columns`` stand in for the order's key and id columns (the same columns of a subquery).
+    Walking backward reads the order reversed from the ``before`` side; ``page_of`` flips it.
+    """
+    descending = spec.descending != page.backward
+    if columns is None:
+        columns = [*(key.column for key in spec.keys), spec.id_column]
+    return [column.desc() if descending else column.asc() for column in columns]
+
+
+def page_of(records: list[T], page: PageRequest) -> Page[T]:
+    """The page among ``records``, read as ``keyset_statement`` reads them (one extra)."""
+    has_more = len(records) > page.size
+    del records[page.size :]
+    if page.backward:
+        records.reverse()
+    # Relay lets the side a page was not walked toward be approximated: a cursor there means
+    # its row (and so something) lies behind the page. An extra query per page to cover a
+    # cursor whose row was deleted since is not worth its cost on every page.
+    if page.backward:
+        return Page(records, has_next_page=page.before is not None, has_previous_page=has_more)
+    return Page(records, has_next_page=has_more, has_previous_page=page.after is not None)
+
+
+async def keyset_page(
+    session: AsyncSession,
+    statement: Select[*tuple[Any, ...]],
+    *,
+    spec: OrderSpec,
+    page: PageRequest,
+    convert: Callable[[Any], T],
+) -> Page[T]:
+    """One page of ``statement``'s rows in ``spec``'s order (filters already applied).
+
+    One query fetches ``size + 1`` rows; ``convert`` turns each result row into what the
+    page holds.
+    """
+    result = await session.execute(keyset_statement(statement, spec=spec, page=page))
+    return page_of([convert(row) for row in result], page)

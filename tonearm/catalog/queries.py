@@ -10,21 +10,23 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, distinct, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tonearm.catalog.pagination import ORDERS, PageRequest, TrackOrder, relative_to
-from tonearm.catalog.search import search_condition, search_terms
-from tonearm.db.models import TrackRecord
+from tonearm.catalog.pagination import (
+    ORDERS,
+    Page,
+    PageRequest,
+    TrackOrder,
+    first_column,
+    keyset_page,
+)
+from tonearm.catalog.search import search_filters
+from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
 
-
-@dataclass(frozen=True, slots=True)
-class TrackPage:
-    """One page of tracks in display order, and whether more lie either side of it."""
-
-    records: list[TrackRecord]
-    has_next_page: bool
-    has_previous_page: bool
+# Artists the artist list shows and the totals count: credited as a main, featured or
+# album artist (the scan keeps composer-only artists with zero counts).
+LISTED_ARTIST: ColumnElement[bool] = or_(ArtistRecord.album_count > 0, ArtistRecord.track_count > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,51 +39,22 @@ class LibraryTotals:
     total_duration_seconds: float
 
 
-def _search_filters(session: AsyncSession, search: str | None) -> list[ColumnElement[bool]]:
-    words = search_terms(search)
-    return [search_condition(words, session.get_bind().dialect)] if words else []
-
-
 async def list_tracks(
     session: AsyncSession, *, order: TrackOrder, page: PageRequest, search: str | None
-) -> TrackPage:
-    """A keyset page of tracks in ``order``, optionally limited to a search.
-
-    One query fetches ``size + 1`` rows to learn whether the page continues.
-    """
-    spec = ORDERS[order]
-    searched = _search_filters(session, search)
-    bounds = [
-        *([relative_to(page.after, later=True)] if page.after else []),
-        *([relative_to(page.before, later=False)] if page.before else []),
-    ]
-    # Walking backward reads the order reversed from the ``before`` side, then flips.
-    descending = spec.descending != page.backward
-    ordering = (
-        (spec.key.desc(), TrackRecord.id.desc())
-        if descending
-        else (spec.key.asc(), TrackRecord.id.asc())
+) -> Page[TrackRecord]:
+    """A keyset page of tracks in ``order``, optionally limited to a search."""
+    statement = select(TrackRecord).where(*search_filters(session.get_bind().dialect, search))
+    return await keyset_page(
+        session, statement, spec=ORDERS[order], page=page, convert=first_column
     )
-    statement = (
-        select(TrackRecord).where(*searched, *bounds).order_by(*ordering).limit(page.size + 1)
-    )
-    records = list((await session.scalars(statement)).all())
-    has_more = len(records) > page.size
-    del records[page.size :]
-    if page.backward:
-        records.reverse()
-    # Relay lets the side a page was not walked toward be approximated: a cursor there means
-    # its row (and so something) lies behind the page. An extra query per page to cover a
-    # cursor whose row was deleted since is not worth its cost on every page.
-    if page.backward:
-        return TrackPage(records, has_next_page=page.before is not None, has_previous_page=has_more)
-    return TrackPage(records, has_next_page=has_more, has_previous_page=page.after is not None)
 
 
 async def count_tracks(session: AsyncSession, *, search: str | None) -> int:
     """How many tracks the list holds, with the same search filter as its pages."""
     statement = (
-        select(func.count()).select_from(TrackRecord).where(*_search_filters(session, search))
+        select(func.count())
+        .select_from(TrackRecord)
+        .where(*search_filters(session.get_bind().dialect, search))
     )
     return int(await session.scalar(statement) or 0)
 
@@ -105,21 +78,11 @@ async def track_exists(session: AsyncSession, track_id: uuid.UUID) -> bool:
 async def library_totals(session: AsyncSession) -> LibraryTotals:
     """Track, artist and album counts and the total duration, in one query.
 
-    An artist is the album artist, else the artist; an album is an (artist, album) pair, so
-    two artists' albums called "Greatest Hits" count twice.
+    Artists are those credited as a main, featured or album artist (a composer-only
+    credit is not counted, as the artist list does not show them).
     """
-    artist = func.coalesce(TrackRecord.album_artist, TrackRecord.artist)
-    artists = select(func.count(distinct(artist))).scalar_subquery()
-    albums = (
-        select(func.count())
-        .select_from(
-            select(artist.label("artist"), TrackRecord.album)
-            .where(TrackRecord.album.is_not(None))
-            .distinct()
-            .subquery()
-        )
-        .scalar_subquery()
-    )
+    artists = select(func.count()).select_from(ArtistRecord).where(LISTED_ARTIST).scalar_subquery()
+    albums = select(func.count()).select_from(AlbumRecord).scalar_subquery()
     statement = select(
         func.count(TrackRecord.row_id),
         func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),

@@ -134,9 +134,8 @@ async def ensure_artists(
             }
             for key in missing
         ]
-        for chunk in _chunks(values):
-            statement = _insert(session)(ArtistRecord).values(list(chunk))
-            await session.execute(statement.on_conflict_do_nothing(index_elements=["name_key"]))
+        statement = _insert(session)(ArtistRecord.__table__)
+        await session.execute(statement.on_conflict_do_nothing(index_elements=["name_key"]), values)
         for chunk in _chunks(missing):
             rows = await session.execute(
                 select(ArtistRecord.name_key, ArtistRecord.id).where(
@@ -161,9 +160,9 @@ async def replace_track_artists(
         for track_id, credits in links.items()
         for position, (artist_id, role) in enumerate(credits)
     ]
-    for chunk in _chunks(rows):
-        statement = _insert(session)(TrackArtistRecord).values(list(chunk))
-        await session.execute(statement.on_conflict_do_nothing())
+    if rows:
+        statement = _insert(session)(TrackArtistRecord.__table__)
+        await session.execute(statement.on_conflict_do_nothing(), rows)
 
 
 async def album_ids_by_identity(
@@ -184,19 +183,18 @@ async def upsert_albums(session: AsyncSession, albums: Sequence[Mapping[str, Any
     if not albums:
         return
     now = utcnow()
-    for chunk in _chunks(list(albums)):
-        values = [{**album, "created_at": now, "updated_at": now} for album in chunk]
-        statement = _insert(session)(AlbumRecord).values(values)
-        kept = {"row_id", "id", "identity", "created_at", "artwork_hash"}
-        kept |= {"artwork_source", "artwork_stamp"}
-        updated = {
-            column.name: statement.excluded[column.name]
-            for column in AlbumRecord.__table__.columns
-            if column.name not in kept and column.name in values[0]
-        }
-        await session.execute(
-            statement.on_conflict_do_update(index_elements=["identity"], set_=updated)
-        )
+    values = [{**album, "created_at": now, "updated_at": now} for album in albums]
+    statement = _insert(session)(AlbumRecord.__table__)
+    kept = {"row_id", "id", "identity", "created_at", "artwork_hash"}
+    kept |= {"artwork_source", "artwork_stamp"}
+    updated = {
+        column.name: statement.excluded[column.name]
+        for column in AlbumRecord.__table__.columns
+        if column.name not in kept and column.name in values[0]
+    }
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["identity"], set_=updated), values
+    )
 
 
 async def link_tracks_to_albums(
@@ -226,9 +224,9 @@ async def replace_album_artists(
         for album_id, artist_ids in links.items()
         for position, artist_id in enumerate(artist_ids)
     ]
-    for chunk in _chunks(rows):
-        statement = _insert(session)(AlbumArtistRecord).values(list(chunk))
-        await session.execute(statement.on_conflict_do_nothing())
+    if rows:
+        statement = _insert(session)(AlbumArtistRecord.__table__)
+        await session.execute(statement.on_conflict_do_nothing(), rows)
 
 
 async def remove_empty_albums(session: AsyncSession) -> int:
@@ -335,12 +333,13 @@ async def load_art_inputs(session: AsyncSession) -> ArtInputs:
 
 async def save_artworks(session: AsyncSession, artworks: Sequence[Mapping[str, Any]]) -> None:
     """Record made artworks (one row per source hash; a known hash is left as it is)."""
-    now = utcnow()
-    for chunk in _chunks(list(artworks)):
-        statement = _insert(session)(ArtworkRecord).values(
-            [{**artwork, "created_at": now} for artwork in chunk]
-        )
-        await session.execute(statement.on_conflict_do_nothing(index_elements=["hash"]))
+    if not artworks:
+        return
+    statement = _insert(session)(ArtworkRecord.__table__)
+    await session.execute(
+        statement.on_conflict_do_nothing(index_elements=["hash"]),
+        [{**artwork, "created_at": utcnow()} for artwork in artworks],
+    )
 
 
 async def set_album_artwork(

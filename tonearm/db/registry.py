@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.db.models import TrackRecord, utcnow
+
+TRACKS = cast(Table, TrackRecord.__table__)
 
 # Columns a rescan's upsert leaves alone: the id and created_at of a known path never
 # change, and the album link is the grouping phase's to set (``library/grouping.py``).
@@ -57,13 +59,17 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     values = [{**row, "created_at": now, "updated_at": now} for row in rows]
-    statement = insert(TrackRecord).values(values)
+    # One statement executed for many parameter sets: compiled once and cached, where a
+    # multi-row VALUES clause would be compiled afresh for every batch.
+    statement = insert(TRACKS)
     updated = {
         column.name: statement.excluded[column.name]
         for column in TrackRecord.__table__.columns
         if column.name not in _IMMUTABLE
     }
-    await session.execute(statement.on_conflict_do_update(index_elements=["path"], set_=updated))
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=["path"], set_=updated), values
+    )
 
 
 def is_row_fault(exc: BaseException) -> bool:

@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from tonearm.catalog.artists import ArtistRole
 from tonearm.library.summary import ScanSummary
 from tonearm.resolvers.accounts import (
     resolve_api_tokens,
@@ -23,9 +24,12 @@ from tonearm.resolvers.accounts import (
     resolve_revoke_api_token,
     resolve_viewer,
 )
+from tonearm.resolvers.albums import resolve_album, resolve_albums
+from tonearm.resolvers.artists import resolve_artist, resolve_artists
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
+from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.streams import resolve_create_stream_url
-from tonearm.resolvers.tracks import resolve_node, resolve_track, resolve_tracks
+from tonearm.resolvers.tracks import resolve_track, resolve_tracks
 from tonearm.resolvers.users import (
     resolve_change_password,
     resolve_create_user,
@@ -44,6 +48,7 @@ from tonearm.schema.account_types import (
 )
 from tonearm.schema.execution import FlatFieldsExecutionContext
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
+from tonearm.schema.library_types import Album, AlbumConnection, Artist, ArtistConnection
 from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
 from tonearm.schema.scalars import SCALAR_MAP
 from tonearm.schema.types import (
@@ -70,7 +75,7 @@ class Query:
 
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node,
-        description="Any object by its global ID (Relay refetch).",
+        description="A track, album or artist by its global ID (Relay refetch), or null.",
         permission_classes=SIGNED_IN,
     )
     track: Track | None = strawberry.field(
@@ -81,6 +86,29 @@ class Query:
     tracks: TrackConnection = strawberry.field(
         resolver=resolve_tracks,
         description="Tracks, one page at a time (default 20, at most 100 per page).",
+        permission_classes=SIGNED_IN,
+    )
+    albums: AlbumConnection = strawberry.field(
+        resolver=resolve_albums,
+        description="Albums, one page at a time (default 20, at most 100 per page).",
+        permission_classes=SIGNED_IN,
+    )
+    artists: ArtistConnection = strawberry.field(
+        resolver=resolve_artists,
+        description=(
+            "Artists credited as a main, featured or album artist, one page at a time "
+            "(default 20, at most 100 per page)."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    album: Album | None = strawberry.field(
+        resolver=resolve_album,
+        description="The album with this global ID, or null.",
+        permission_classes=SIGNED_IN,
+    )
+    artist: Artist | None = strawberry.field(
+        resolver=resolve_artist,
+        description="The artist with this global ID, or null.",
         permission_classes=SIGNED_IN,
     )
     library: LibraryStats = strawberry.field(
@@ -226,6 +254,8 @@ def build_schema(*, fast_path: bool = True) -> strawberry.Schema:
     schema = TonearmSchema(
         query=Query,
         mutation=Mutation,
+        # Part of the contract before any field returns it (the credits of a track).
+        types=[ArtistRole],
         extensions=api_extensions(),
         execution_context_class=execution_context,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from asyncio import Future
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -13,10 +15,36 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from tonearm.accounts.viewer import LOCAL_VIEWER, Viewer, resolve_viewer
+from tonearm.catalog.album_queries import (
+    album_artists_of,
+    albums_by_ids,
+    artworks_by_hashes,
+    tracks_of_albums,
+)
+from tonearm.catalog.artist_queries import artists_by_ids, artists_of_tracks, newest_album_artworks
 from tonearm.catalog.queries import tracks_by_ids
-from tonearm.db.models import TrackRecord
+from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
 from tonearm.services import Services
 from tonearm.web.credentials import bearer_token, session_cookie
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+Fetch = Callable[[AsyncSession, Sequence[K]], Awaitable[Mapping[K, V]]]
+
+
+class Loader(DataLoader[K, V]):
+    """A DataLoader that can also answer at once for a key it has already fetched.
+
+    A field whose value is already known then resolves synchronously, which spares
+    graphql-core a task per field of every row of a page (see ``resolvers/prefetch.py``).
+    """
+
+    def answered(self, key: K) -> Future[V] | None:
+        """The settled, successful future of ``key``; None while it is not fetched yet."""
+        future = self.cache_map.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception():
+            return None
+        return future
 
 
 class Context(BaseContext):
@@ -29,8 +57,24 @@ class Context(BaseContext):
         self._session = session
         # graphql-core resolves sibling fields concurrently; one AsyncSession must not be.
         self._session_lock = asyncio.Lock()
-        self.track_loader: DataLoader[uuid.UUID, TrackRecord | None] = DataLoader(
-            load_fn=self._load_tracks
+        # One DataLoader per lookup: every key asked for while a level of the response is
+        # resolved is fetched in one query (see ``catalog/album_queries.py`` and friends).
+        self.track_loader: Loader[uuid.UUID, TrackRecord | None] = self._loader(tracks_by_ids)
+        self.album_loader: Loader[uuid.UUID, AlbumRecord | None] = self._loader(albums_by_ids)
+        self.artist_loader: Loader[uuid.UUID, ArtistRecord | None] = self._loader(artists_by_ids)
+        self.artwork_loader: Loader[str, ArtworkRecord | None] = self._loader(artworks_by_hashes)
+        self.album_artists_loader: Loader[uuid.UUID, list[ArtistRecord] | None] = self._loader(
+            album_artists_of
+        )
+        self.track_artists_loader: Loader[uuid.UUID, list[ArtistRecord] | None] = self._loader(
+            artists_of_tracks
+        )
+        self.album_tracks_loader: Loader[uuid.UUID, list[TrackRecord] | None] = self._loader(
+            tracks_of_albums
+        )
+        # The cover of an artist without artwork of their own: their newest album's.
+        self.artist_cover_loader: Loader[uuid.UUID, str | None] = self._loader(
+            newest_album_artworks
         )
 
     @property
@@ -45,10 +89,15 @@ class Context(BaseContext):
         async with self._session_lock:
             yield self._session
 
-    async def _load_tracks(self, keys: Sequence[uuid.UUID]) -> list[TrackRecord | None]:
-        async with self.db() as session:
-            found = await tracks_by_ids(session, keys)
-        return [found.get(key) for key in keys]
+    def _loader(self, fetch: Fetch[K, V]) -> Loader[K, V | None]:
+        """A DataLoader answering each batch with one ``fetch`` (missing keys: None)."""
+
+        async def load(keys: Sequence[K]) -> list[V | None]:
+            async with self.db() as session:
+                found = await fetch(session, keys)
+            return [found.get(key) for key in keys]
+
+        return Loader(load_fn=load)
 
 
 async def request_viewer(

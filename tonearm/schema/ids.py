@@ -1,7 +1,8 @@
 """Global IDs: ``base64("<Type>:<uuid>")`` (Relay's format), parsed strictly.
 
-Tracks, users, API tokens and browser sessions all use it; ``track_global_id`` is the one a
-client reads from ``tracks`` and passes to ``track``, ``node`` and ``createStreamUrl``.
+Tracks, albums, artists, users, API tokens and browser sessions all use it; a client reads
+an id from a list (``tracks``, ``albums``, ``artists``) and passes it to the matching lookup
+(``track``, ``album``, ``artist``), to ``node`` and to ``createStreamUrl``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import uuid
 from strawberry.relay import GlobalID, GlobalIDValueError
 
 TRACK_TYPE_NAME = "Track"
+ALBUM_TYPE_NAME = "Album"
+ARTIST_TYPE_NAME = "Artist"
 USER_TYPE_NAME = "User"
 API_TOKEN_TYPE_NAME = "ApiToken"  # noqa: S105 - a type name
 SESSION_TYPE_NAME = "BrowserSession"
@@ -36,14 +39,20 @@ def parse_global_id(value: str, type_name: str) -> uuid.UUID:
     Only the exact encoding ``global_id`` produces is accepted, so one object never has two
     spellings (base64 decoding alone would skip stray characters).
     """
+    return parse_any_global_id(value, (type_name,))[1]
+
+
+def parse_any_global_id(value: str, type_names: tuple[str, ...]) -> tuple[str, uuid.UUID]:
+    """The type name and UUID of a global ID of one of ``type_names`` (strict, as above)."""
     try:
         parsed = GlobalID.from_id(value)
         object_id = uuid.UUID(parsed.node_id)
     except (GlobalIDValueError, ValueError, TypeError):
         raise InvalidGlobalId(value) from None
-    if parsed.type_name != type_name or global_id(type_name, object_id) != value:
+    type_name = parsed.type_name
+    if type_name not in type_names or global_id(type_name, object_id) != value:
         raise InvalidGlobalId(value)
-    return object_id
+    return type_name, object_id
 
 
 def parse_track_id(value: str) -> uuid.UUID:

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 
+from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.db.models import TrackRecord
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
+from tonearm.schema.context import Context
 from tonearm.schema.scalars import Long
 
 if TYPE_CHECKING:
-    from tonearm.schema.context import Context
+    from tonearm.schema.library_types import Album, Artist, CoverArt
+
+# ``library_types`` imports this module (an album lists its tracks): its types are lazy here.
+LIBRARY_TYPES = "tonearm.schema.library_types"
+Info = strawberry.Info[Context, None]
 
 strawberry.enum(
     TrackOrder,
@@ -28,6 +36,32 @@ strawberry.enum(
         "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first."
     ),
 )
+strawberry.enum(
+    AudioFormat,
+    name="AudioFormat",
+    description="The codec of an audio file (the container is a separate fact).",
+)
+
+
+# Linked fields resolve at once when the request's loaders already hold their values (see
+# ``resolvers/loading.py``), so their resolvers are not coroutines and the GraphQL type is
+# given as ``graphql_type``.
+def _track_album(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[Album | None]:
+    from tonearm.resolvers.albums import resolve_track_album
+
+    return resolve_track_album(info, root.album_id)
+
+
+def _track_artists(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[list[Artist]]:
+    from tonearm.resolvers.artists import resolve_track_artists
+
+    return resolve_track_artists(info, root.track_id)
+
+
+def _track_cover(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[CoverArt | None]:
+    from tonearm.resolvers.covers import resolve_album_cover
+
+    return resolve_album_cover(info, root.album_id)
 
 
 @strawberry.type(description="An audio file in the registry: its tags and stream facts.")
@@ -36,21 +70,50 @@ class Track(relay.Node):
 
     id: relay.NodeID[str]
     title: str = strawberry.field(description="Title tag, or the file name without a tag.")
-    artist: str | None = strawberry.field(description="Track artist.")
-    album: str | None = strawberry.field(description="Album title.")
-    album_artist: str | None = strawberry.field(description="Album artist.")
+    artist: str | None = strawberry.field(
+        description="The track artist credit as tagged (for display)."
+    )
+    artists: AwaitableOrValue[list[Annotated[Artist, strawberry.lazy(LIBRARY_TYPES)]]] = (
+        strawberry.field(
+            resolver=_track_artists,
+            graphql_type=list[Annotated["Artist", strawberry.lazy(LIBRARY_TYPES)]],
+            description="The main, then featured artists of the track, in credit order.",
+        )
+    )
+    album: AwaitableOrValue[Annotated[Album, strawberry.lazy(LIBRARY_TYPES)] | None] = (
+        strawberry.field(
+            resolver=_track_album,
+            graphql_type=Annotated["Album", strawberry.lazy(LIBRARY_TYPES)] | None,
+            description="The album the track belongs to; null for a track without an album tag.",
+        )
+    )
+    album_artist: str | None = strawberry.field(description="The album artist credit as tagged.")
     track_number: int | None = strawberry.field(description="Position on the disc.")
     disc_number: int | None = strawberry.field(description="Disc number within the album.")
+    disc_subtitle: str | None = strawberry.field(description="Title of the disc, when tagged.")
     year: int | None = strawberry.field(description="Release year.")
     genre: str | None = strawberry.field(description="Genre tag.")
     duration_seconds: float = strawberry.field(description="Playing time in seconds.")
+    format: AudioFormat = strawberry.field(description="The codec of the audio.")
     bitrate: int | None = strawberry.field(description="Average bitrate in bits per second.")
+    bit_depth: int | None = strawberry.field(
+        description="Bits per sample for lossless formats, else null."
+    )
     sample_rate: int | None = strawberry.field(description="Sample rate in Hz.")
     channels: int | None = strawberry.field(description="Number of audio channels.")
     size_bytes: Long = strawberry.field(description="File size in bytes (64-bit).")
     mime_type: str = strawberry.field(description="Media type the file is streamed as.")
     created_at: datetime = strawberry.field(description="When the track was first registered.")
     updated_at: datetime = strawberry.field(description="When the registry last changed it.")
+    cover_art: AwaitableOrValue[Annotated[CoverArt, strawberry.lazy(LIBRARY_TYPES)] | None] = (
+        strawberry.field(
+            resolver=_track_cover,
+            graphql_type=Annotated["CoverArt", strawberry.lazy(LIBRARY_TYPES)] | None,
+            description="The album's cover; null when there is none.",
+        )
+    )
+    track_id: strawberry.Private[uuid.UUID]
+    album_id: strawberry.Private[uuid.UUID | None]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=(
@@ -59,7 +122,7 @@ class Track(relay.Node):
             "without another request. Minted only when asked for."
         ),
     )
-    def stream_url(self, info: strawberry.Info[Context, None]) -> StreamUrl:
+    def stream_url(self, info: Info) -> StreamUrl:
         """Minted by ``resolvers.streams`` (imported here: it imports this module)."""
         from tonearm.resolvers.streams import resolve_track_stream_url
 
@@ -70,16 +133,20 @@ class Track(relay.Node):
         """The GraphQL view of a registry row."""
         return cls(
             id=str(record.id),
+            track_id=record.id,
+            album_id=record.album_id,
             title=record.title,
             artist=record.artist,
-            album=record.album,
             album_artist=record.album_artist,
             track_number=record.track_number,
             disc_number=record.disc_number,
+            disc_subtitle=record.disc_subtitle,
             year=record.year,
             genre=record.genre,
             duration_seconds=record.duration_seconds,
+            format=AudioFormat(record.format),
             bitrate=record.bitrate,
+            bit_depth=record.bit_depth,
             sample_rate=record.sample_rate,
             channels=record.channels,
             size_bytes=Long(record.size_bytes),
@@ -111,9 +178,9 @@ class LibraryStats:
 
     track_count: int = strawberry.field(description="Number of tracks.")
     artist_count: int = strawberry.field(
-        description="Distinct artists (album artist, else artist)."
+        description="Artists credited as a main, featured or album artist (as Query.artists)."
     )
-    album_count: int = strawberry.field(description="Distinct (artist, album) pairs.")
+    album_count: int = strawberry.field(description="Albums (as Query.albums).")
     total_duration_seconds: float = strawberry.field(description="Playing time of all tracks.")
 
     @classmethod

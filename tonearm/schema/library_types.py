@@ -1,0 +1,277 @@
+"""GraphQL types of the music library beyond tracks: albums, artists and their cover art.
+
+Rows become these at the boundary (``Album.from_record``, ``Artist.from_record``,
+``CoverArt.from_record``). Fields that need more than the row (an album's artists, tracks
+and cover; an artist's albums and cover) are resolved by ``resolvers/albums.py``,
+``resolvers/artists.py`` and ``resolvers/covers.py`` through the request's DataLoaders;
+each is imported when first called, since those modules import this one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import strawberry
+from graphql.pyutils import AwaitableOrValue
+from strawberry import relay
+from strawberry.types.unset import UNSET
+
+from tonearm.catalog.artists import ArtistRole
+from tonearm.catalog.pagination import AlbumOrder, ArtistOrder
+from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord
+from tonearm.schema.context import Context
+from tonearm.schema.types import Track
+
+Info = strawberry.Info[Context, None]
+
+strawberry.enum(
+    AlbumOrder,
+    name="AlbumOrder",
+    description=(
+        "Sort orders for the album list. ARTIST (the default): artist credit, then year, "
+        "then title. TITLE: title (leading article ignored), then artist. YEAR: year "
+        "(albums without one last), then artist, then title. RECENTLY_ADDED: newest first. "
+        "Names compare folded for case and accents."
+    ),
+)
+strawberry.enum(
+    ArtistOrder,
+    name="ArtistOrder",
+    description="Sort orders for the artist list. NAME: folded name, leading article ignored.",
+)
+strawberry.enum(
+    ArtistRole,
+    name="ArtistRole",
+    description="How an artist is credited on a track: main, featured, or composer.",
+)
+
+
+def _cover_url(root: strawberry.Parent[CoverArt], size: int = 300) -> str:
+    from tonearm.resolvers.covers import resolve_cover_url
+
+    return resolve_cover_url(root, size)
+
+
+@strawberry.type(
+    description=(
+        "Cover art of an album or artist. URLs are content-addressed and immutable (cache forever)."
+    )
+)
+class CoverArt:
+    """One source image and the thumbnail sizes made of it."""
+
+    url: str = strawberry.field(
+        resolver=_cover_url,
+        description=(
+            "Server-relative URL of the image at the nearest made size (64, 300, 600 or the "
+            "large one, never bigger than the original): /api/art/<sha256 hex>/<size>. The "
+            "smallest made size at least as large as asked for, else the largest made. "
+            "Readable with the session cookie (an <img>) or a bearer token; never anonymously."
+        ),
+    )
+    placeholder: str = strawberry.field(
+        description='A CSS colour "#rrggbb" (dominant colour) to paint while the image loads.'
+    )
+    width: int = strawberry.field(description="Width of the original image in pixels.")
+    height: int = strawberry.field(description="Height of the original image in pixels.")
+    artwork_hash: strawberry.Private[str]
+    sizes: strawberry.Private[tuple[int, ...]]
+
+    @classmethod
+    def from_record(cls, record: ArtworkRecord | None) -> CoverArt | None:
+        """The GraphQL view of an artwork; None without one (or without any size made)."""
+        if record is None or not record.sizes:
+            return None
+        return cls(
+            artwork_hash=record.hash,
+            sizes=tuple(sorted(record.sizes)),
+            placeholder=record.color,
+            width=record.width,
+            height=record.height,
+        )
+
+
+async def _artist_albums(
+    root: strawberry.Parent[Artist],
+    info: Info,
+    first: int | None = UNSET,
+    after: str | None = UNSET,
+) -> AlbumConnection:
+    from tonearm.resolvers.artists import resolve_artist_albums
+
+    return await resolve_artist_albums(info, root, first=first, after=after)
+
+
+def _artist_cover(root: strawberry.Parent[Artist], info: Info) -> AwaitableOrValue[CoverArt | None]:
+    from tonearm.resolvers.artists import resolve_artist_cover
+
+    return resolve_artist_cover(info, root)
+
+
+@strawberry.type(description="A person or group credited on tracks or albums.")
+class Artist(relay.Node):
+    """One artist, identified by the folded name."""
+
+    id: relay.NodeID[str]
+    name: str = strawberry.field(description="Name, as first credited.")
+    albums: AlbumConnection = strawberry.field(
+        resolver=_artist_albums,
+        description=(
+            "Their albums (album artist), then the albums they appear on (edges marked "
+            "isAppearance); each by year (default 20, at most 100 per page)."
+        ),
+    )
+    album_count: int = strawberry.field(
+        description="Albums they are an album artist of (appearances not counted)."
+    )
+    track_count: int = strawberry.field(description="Tracks they are a main or featured artist on.")
+    cover_art: AwaitableOrValue[CoverArt | None] = strawberry.field(
+        resolver=_artist_cover,
+        graphql_type=CoverArt | None,
+        description=(
+            "An artist.* image in their folder, else the cover of their newest album that "
+            "has one; null when neither exists."
+        ),
+    )
+    artist_id: strawberry.Private[uuid.UUID]
+    artwork_hash: strawberry.Private[str | None]
+
+    @classmethod
+    def from_record(cls, record: ArtistRecord) -> Artist:
+        """The GraphQL view of an artist row."""
+        return cls(
+            id=str(record.id),
+            artist_id=record.id,
+            name=record.name,
+            album_count=record.album_count,
+            track_count=record.track_count,
+            artwork_hash=record.artwork_hash,
+        )
+
+
+@strawberry.type(
+    name="ArtistConnection", description="A page of artists (Relay connection, keyset cursors)."
+)
+class ArtistConnection(relay.Connection[Artist]):
+    """A page of artists; ``totalCount`` is counted only when asked for."""
+
+    total_count_loader: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="How many artists the whole list holds (search applied)."
+    )
+    async def total_count(self) -> int:
+        """Run the count query lazily: most page requests do not ask for it."""
+        return await self.total_count_loader()
+
+
+# Linked fields resolve at once when the request's loaders already hold their values (see
+# ``resolvers/loading.py``), so their resolvers are not coroutines and the GraphQL type is
+# given as ``graphql_type``.
+def _album_artists(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[list[Artist]]:
+    from tonearm.resolvers.albums import resolve_album_artists
+
+    return resolve_album_artists(info, root)
+
+
+def _album_tracks(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[list[Track]]:
+    from tonearm.resolvers.albums import resolve_album_tracks
+
+    return resolve_album_tracks(info, root)
+
+
+def _album_cover(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[CoverArt | None]:
+    from tonearm.resolvers.covers import resolve_cover
+
+    return resolve_cover(info, root.artwork_hash)
+
+
+@strawberry.type(description="An album: the tracks that share one album identity.")
+class Album(relay.Node):
+    """One album of the library; counts and duration are kept up to date by the scan."""
+
+    id: relay.NodeID[str]
+    title: str = strawberry.field(description="Album title, as most of its tracks tag it.")
+    artist_credit: str = strawberry.field(
+        description='Display string, e.g. "Simon & Garfunkel" or "Various Artists".'
+    )
+    artists: AwaitableOrValue[list[Artist]] = strawberry.field(
+        resolver=_album_artists,
+        graphql_type=list[Artist],
+        description="The album artists, in credit order.",
+    )
+    year: int | None = strawberry.field(description="Release year, as most of its tracks tag it.")
+    is_compilation: bool = strawberry.field(
+        description="Whether its tracks are flagged as a compilation (TCMP, cpil, COMPILATION)."
+    )
+    disc_count: int = strawberry.field(description="Highest disc number of its tracks.")
+    track_count: int = strawberry.field(description="Number of tracks.")
+    duration_seconds: float = strawberry.field(description="Playing time of all its tracks.")
+    genres: list[str] = strawberry.field(description="Genres of its tracks, most common first.")
+    tracks: AwaitableOrValue[list[Track]] = strawberry.field(
+        resolver=_album_tracks,
+        graphql_type=list[Track],
+        description="Its tracks: by disc, then track number, then title.",
+    )
+    cover_art: AwaitableOrValue[CoverArt | None] = strawberry.field(
+        resolver=_album_cover,
+        graphql_type=CoverArt | None,
+        description="The album's cover; null when it has none.",
+    )
+    created_at: datetime = strawberry.field(description="When the album was first registered.")
+    album_id: strawberry.Private[uuid.UUID]
+    artwork_hash: strawberry.Private[str | None]
+
+    @classmethod
+    def from_record(cls, record: AlbumRecord) -> Album:
+        """The GraphQL view of an album row."""
+        return cls(
+            id=str(record.id),
+            album_id=record.id,
+            title=record.title,
+            artist_credit=record.artist_credit,
+            year=record.year,
+            is_compilation=record.is_compilation,
+            disc_count=record.disc_count,
+            track_count=record.track_count,
+            duration_seconds=record.duration_seconds,
+            genres=list(record.genres or []),
+            created_at=record.created_at,
+            artwork_hash=record.artwork_hash,
+        )
+
+
+@strawberry.type(name="AlbumEdge", description="An album in a connection, and how it got there.")
+class AlbumEdge(relay.Edge[Album]):
+    """An edge of ``AlbumConnection``."""
+
+    is_appearance: bool = strawberry.field(
+        default=False,
+        description=(
+            "On Artist.albums: true when the artist only appears on tracks of this album "
+            "(a compilation or a guest spot), not as an album artist. Always false on "
+            "Query.albums."
+        ),
+    )
+
+
+@strawberry.type(
+    name="AlbumConnection", description="A page of albums (Relay connection, keyset cursors)."
+)
+class AlbumConnection(relay.Connection[Album]):
+    """A page of albums; ``totalCount`` is counted only when asked for."""
+
+    # Its own edge type (with ``isAppearance``) in place of the generic one.
+    edges: list[AlbumEdge] = strawberry.field(  # type: ignore[assignment]
+        description="Contains the nodes in this connection"
+    )
+    total_count_loader: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="How many albums the whole list holds (search applied)."
+    )
+    async def total_count(self) -> int:
+        """Run the count query lazily: most page requests do not ask for it."""
+        return await self.total_count_loader()

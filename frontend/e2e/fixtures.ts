@@ -169,6 +169,14 @@ export function trackButton(page: Page, title: string) {
 	return page.getByRole('list', { name: 'Tracks' }).getByRole('button').filter({ hasText: title }).first();
 }
 
+/** The whole row of a track (its button holds the title; the row has the artists, album and time). */
+export function trackRow(page: Page, title: string) {
+	return tracksList(page)
+		.getByRole('listitem')
+		.filter({ has: page.getByRole('button').filter({ hasText: title }) })
+		.first();
+}
+
 /** Click the seek slider at `fraction` of its width, as a user would. */
 export async function clickSeek(page: Page, fraction: number) {
 	const slider = page.getByRole('slider', { name: 'Seek' });

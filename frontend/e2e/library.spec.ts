@@ -1,5 +1,5 @@
 import type { Locator, Page } from '@playwright/test';
-import { audioState, expect, graphql, test, trackButton, tracksList, waitForTime } from './fixtures';
+import { audioState, expect, graphql, test, trackButton, trackRow, waitForTime } from './fixtures';
 
 // The demo library (tonearm/library/demo.py): six albums, each folder with a cover.jpg; one
 // on two discs with subtitles, one compilation, one track with a featured artist.
@@ -115,8 +115,9 @@ test.describe('albums', () => {
 	}) => {
 		await trackButton(page, 'Morning Light').click();
 		await waitForTime(page, 0.2);
-		await page.goto('/albums');
-		await page.getByRole('link', { name: 'Night Signals', exact: true }).click();
+		// Within the app (a page.goto would load it afresh, and stop the music).
+		await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Albums' }).click();
+		await page.getByRole('main').getByRole('link', { name: 'Night Signals', exact: true }).click();
 		await page.getByRole('button', { name: 'Add to queue' }).click();
 		await expect(page.getByRole('status').filter({ hasText: 'Added 3 tracks to the queue.' })).toBeVisible();
 		await page.getByRole('button', { name: 'Next track' }).click();
@@ -211,9 +212,7 @@ test.describe('artists', () => {
 
 test.describe('tracks, search and navigation', () => {
 	test('track rows show small covers and link the album and each artist', async ({ signedInPage: page }) => {
-		const row = tracksList(page)
-			.getByRole('listitem')
-			.filter({ has: trackButton(page, 'Glass Garden') });
+		const row = trackRow(page, 'Glass Garden');
 		await expect(row).toContainText('0:27');
 		await expect(row.getByRole('link', { name: 'Kite Parade' })).toBeVisible();
 		await expect(row.getByRole('link', { name: 'Mirela Ďurková' })).toBeVisible();
@@ -224,11 +223,7 @@ test.describe('tracks, search and navigation', () => {
 		await row.getByRole('link', { name: 'Paper Planets' }).click();
 		await expect(page.getByRole('heading', { name: 'Paper Planets', level: 1 })).toBeVisible();
 		await page.goBack();
-		await page
-			.getByRole('listitem')
-			.filter({ has: trackButton(page, 'Glass Garden') })
-			.getByRole('link', { name: 'Mirela Ďurková' })
-			.click();
+		await trackRow(page, 'Glass Garden').getByRole('link', { name: 'Mirela Ďurková' }).click();
 		await expect(page.getByRole('heading', { name: 'Mirela Ďurková', level: 1 })).toBeVisible();
 	});
 
@@ -326,7 +321,7 @@ test.describe('tracks, search and navigation', () => {
 		await waitForTime(page, 0.5);
 		const nav = page.getByRole('navigation', { name: 'Pages' });
 		await nav.getByRole('link', { name: 'Albums' }).click();
-		await page.getByRole('link', { name: 'First Light', exact: true }).click();
+		await page.getByRole('main').getByRole('link', { name: 'First Light', exact: true }).click();
 		await expect(page.getByRole('heading', { name: 'First Light', level: 1 })).toBeVisible();
 		await nav.getByRole('link', { name: 'Artists' }).click();
 		await page.goBack();

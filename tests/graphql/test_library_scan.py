@@ -201,7 +201,7 @@ async def test_a_retagged_album_title_moves_its_tracks_and_the_empty_album_goes(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the probe on this branch does not read TCMP yet (hw/formats' probe does)",
+    reason="the probe on this branch does not read TCMP; strict: drop this mark once it does",
 )
 async def test_a_tagged_compilation_is_one_album_of_various_artists(
     gql: Gql, engine: AsyncEngine, media_root: Path

@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
+import random
+import shutil
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 from mutagen.id3 import ID3, TALB, TIT2, TPE1, TRCK
-
-import io
-import random
-import shutil
-import sys
-
 from PIL import Image, ImageDraw
 
 from tonearm.artwork.store import ArtworkStore

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tonearm.schema.ids import InvalidGlobalId, parse_track_id, track_global_id
+from tonearm.schema.ids import TRACK_TYPE_NAME, InvalidGlobalId, parse_global_id, track_global_id
 
 TRACK_ID = uuid.UUID("6f1c2d3e-4b5a-4c7d-8e9f-0a1b2c3d4e5f")
 GLOBAL_ID = base64.b64encode(f"Track:{TRACK_ID}".encode()).decode()
@@ -19,7 +19,7 @@ def test_global_id_is_base64_of_type_and_uuid() -> None:
 
 
 def test_global_id_round_trips() -> None:
-    assert parse_track_id(GLOBAL_ID) == TRACK_ID
+    assert parse_global_id(GLOBAL_ID, TRACK_TYPE_NAME) == TRACK_ID
 
 
 @pytest.mark.parametrize(
@@ -51,4 +51,4 @@ def test_global_id_round_trips() -> None:
 )
 def test_anything_but_the_canonical_form_is_refused(bad_id: str) -> None:
     with pytest.raises(InvalidGlobalId):
-        parse_track_id(bad_id)
+        parse_global_id(bad_id, TRACK_TYPE_NAME)

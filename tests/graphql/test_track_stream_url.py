@@ -25,7 +25,7 @@ from tonearm.app import create_app
 from tonearm.db.models import UserRecord
 from tonearm.library.scanner import scan_library
 from tonearm.resolvers.streams import resolve_track_stream_url
-from tonearm.schema.ids import parse_track_id
+from tonearm.schema.ids import TRACK_TYPE_NAME, parse_global_id
 from tonearm.settings import Settings
 from tonearm.streaming.tokens import StreamGrant
 
@@ -112,7 +112,10 @@ async def test_it_is_the_token_create_stream_url_mints(
         stream_url = edge["node"]["streamUrl"]
         parts = urlsplit(stream_url["url"])
         assert (parts.scheme, parts.netloc) == ("", "")
-        assert parts.path == f"/api/tracks/{parse_track_id(edge['node']['id'])}/stream"
+        assert (
+            parts.path
+            == f"/api/tracks/{parse_global_id(edge['node']['id'], TRACK_TYPE_NAME)}/stream"
+        )
         grant = grant_of(app, stream_url["url"])
         assert grant.user_id == listener.record.id == by_mutation.user_id
         assert before + ttl <= grant.expires_at <= after + ttl

@@ -18,7 +18,7 @@ from tonearm.schema.account_types import (
 )
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import API_TOKEN_TYPE_NAME, InvalidGlobalId, parse_global_id
+from tonearm.schema.ids import API_TOKEN_TYPE_NAME, id_argument
 from tonearm.web.credentials import clear_session_cookie, session_cookie, set_session_cookie
 
 Info = strawberry.Info[Context, None]
@@ -134,10 +134,7 @@ async def resolve_revoke_api_token(info: Info, id: strawberry.ID) -> bool:
     """Revoke one of the viewer's tokens; false when there is no such live token."""
     viewer = account_viewer(info)
     assert viewer.user_id is not None
-    try:
-        token_id = parse_global_id(id, API_TOKEN_TYPE_NAME)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid API token ID.") from None
+    token_id = id_argument(id, API_TOKEN_TYPE_NAME, "API token")
     async with info.context.db() as session:
         revoked = await api_tokens.revoke_api_token(
             session, user_id=viewer.user_id, token_id=token_id

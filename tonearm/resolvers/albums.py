@@ -15,8 +15,7 @@ from tonearm.catalog.pagination import AlbumOrder, encode_cursor
 from tonearm.resolvers.loading import load_then, node_selection, prefetch_albums, selection_of
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import ALBUM_TYPE_NAME, InvalidGlobalId, parse_global_id
+from tonearm.schema.ids import ALBUM_TYPE_NAME, id_argument
 from tonearm.schema.library_types import Album, AlbumConnection, AlbumEdge, Artist
 from tonearm.schema.types import Track
 
@@ -81,10 +80,7 @@ def album_of(context: Context, record: AlbumRecord) -> Album:
 
 def album_uuid(global_id: str) -> uuid.UUID:
     """Parse an album's global ID or raise the API's ``INVALID_ID`` error."""
-    try:
-        return parse_global_id(global_id, ALBUM_TYPE_NAME)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid album ID.") from None
+    return id_argument(global_id, ALBUM_TYPE_NAME, "album")
 
 
 async def load_album(info: Info, album_id: uuid.UUID) -> Album | None:

@@ -30,8 +30,7 @@ from tonearm.resolvers.loading import (
 )
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import ARTIST_TYPE_NAME, InvalidGlobalId, parse_global_id
+from tonearm.schema.ids import ARTIST_TYPE_NAME, id_argument
 from tonearm.schema.library_types import (
     AlbumConnection,
     AlbumEdge,
@@ -85,10 +84,7 @@ def _artist_of(context: Context, record: ArtistRecord) -> Artist:
 
 def artist_uuid(global_id: str) -> uuid.UUID:
     """Parse an artist's global ID or raise the API's ``INVALID_ID`` error."""
-    try:
-        return parse_global_id(global_id, ARTIST_TYPE_NAME)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid artist ID.") from None
+    return id_argument(global_id, ARTIST_TYPE_NAME, "artist")
 
 
 async def load_artist(info: Info, artist_id: uuid.UUID) -> Artist | None:

@@ -14,8 +14,7 @@ from tonearm.catalog.queries import count_tracks, list_tracks
 from tonearm.resolvers.loading import node_selection, prefetch_tracks, selection_of
 from tonearm.resolvers.pages import checked_page, checked_search, page_info
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import InvalidGlobalId, parse_track_id
+from tonearm.schema.ids import TRACK_TYPE_NAME, id_argument
 from tonearm.schema.types import Track, TrackConnection
 
 Info = strawberry.Info[Context, None]
@@ -55,10 +54,7 @@ async def _count(context: Context, search: str | None) -> int:
 
 def track_uuid(global_id: str) -> uuid.UUID:
     """Parse a track's global ID or raise the API's ``INVALID_ID`` error."""
-    try:
-        return parse_track_id(global_id)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid track ID.") from None
+    return id_argument(global_id, TRACK_TYPE_NAME, "track")
 
 
 async def resolve_track(info: Info, id: strawberry.ID) -> Track | None:

@@ -19,13 +19,7 @@ from tonearm.accounts.viewer import AuthMethod, Viewer
 from tonearm.resolvers.accounts import account_viewer, client_address, rate_limited
 from tonearm.schema.account_types import LoginRateLimited, User
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import (
-    SESSION_TYPE_NAME,
-    USER_TYPE_NAME,
-    InvalidGlobalId,
-    parse_global_id,
-)
+from tonearm.schema.ids import SESSION_TYPE_NAME, USER_TYPE_NAME, id_argument
 from tonearm.schema.users import (
     BrowserSession,
     CreatedUser,
@@ -52,10 +46,7 @@ def sentence(message: str) -> str:
 
 
 def _user_id(id: strawberry.ID) -> uuid.UUID:
-    try:
-        return parse_global_id(id, USER_TYPE_NAME)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid user ID.") from None
+    return id_argument(id, USER_TYPE_NAME, "user")
 
 
 def _own_cookie(info: Info, viewer: Viewer) -> str | None:
@@ -186,10 +177,7 @@ async def resolve_end_session(info: Info, id: strawberry.ID) -> bool:
     """End one of the viewer's sessions; false when they have no such session."""
     viewer = account_viewer(info, "Sessions")
     assert viewer.user_id is not None
-    try:
-        session_id = parse_global_id(id, SESSION_TYPE_NAME)
-    except InvalidGlobalId:
-        raise api_error(ErrorCode.INVALID_ID, "Not a valid session ID.") from None
+    session_id = id_argument(id, SESSION_TYPE_NAME, "session")
     async with info.context.db() as session:
         ended = await sessions.end_user_session(
             session, user_id=viewer.user_id, session_id=session_id

@@ -11,6 +11,8 @@ import uuid
 
 from strawberry.relay import GlobalID, GlobalIDValueError
 
+from tonearm.schema.errors import ErrorCode, api_error
+
 TRACK_TYPE_NAME = "Track"
 ALBUM_TYPE_NAME = "Album"
 ARTIST_TYPE_NAME = "Artist"
@@ -55,6 +57,12 @@ def parse_any_global_id(value: str, type_names: tuple[str, ...]) -> tuple[str, u
     return type_name, object_id
 
 
-def parse_track_id(value: str) -> uuid.UUID:
-    """The UUID inside a track's global ID."""
-    return parse_global_id(value, TRACK_TYPE_NAME)
+def id_argument(value: str, type_name: str, what: str) -> uuid.UUID:
+    """The UUID of an ID argument of ``type_name``; the API's ``INVALID_ID`` error otherwise.
+
+    ``what`` names the object for people: "Not a valid {what} ID."
+    """
+    try:
+        return parse_global_id(value, type_name)
+    except InvalidGlobalId:
+        raise api_error(ErrorCode.INVALID_ID, f"Not a valid {what} ID.") from None

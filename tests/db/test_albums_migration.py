@@ -8,11 +8,8 @@ downgrade keeps every track and drops what 0005 added.
 
 from __future__ import annotations
 
-import dataclasses
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,37 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.db.conftest import migrate
 from tests.support.audio import write_mp3
+from tests.support.old_registry import COLUMNS_OF_0005, raw_tracks, track_rows, tracks_table
 from tonearm.catalog.album_queries import count_albums
 from tonearm.catalog.artist_queries import count_artists
 from tonearm.catalog.queries import count_tracks
-from tonearm.catalog.rows import track_row
 from tonearm.db.engine import create_engine
-from tonearm.db.models import TrackRecord, utcnow
-from tonearm.library.probe import probe_file
 from tonearm.library.scanner import scan_library
 
 BEFORE = "0004"
 REVISION = "0005"
 NEW_TABLES = {"artworks", "artists", "albums", "album_artists", "track_artists"}
 # The columns 0005 added to ``tracks``.
-NEW_COLUMNS = frozenset(
-    {
-        "format",
-        "bit_depth",
-        "disc_subtitle",
-        "composer",
-        "genres",
-        "is_compilation",
-        "musicbrainz_album_id",
-        "musicbrainz_track_id",
-        "artist_names",
-        "featured_artist_names",
-        "album_artist_names",
-        "album_group",
-        "album_id",
-        "picture",
-    }
-)
 FILES = {
     "Björk/Homogenic/01 Hunter.mp3": {"title": "Hunter", "artist": "Björk", "album": "Homogenic"},
     "Björk/Homogenic/02 Jóga.mp3": {"title": "Jóga", "artist": "Björk", "album": "Homogenic"},
@@ -73,37 +50,6 @@ def files(media_root: Path) -> Path:
     for number, (rel, tags) in enumerate(FILES.items()):
         write_mp3(media_root / rel, key=number, **tags)
     return media_root
-
-
-def _tracks_at_0004() -> sa.Table:
-    columns = [
-        sa.Column(c.name, c.type)
-        for c in TrackRecord.__table__.columns
-        if c.name not in NEW_COLUMNS
-    ]
-    return sa.Table("tracks", sa.MetaData(), *columns)
-
-
-def _rows_at_0004(root: Path) -> list[dict[str, Any]]:
-    """What 0004's scanner stored for each file: the same row builder, fewer columns."""
-    rows = []
-    for rel in FILES:
-        info = (root / rel).stat()
-        facts = dataclasses.asdict(probe_file(root / rel, rel))
-        row = track_row(path=rel, size_bytes=info.st_size, mtime_ns=info.st_mtime_ns, **facts)
-        row = {name: value for name, value in row.items() if name not in NEW_COLUMNS}
-        rows.append({**row, "id": uuid.uuid4(), "created_at": utcnow(), "updated_at": utcnow()})
-    return rows
-
-
-async def _tracks(engine: AsyncEngine) -> dict[int, tuple[uuid.UUID, bytes]]:
-    """row_id → (id, path bytes), read without the models."""
-    async with engine.connect() as connection:
-        result = await connection.execute(sa.text("SELECT row_id, id, path FROM tracks"))
-        return {
-            row_id: (track_id if isinstance(track_id, uuid.UUID) else uuid.UUID(track_id), path)
-            for row_id, track_id, path in result
-        }
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:
@@ -140,16 +86,18 @@ async def test_rows_at_0004_survive_the_upgrade_and_a_scan_builds_their_albums(
     engine_at_0004: AsyncEngine, empty_database_url: str, files: Path
 ) -> None:
     async with engine_at_0004.begin() as connection:
-        await connection.execute(sa.insert(_tracks_at_0004()), _rows_at_0004(files))
-    before = await _tracks(engine_at_0004)
+        await connection.execute(
+            sa.insert(tracks_table(text_paths=False)), track_rows(files, FILES)
+        )
+    before = await raw_tracks(engine_at_0004)
     assert len(before) == len(FILES)
     await engine_at_0004.dispose()
 
     await migrate(empty_database_url, REVISION)
 
-    assert await _tracks(engine_at_0004) == before
+    assert await raw_tracks(engine_at_0004) == before
     assert await _tables(engine_at_0004) >= NEW_TABLES
-    assert await _columns(engine_at_0004, "tracks") >= NEW_COLUMNS
+    assert await _columns(engine_at_0004, "tracks") >= COLUMNS_OF_0005
     async with engine_at_0004.connect() as connection:
         migrated = (
             await connection.execute(sa.text("SELECT format, mtime_ns, album_id FROM tracks"))
@@ -163,7 +111,7 @@ async def test_rows_at_0004_survive_the_upgrade_and_a_scan_builds_their_albums(
     summary = await scan_library(engine_at_0004, files)
 
     assert (summary.added, summary.updated, summary.unchanged, summary.removed) == (0, 4, 0, 0)
-    assert await _tracks(engine_at_0004) == before
+    assert await raw_tracks(engine_at_0004) == before
     # Homogenic and Pair; Björk, Duo, Guest and Nobody
     assert await _counts(engine_at_0004) == (4, 2, 4)
     assert await _counts(engine_at_0004, "bjork") == (2, 1, 1)
@@ -178,15 +126,15 @@ async def test_the_downgrade_keeps_every_track_and_drops_the_new_tables(
     engine = create_engine(empty_database_url)
     try:
         await scan_library(engine, files)
-        scanned = await _tracks(engine)
+        scanned = await raw_tracks(engine)
         assert (await _counts(engine))[1:] == (2, 4)
         await engine.dispose()
 
         await migrate(empty_database_url, BEFORE, down=True)
 
-        assert await _tracks(engine) == scanned
+        assert await raw_tracks(engine) == scanned
         assert not NEW_TABLES & await _tables(engine)
-        assert not NEW_COLUMNS & await _columns(engine, "tracks")
+        assert not COLUMNS_OF_0005 & await _columns(engine, "tracks")
         await _check_fts(engine, ("tracks",))
         if engine.dialect.name == "sqlite":
             assert not {"albums_fts", "artists_fts"} & await _tables(engine)
@@ -198,7 +146,7 @@ async def test_the_downgrade_keeps_every_track_and_drops_the_new_tables(
         await migrate(empty_database_url, REVISION)
         again = await scan_library(engine, files)
         assert (again.added, again.updated) == (0, 4)
-        assert await _tracks(engine) == scanned
+        assert await raw_tracks(engine) == scanned
         assert await _counts(engine) == (4, 2, 4)
     finally:
         await engine.dispose()

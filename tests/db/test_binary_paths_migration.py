@@ -7,12 +7,9 @@ unchanged. The downgrade keeps every path that text can hold.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,12 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.db.conftest import migrate
 from tests.support.audio import write_mp3
+from tests.support.old_registry import raw_tracks, track_rows, tracks_table
 from tonearm.catalog.queries import count_tracks
-from tonearm.catalog.rows import track_row
 from tonearm.db.engine import create_engine
 from tonearm.db.migrations import alembic_config
-from tonearm.db.models import TrackRecord, utcnow
-from tonearm.library.probe import probe_file
 from tonearm.library.scanner import scan_library
 
 REVISION = "0004"
@@ -39,27 +34,6 @@ FILES = {
     "B/untagged café.mp3": {},
 }
 LATIN1 = os.fsdecode(b"caf\xe9 au lait.mp3")
-
-
-# Columns that later migrations (0005: albums and artists) added to ``tracks``.
-LATER_COLUMNS = frozenset(
-    {
-        "format",
-        "bit_depth",
-        "disc_subtitle",
-        "composer",
-        "genres",
-        "is_compilation",
-        "musicbrainz_album_id",
-        "musicbrainz_track_id",
-        "artist_names",
-        "featured_artist_names",
-        "album_artist_names",
-        "album_group",
-        "album_id",
-        "picture",
-    }
-)
 
 
 def _previous_revision() -> str:
@@ -77,37 +51,6 @@ async def old_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(empty_database_url)
     yield engine
     await engine.dispose()
-
-
-def _text_path_table() -> sa.Table:
-    """The tracks table as it was before 0004: the same columns, ``path`` as text."""
-    columns = [
-        sa.Column(c.name, sa.String() if c.name == "path" else c.type)
-        for c in TrackRecord.__table__.columns
-        if c.name not in LATER_COLUMNS
-    ]
-    return sa.Table("tracks", sa.MetaData(), *columns)
-
-
-def _rows(root: Path) -> list[dict[str, Any]]:
-    rows = []
-    for rel in FILES:
-        info = (root / rel).stat()
-        facts = dataclasses.asdict(probe_file(root / rel, rel))
-        row = track_row(path=rel, size_bytes=info.st_size, mtime_ns=info.st_mtime_ns, **facts)
-        row = {name: value for name, value in row.items() if name not in LATER_COLUMNS}
-        rows.append({**row, "id": uuid.uuid4(), "created_at": utcnow(), "updated_at": utcnow()})
-    return rows
-
-
-async def _raw(engine: AsyncEngine) -> dict[int, tuple[uuid.UUID, Any]]:
-    """row_id → (id, the path exactly as the database returns it)."""
-    async with engine.connect() as connection:
-        result = await connection.execute(sa.text("SELECT row_id, id, path FROM tracks"))
-        return {
-            row_id: (track_id if isinstance(track_id, uuid.UUID) else uuid.UUID(track_id), path)
-            for row_id, track_id, path in result
-        }
 
 
 async def _found(engine: AsyncEngine, search: str) -> int:
@@ -130,14 +73,16 @@ async def test_rows_keep_ids_paths_and_search_through_the_migration(
     for number, (rel, tags) in enumerate(FILES.items()):
         write_mp3(media_root / rel, key=number, id3_version=4 if tags else None, **tags)
     async with old_engine.begin() as connection:
-        await connection.execute(sa.insert(_text_path_table()), _rows(media_root))
-    before = await _raw(old_engine)
+        await connection.execute(
+            sa.insert(tracks_table(text_paths=True)), track_rows(media_root, FILES)
+        )
+    before = await raw_tracks(old_engine)
     assert sorted(path for _, path in before.values()) == sorted(FILES)
     await old_engine.dispose()
 
     await migrate(empty_database_url, REVISION)
 
-    after = await _raw(old_engine)
+    after = await raw_tracks(old_engine)
     assert after == {
         row_id: (track_id, os.fsencode(path)) for row_id, (track_id, path) in before.items()
     }
@@ -153,7 +98,7 @@ async def test_rows_keep_ids_paths_and_search_through_the_migration(
 
     # 0005 has every file read again (new tags); paths and ids stay as they were.
     assert (rescan.added, rescan.updated, rescan.unchanged, rescan.removed) == (0, 3, 0, 0)
-    assert await _raw(old_engine) == after
+    assert await raw_tracks(old_engine) == after
     # New rows after the rebuild are indexed too (the triggers are back).
     write_mp3(Path(os.fsdecode(os.fsencode(media_root) + b"/" + os.fsencode(LATIN1))), key=9)
     added = await scan_library(old_engine, media_root)
@@ -170,12 +115,12 @@ async def test_the_downgrade_keeps_every_path_text_can_hold(
     write_mp3(media_root / "Café/plain.mp3", title="Plain Song")
     write_mp3(Path(os.fsdecode(os.fsencode(media_root) + b"/caf\xe9.mp3")), title="Odd Song")
     await scan_library(old_engine, media_root)
-    kept = {path: track_id for track_id, path in (await _raw(old_engine)).values()}
+    kept = {path: track_id for track_id, path in (await raw_tracks(old_engine)).values()}
     await old_engine.dispose()
 
     await migrate(empty_database_url, _previous_revision(), down=True)
 
-    after = await _raw(old_engine)
+    after = await raw_tracks(old_engine)
     assert {path: track_id for track_id, path in after.values()} == {
         "Café/plain.mp3": kept["Café/plain.mp3".encode()]
     }
@@ -186,5 +131,7 @@ async def test_the_downgrade_keeps_every_path_text_can_hold(
 
     await migrate(empty_database_url, REVISION)
 
-    assert {path for _, path in (await _raw(old_engine)).values()} == {b"Caf\xc3\xa9/plain.mp3"}
+    assert {path for _, path in (await raw_tracks(old_engine)).values()} == {
+        b"Caf\xc3\xa9/plain.mp3"
+    }
     assert await _found(old_engine, "plain") == 1

@@ -81,6 +81,46 @@ class Settings(BaseSettings):
         description="Server worker processes; default one per usable CPU, at most 4.",
     )
 
+    ffmpeg: str = Field(
+        default="ffmpeg", description="The ffmpeg program that makes variants (a name or a path)."
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis URL of the variant job queue, for workers on other machines; unset: the "
+            "queue is embedded, a SQLite file in the data dir."
+        ),
+    )
+    workers_embedded: bool = Field(
+        default=True, description="'tonearm serve' runs a variant worker beside the server."
+    )
+    worker_threads: int = Field(
+        default_factory=lambda: usable_cpu_count(),  # noqa: PLW0108 - defined below
+        ge=1,
+        le=64,
+        description="Encodes a variant worker runs at once; default one per usable CPU.",
+    )
+    variants_on_scan: Literal["on-demand", "eager"] = Field(
+        default="on-demand",
+        description="Variants of scanned tracks: made at their first play, or queued by the scan.",
+    )
+    variants_on_upload: Literal["on-demand", "eager"] = Field(
+        default="eager", description="Variants of uploaded tracks: queued when they arrive."
+    )
+    variant_store_max_bytes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Size cap of the variant store; least recently played variants go first.",
+    )
+    transcode_max_concurrent: int = Field(
+        default=8,
+        ge=1,
+        description="First-play and seek encodes at once on this machine; beyond it: 429.",
+    )
+    transcode_max_per_user: int = Field(
+        default=3, ge=1, description="First-play and seek encodes at once per user; beyond: 429."
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

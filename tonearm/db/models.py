@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     false,
     text,
@@ -291,6 +292,41 @@ class TrackArtistRecord(Base):
     )
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
     position: Mapped[int]
+
+
+class VariantRecord(Base):
+    """One transcoded variant of a track (``catalog.variants``): made, being made, or failed.
+
+    The file lives in the variant store under a name derived from the track id and the
+    variant's slug, never from user input; this row is the truth about it. A variant is
+    ``ready`` only after the encoder's output was verified and renamed into place, and it
+    is stale once the source's size or mtime differs from the ones it was made from.
+    """
+
+    __tablename__ = "track_variants"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    track_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    format: Mapped[str] = mapped_column(String(16), comment="catalog.formats.AudioFormat value")
+    container: Mapped[str] = mapped_column(String(16))
+    bitrate_kbps: Mapped[int]
+    state: Mapped[str] = mapped_column(String(16), comment="pending, ready or failed")
+    failure_reason: Mapped[str | None] = mapped_column(String(1000))
+    attempts: Mapped[int] = mapped_column(default=0)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    duration_seconds: Mapped[float | None]
+    content_hash: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of the file")
+    source_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("track_id", "format", "bitrate_kbps"),
+        Index("ix_track_variants_state_updated_at", "state", "updated_at"),
+        Index("ix_track_variants_last_used_at", "last_used_at"),
+    )
 
 
 class UserRecord(Base):

@@ -36,7 +36,7 @@ $(UV):
 	.uv/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 system-deps:
-	@scripts/apt-ensure libmagic1:/usr/lib/x86_64-linux-gnu/libmagic.so.1
+	@scripts/apt-ensure libmagic1:/usr/lib/x86_64-linux-gnu/libmagic.so.1 ffmpeg:/usr/bin/ffmpeg
 
 install: $(UV) system-deps
 	$(UV) sync --frozen --no-dev
@@ -45,7 +45,7 @@ install-dev: $(UV) system-deps
 	$(UV) sync --frozen
 
 test-system-deps:
-	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium ffmpeg:/usr/bin/ffmpeg
+	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium ffmpeg:/usr/bin/ffmpeg redis-server:/usr/bin/redis-server
 
 # --- Frontend ---------------------------------------------------------------------------
 frontend/node_modules/.package-lock.json: frontend/package-lock.json

@@ -66,6 +66,28 @@ def parse_start(raw: str | None, duration: float) -> float | None:
     return value or None
 
 
+def needs_the_whole_file(range_header: str | None) -> bool:
+    """Whether a request for a variant not made yet must wait until it is complete.
+
+    A first play answers ``Range: bytes=0-`` (what Chromium and Firefox send first) and no
+    Range at all with the growing encoding. Any other range — Safari's ``bytes=0-1`` probe,
+    which it insists on seeing answered with 206 before it plays, or a later byte offset —
+    can only be answered exactly from the complete file: such a request waits for the
+    encode (seconds, at 50–100× real time) and then gets its 206.
+    """
+    if range_header is None:
+        return False
+    return range_header.replace(" ", "").lower() != "bytes=0-"
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    try:
+        async for _ in chunks:
+            pass
+    finally:
+        await _close(chunks)
+
+
 class ProgressiveResponse(Response):
     """A body of unknown length from an async iterator (chunked), closed when the client goes.
 
@@ -212,8 +234,12 @@ class VariantStreams:
         headers = {"content-disposition": content_disposition(download)}
         if request.method == "HEAD":
             return ProgressiveResponse(None, media_type=key.target.mime_type, headers=headers)
+        waits = start is None and needs_the_whole_file(request.headers.get("range"))
         try:
             chunks = await self._encoding(grant, key, start)
+            if waits and chunks is not None:
+                await _drain(chunks)  # a listener until the encode ends: it is not stopped
+                chunks = None
         except Busy:
             return busy_response()
         except TrackNotFound as refused:
@@ -221,7 +247,7 @@ class VariantStreams:
         except VariantError as error:  # e.g. the original is gone: say so, never a traceback
             logger.warning("variant %s of track %s: %s", key.slug, grant.track_id, error.reason)
             return _refusal(503, "variant_failed")
-        if chunks is None:  # it was completed meanwhile
+        if chunks is None:  # it is complete now (or was meanwhile)
             name = (grant.track_id, key)
             self._ready.forget(name)
             served = await self._stored(name, download, max_age=max_age, fresh=True)

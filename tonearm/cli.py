@@ -101,17 +101,26 @@ def cmd_demo_library(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Make queued variants until SIGTERM or SIGINT (see ``transcoding.queue.run_worker``)."""
-    from tonearm.db.migrations import upgrade_to_head
+    """Make queued variants until SIGTERM or SIGINT (see ``transcoding.queue.run_worker``).
+
+    It does not migrate (``serve`` and ``migrate`` do; Alembic would add seconds to every
+    start of a worker): a registry that is not migrated is a one-line error.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from tonearm.transcoding.queue import QueueUnavailable, run_worker
 
     settings = _settings(args)
     settings.require_media_root()
-    upgrade_to_head(settings.resolved_database_url)
     try:
         return run_worker(settings, parent_pid=args.stop_with_parent)
     except QueueUnavailable as exc:
         return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(
+            f"cannot use the database: {_first_line(exc)} "
+            "(a new database needs `tonearm migrate` first)"
+        )
 
 
 def cmd_transcode(args: argparse.Namespace) -> int:

@@ -176,7 +176,10 @@ def queue(queue_settings: Settings) -> Iterator[VariantQueue]:
 @contextmanager
 def running_consumer(queue: VariantQueue, *, threads: int = 2) -> Iterator[Consumer]:
     """huey's consumer on ``queue`` in this process, like ``tonearm worker`` runs it."""
-    saved = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    saved = {
+        number: signal.getsignal(number)
+        for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     consumer = queue.consumer(threads=threads)
     consumer.start()
     for number, handler in saved.items():  # the consumer took them: give them back to pytest
@@ -188,9 +191,9 @@ def running_consumer(queue: VariantQueue, *, threads: int = 2) -> Iterator[Consu
         queue.close()
 
 
-async def until(condition: Callable[[], Awaitable[bool]], *, timeout: float = 20.0) -> None:
-    """Wait for ``condition`` to hold, checking every 20 ms."""
-    deadline = time.monotonic() + timeout
+async def until(condition: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
+    """Wait for ``condition`` to hold (at most ``within`` seconds), checking every 20 ms."""
+    deadline = time.monotonic() + within
     while not await condition():
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting")

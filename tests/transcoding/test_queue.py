@@ -231,7 +231,7 @@ async def test_an_admin_retries_a_failed_variant_ahead_of_the_scans_jobs(
     assert row is not None
     assert (row.state, row.failure_reason, row.attempts) == ("pending", None, 0)
     first = queue.huey.pending()
-    assert [(task.args, task.priority) for task in first][0] == (
+    assert next((task.args, task.priority) for task in first) == (
         (str(flac), "opus-96"),
         jobs.PRIORITY_ADMIN,
     )

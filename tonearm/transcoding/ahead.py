@@ -223,11 +223,15 @@ def _report(console: Console, tally: Tally, total: int) -> None:
     already = tally.outcomes[JobOutcome.ALREADY_READY]
     gone = tally.outcomes[JobOutcome.TRACK_GONE] + tally.outcomes[JobOutcome.NOT_OFFERED]
     if total == 0:
-        console.print("nothing to transcode: every variant asked for is made", highlight=False)
+        console.print(
+            "nothing to transcode: every variant asked for is made", highlight=False, soft_wrap=True
+        )
         return
     parts = [f"made {made}", f"already made {already}", f"failed {len(tally.failures)}"]
     if gone:
         parts.append(f"skipped {gone} (the track changed or is gone)")
-    console.print("variants: " + ", ".join(parts), highlight=False)
+    console.print("variants: " + ", ".join(parts), highlight=False, soft_wrap=True)
     for track_id, key, reason in tally.failures:
-        console.print(f"  failed: track {track_id} {key.slug}: {reason}", highlight=False)
+        console.print(
+            f"  failed: track {track_id} {key.slug}: {reason}", highlight=False, soft_wrap=True
+        )

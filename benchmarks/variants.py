@@ -483,6 +483,15 @@ def timed_pipe(command: list[str], fd: int) -> Timeline:
     return Timeline(process.returncode, {}, 0.0, chunks, bytes(body), time.perf_counter() - started)
 
 
+def timed_head(url: str) -> Timeline:
+    """A HEAD request: when its headers arrived."""
+    with httpx.Client(timeout=60) as client:
+        started = time.perf_counter()
+        response = client.head(url)
+        at = time.perf_counter() - started
+    return Timeline(response.status_code, dict(response.headers), at, [], b"", at)
+
+
 def timed_get(
     url: str, headers: dict[str, str] | None = None, on_first_byte: threading.Event | None = None
 ) -> Timeline:
@@ -662,6 +671,9 @@ def part_latency(args: argparse.Namespace, server: Server, rels: list[str]) -> l
     for rel in rels:
         for key in (OPUS_160, MP3_320):
             fmt = key.target.ffmpeg_muxer
+            # The route alone: HEAD on the variant not made yet answers without encoding.
+            head = timed_head(server.url(rel, key))
+            results.append(latency_of("HEAD, not made (no encode)", key.slug, head, None))
             # First play of a variant not made yet; a far seek while it is being made.
             started = threading.Event()
             first: list[Timeline] = []
@@ -720,7 +732,7 @@ def part_latency(args: argparse.Namespace, server: Server, rels: list[str]) -> l
             if original.status != 206:
                 raise RuntimeError(f"original range: {original.status}")
             results.append(latency_of("original FLAC, Range mid-file", "original", original, None))
-            for result in results[-5:]:
+            for result in results[-6:]:
                 print(
                     f"  {rel:22} {result.case:30} {result.variant:9} "
                     f"headers {ms(result.headers_s)}  first bytes {ms(result.first_bytes_s)}  "
@@ -744,7 +756,11 @@ def part_latency(args: argparse.Namespace, server: Server, rels: list[str]) -> l
         target = (
             f"first bytes ≤ {FIRST_BYTES_TARGET * 1000:.0f} ms; {ref_text}"
             if case == "first play"
-            else ("reference" if variant == "original" or case.startswith("ffmpeg") else ref_text)
+            else (
+                "reference"
+                if variant == "original" or case.startswith(("ffmpeg", "HEAD"))
+                else ref_text
+            )
         )
         print(
             f"| {case} | {variant} | {len(group)} | {spread([r.headers_s for r in group])} | "

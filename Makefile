@@ -83,6 +83,7 @@ bench: install-dev frontend
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/player.py
+	$(PY) benchmarks/variants.py
 
 clean:
 	rm -rf .venv .uv frontend/node_modules frontend/build frontend/.svelte-kit

@@ -215,7 +215,15 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 
 def healthz(port: int) -> int:
-    return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+    """``/healthz``'s status once the server's workers answer (they may start after ours)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def probed_seconds(path: Path) -> float:

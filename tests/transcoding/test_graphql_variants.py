@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.accounts import SignedInUser, make_user
+from tests.support.audio import write_audio
 from tests.transcoding.conftest import FLAC, MP3, Library
 from tonearm.app import create_app
 from tonearm.catalog.formats import AudioFormat
@@ -286,3 +287,28 @@ async def test_listeners_cannot_see_or_retry_the_queue(
         ):
             response = await client.post("/graphql", json={"query": query, "variables": variables})
             assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_scan_library_with_the_eager_policy_queues_the_new_tracks_variants(
+    make_settings: Any, library: Library, database_url_for_test: str, engine: AsyncEngine
+) -> None:
+    write_audio(library.root / "New/01 New.flac", "flac", seconds=1.0, tags={"title": "New"})
+    app = create_app(
+        make_settings(
+            media_root=library.root,
+            database_url=database_url_for_test,
+            auth="none",
+            variants_on_scan="eager",
+        )
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await gql(client, "mutation { scanLibrary { added } }")
+
+    pending = await registry.variants_in_state(engine, registry.PENDING, limit=100)
+    assert sorted(f"{row.format}-{row.bitrate_kbps}" for row in pending) == [
+        "mp3-320",
+        "opus-160",
+        "opus-320",
+        "opus-96",
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from types import ModuleType
 
 import strawberry
@@ -11,6 +12,7 @@ from tonearm.catalog.queries import library_totals
 from tonearm.library.summary import ScanSummary
 from tonearm.schema.context import Context
 from tonearm.schema.types import LibraryStats
+from tonearm.transcoding.jobs import on_scan_hook
 
 Info = strawberry.Info[Context, None]
 
@@ -30,6 +32,8 @@ async def resolve_scan_library(info: Info) -> ScanSummary:
     options = scanner.ScanOptions.from_settings(
         artist_split_exceptions=settings.artist_split_exceptions, data_dir=settings.data_dir
     )
+    # TONEARM_VARIANTS_ON_SCAN=eager: the scan queues the variants of what it wrote.
+    options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, services.engine))
     summary: ScanSummary = await scanner.scan_library(
         services.engine, services.media_root, options=options
     )

@@ -20,6 +20,7 @@ from tonearm.catalog.formats import AudioFormat
 MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 MP3_MAX_KBPS = 320
 OPUS_BITRATES = (96, 160, 320)
+OPUS_MAX_KBPS_PER_CHANNEL = 256  # libopus refuses more (a mono source gets no Opus 320)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +106,12 @@ _SLUG = re.compile(r"([a-z0-9]{2,8})-([0-9]{2,3})")
 
 @dataclass(frozen=True, slots=True)
 class SourceAudio:
-    """What the offers of a track depend on: its format and bitrate (bits per second)."""
+    """What the offers of a track depend on: its format, bitrate (bits per second), channels."""
 
     format: AudioFormat
     bitrate: int | None
     mime_type: str
+    channels: int | None = None  # unknown: taken as stereo
 
     @property
     def bitrate_kbps(self) -> int | None:
@@ -187,8 +189,9 @@ def offered_variants(source: SourceAudio) -> list[VariantKey]:
     keys: list[VariantKey] = []
     if source.format is not AudioFormat.MP3:
         keys.append(VariantKey(AudioFormat.MP3, mp3_bitrate_for(source)))
+    opus_ceiling = OPUS_MAX_KBPS_PER_CHANNEL * (source.channels or 2)
     for kbps in sorted(OPUS_BITRATES, reverse=True):
-        if not source.allows(kbps):
+        if not source.allows(kbps) or kbps > opus_ceiling:
             continue
         if source.format is AudioFormat.OPUS and source.bitrate and kbps * 1000 >= source.bitrate:
             continue

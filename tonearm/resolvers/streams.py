@@ -56,7 +56,9 @@ async def resolve_create_stream_url(
     record = await info.context.track_loader.load(track)
     if record is None:
         return TrackNotFoundError(message="No track has this ID.", track_id=track_id)
-    source = SourceAudio(AudioFormat(record.format), record.bitrate, record.mime_type)
+    source = SourceAudio(
+        AudioFormat(record.format), record.bitrate, record.mime_type, record.channels
+    )
     try:
         offer = choose_variant(
             offers_for(source), audio_format=format, max_bitrate_kbps=max_bitrate_kbps

@@ -22,7 +22,7 @@ Info = strawberry.Info[Context, None]
 
 def track_source(track: Track) -> SourceAudio:
     """What a track's offers depend on, from its GraphQL view."""
-    return SourceAudio(AudioFormat(track.format), track.bitrate, track.mime_type)
+    return SourceAudio(AudioFormat(track.format), track.bitrate, track.mime_type, track.channels)
 
 
 def resolve_track_variants(info: Info, track: Track) -> AwaitableOrValue[list[AudioVariant]]:

@@ -148,7 +148,7 @@ class Track(relay.Node):
         from tonearm.catalog.variants import SourceAudio
         from tonearm.resolvers.streams import resolve_track_stream_url
 
-        source = SourceAudio(self.format, self.bitrate, self.mime_type)
+        source = SourceAudio(self.format, self.bitrate, self.mime_type, self.channels)
         return resolve_track_stream_url(info, self.id, source)
 
     @classmethod

@@ -8,8 +8,10 @@ same variant share one encode: in this process they join the running ``LiveEncod
 another process (another server worker, a queue worker) they find the variant's lock held
 and follow the ``.part`` file named in it until the lock is released. When the last
 listener of an encode this process started goes away, the encode is stopped after a short
-grace (a browser often drops its first connection and opens a second at once): nothing
-else needs its output.
+grace (a browser often drops its first connection and opens a second at once) unless
+someone still wants the variant — a follower in another worker, or a time-offset stream of
+the same variant (a far seek during this first play): listeners hold a shared lock on the
+variant's ``.wanted`` file, so this holds across every process of the machine.
 
 **Time offset.** ``start=<seconds>`` on a stream URL encodes from that point
 (``-ss`` before ``-i``: the demuxer seeks, nothing before it is decoded) straight to the
@@ -63,7 +65,6 @@ class LiveEncode:
     listeners: int = 0
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
-    idle_since: float | None = None
 
     async def finished(self) -> bool:
         """Whether the encode has ended (made, failed or stopped)."""
@@ -135,18 +136,32 @@ class LiveEncodes:
 
     async def _listen(self, encode: LiveEncode) -> AsyncIterator[bytes]:
         encode.listeners += 1
-        encode.idle_since = None
+        track_id, key = encode.key
+        interest = await anyio.to_thread.run_sync(self.maker.store.hold_interest, track_id, key)
         try:
             async for chunk in follow(encode.part_path, encode.final_path, done=encode.finished):
                 yield chunk
         finally:
+            os.close(interest)
             encode.listeners -= 1
             if encode.listeners == 0 and not encode.done.is_set():
-                encode.idle_since = asyncio.get_running_loop().time()
-                asyncio.get_running_loop().call_later(GRACE_SECONDS, self._stop_if_idle, encode)
+                self._check_later(encode)
 
-    def _stop_if_idle(self, encode: LiveEncode) -> None:
-        if encode.listeners == 0 and encode.task is not None and not encode.done.is_set():
+    def _check_later(self, encode: LiveEncode) -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(GRACE_SECONDS, lambda: loop.create_task(self._stop_if_unwanted(encode)))
+
+    async def _stop_if_unwanted(self, encode: LiveEncode) -> None:
+        """Stop an encode nobody listens to: not here, not in another worker (a follower),
+        not through a time-offset stream of the same variant (a far seek in this first play
+        still needs the complete file next). Looked at again each grace period while wanted."""
+        if encode.listeners or encode.done.is_set() or encode.task is None:
+            return
+        track_id, key = encode.key
+        if await anyio.to_thread.run_sync(self.maker.store.is_wanted, track_id, key):
+            self._check_later(encode)
+            return
+        if encode.listeners == 0 and not encode.done.is_set():
             encode.task.cancel()
 
     async def _follow_other(
@@ -157,7 +172,23 @@ class LiveEncodes:
         if part is None:
             return None
         checker = _LockWatch(lambda: store.is_being_made(track_id, key))
-        return follow(part, store.path_for(track_id, key), done=checker.done)
+        return self._interested(
+            track_id, key, follow(part, store.path_for(track_id, key), done=checker.done)
+        )
+
+    async def _interested(
+        self, track_id: uuid.UUID, key: VariantKey, chunks: AsyncIterator[bytes]
+    ) -> AsyncIterator[bytes]:
+        """``chunks``, holding interest in the variant meanwhile (see ``store.hold_interest``)."""
+        interest = await anyio.to_thread.run_sync(self.maker.store.hold_interest, track_id, key)
+        try:
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            os.close(interest)
+            close = getattr(chunks, "aclose", None)
+            if close is not None:
+                await close()
 
     async def offset_stream(
         self,
@@ -175,7 +206,7 @@ class LiveEncodes:
         except BaseException:
             lease.release()
             raise
-        return _offset_chunks(
+        chunks = _offset_chunks(
             self.maker.ffmpeg,
             source,
             key=key,
@@ -183,6 +214,7 @@ class LiveEncodes:
             input_fd=input_fd,
             lease=lease,
         )
+        return self._interested(source.track_id, key, chunks)
 
 
 async def _offset_chunks(

@@ -74,7 +74,9 @@ class Made:
 
 def source_audio(source: SourceFile) -> SourceAudio:
     """The facts the offers of a track depend on."""
-    return SourceAudio(AudioFormat(source.format), source.bitrate, source.mime_type)
+    return SourceAudio(
+        AudioFormat(source.format), source.bitrate, source.mime_type, source.channels
+    )
 
 
 class Maker:

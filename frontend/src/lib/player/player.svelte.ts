@@ -171,6 +171,8 @@ export class Player {
 	#complete = false;
 	/** When the element's current (non-Range) response was asked for, for `arrivedUntil`. */
 	#responseStartedMs = 0;
+	/** The element's source was loaded once the variant was complete: it answers Range requests. */
+	#rangedSource = false;
 	/** The current track's variant failed or the encoders were busy: play its original. */
 	#forceOriginal = false;
 	#waitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -607,6 +609,7 @@ export class Player {
 		const url = start > 0 ? offsetUrl(stream.url, start) : stream.url;
 		clearTimeout(this.#waitTimer);
 		this.base = start;
+		this.#rangedSource = start === 0 && this.#complete;
 		this.#lastTime = 0;
 		this.#responseStartedMs = this.#now();
 		const reload = this.src === url;
@@ -639,7 +642,11 @@ export class Player {
 			if (probe === 'complete') this.#complete = true;
 			const resume = this.#resume as Resume | null;
 			this.#resume = null;
-			if (resume) play = resume.play; // paused or resumed while asking
+			if (resume) {
+				// Paused, resumed or sought again while asking.
+				play = resume.play;
+				target = resume.position;
+			}
 			action = this.#seekAction(target);
 		}
 		this.#perform(action, target, play, seq);
@@ -689,7 +696,7 @@ export class Player {
 	 */
 	#isRanged(): boolean {
 		if (!this.stream) return false;
-		if (this.stream.original) return true;
+		if (this.stream.original || this.#rangedSource) return true;
 		const duration = this.audio?.duration ?? this.duration;
 		return (
 			this.base === 0 &&

@@ -41,3 +41,7 @@ class TTLMemo(Generic[K, V]):
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
         return value
+
+    def forget(self, key: K) -> None:
+        """Drop what is remembered for ``key`` (it turned out stale)."""
+        self._entries.pop(key, None)

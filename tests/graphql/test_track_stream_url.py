@@ -22,6 +22,8 @@ from tests.graphql.conftest import error_codes
 from tests.support.accounts import SignedInUser, make_user
 from tests.support.audio import write_mp3
 from tonearm.app import create_app
+from tonearm.catalog.formats import AudioFormat
+from tonearm.catalog.variants import SourceAudio
 from tonearm.db.models import UserRecord
 from tonearm.library.scanner import scan_library
 from tonearm.resolvers.streams import resolve_track_stream_url
@@ -207,7 +209,8 @@ def test_the_resolver_mints_nothing_without_a_viewer() -> None:
     # Unreachable over HTTP (every field returning tracks needs a viewer): the guard behind it.
     info = SimpleNamespace(context=SimpleNamespace(viewer=None, services=None))
 
+    source = SourceAudio(AudioFormat.MP3, 128_000, "audio/mpeg")
     with pytest.raises(GraphQLError) as raised:
-        resolve_track_stream_url(info, str(uuid.uuid4()))  # type: ignore[arg-type]
+        resolve_track_stream_url(info, str(uuid.uuid4()), source)  # type: ignore[arg-type]
 
     assert raised.value.extensions == {"code": "UNAUTHENTICATED"}

@@ -145,7 +145,11 @@ class Mutation:
 
     create_stream_url: CreateStreamUrlResult = strawberry.mutation(
         resolver=resolve_create_stream_url,
-        description="A signed, expiring URL to stream a track.",
+        description=(
+            "A signed, expiring URL to stream a track: the original, or the best version "
+            "within format and maxBitrateKbps. Asking for something the track does not offer "
+            "is a typed error, never a silent substitute."
+        ),
         permission_classes=SIGNED_IN,
     )
     scan_library: ScanSummary = strawberry.mutation(

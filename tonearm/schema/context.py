@@ -23,6 +23,7 @@ from tonearm.catalog.album_queries import (
 )
 from tonearm.catalog.artist_queries import artists_by_ids, artists_of_tracks, newest_album_artworks
 from tonearm.catalog.queries import tracks_by_ids
+from tonearm.catalog.variant_queries import VariantRow, variants_of_tracks
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
 from tonearm.services import Services
 from tonearm.web.credentials import bearer_token, session_cookie
@@ -71,6 +72,9 @@ class Context(BaseContext):
         )
         self.album_tracks_loader: Loader[uuid.UUID, list[TrackRecord] | None] = self._loader(
             tracks_of_albums
+        )
+        self.variants_loader: Loader[uuid.UUID, list[VariantRow] | None] = self._loader(
+            variants_of_tracks
         )
         # The cover of an artist without artwork of their own: their newest album's.
         self.artist_cover_loader: Loader[uuid.UUID, str | None] = self._loader(

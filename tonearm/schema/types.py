@@ -19,6 +19,7 @@ from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
 from tonearm.schema.context import Context
 from tonearm.schema.scalars import Long
+from tonearm.schema.variant_types import AudioVariant, BitrateTooLowError, FormatNotOfferedError
 
 if TYPE_CHECKING:
     from tonearm.schema.library_types import Album, Artist, CoverArt
@@ -36,11 +37,6 @@ strawberry.enum(
         "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first."
     ),
 )
-strawberry.enum(
-    AudioFormat,
-    name="AudioFormat",
-    description="The codec of an audio file (the container is a separate fact).",
-)
 
 
 # Linked fields resolve at once when the request's loaders already hold their values (see
@@ -56,6 +52,14 @@ def _track_artists(root: strawberry.Parent[Track], info: Info) -> AwaitableOrVal
     from tonearm.resolvers.artists import resolve_track_artists
 
     return resolve_track_artists(info, root.track_id)
+
+
+def _track_variants(
+    root: strawberry.Parent[Track], info: Info
+) -> AwaitableOrValue[list[AudioVariant]]:
+    from tonearm.resolvers.variants import resolve_track_variants
+
+    return resolve_track_variants(info, root)
 
 
 def _track_cover(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[CoverArt | None]:
@@ -112,8 +116,18 @@ class Track(relay.Node):
             description="The album's cover; null when there is none.",
         )
     )
+    variants: AwaitableOrValue[list[AudioVariant]] = strawberry.field(
+        resolver=_track_variants,
+        graphql_type=list[AudioVariant],
+        description=(
+            "Every version the track offers, made or not: the original first (always "
+            "READY), then MP3 at the source's bitrate (at most 320 kbps) and Opus at "
+            "96, 160 and 320 kbps, never above the source's bitrate."
+        ),
+    )
     track_id: strawberry.Private[uuid.UUID]
     album_id: strawberry.Private[uuid.UUID | None]
+    mtime_ns: strawberry.Private[int]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=(
@@ -124,9 +138,11 @@ class Track(relay.Node):
     )
     def stream_url(self, info: Info) -> StreamUrl:
         """Minted by ``resolvers.streams`` (imported here: it imports this module)."""
+        from tonearm.catalog.variants import SourceAudio
         from tonearm.resolvers.streams import resolve_track_stream_url
 
-        return resolve_track_stream_url(info, self.id)
+        source = SourceAudio(self.format, self.bitrate, self.mime_type)
+        return resolve_track_stream_url(info, self.id, source)
 
     @classmethod
     def from_record(cls, record: TrackRecord) -> Track:
@@ -135,6 +151,7 @@ class Track(relay.Node):
             id=str(record.id),
             track_id=record.id,
             album_id=record.album_id,
+            mtime_ns=record.mtime_ns,
             title=record.title,
             artist=record.artist,
             album_artist=record.album_artist,
@@ -200,6 +217,11 @@ class StreamUrl:
 
     url: str = strawberry.field(description="Server-relative: /api/tracks/<uuid>/stream?token=...")
     expires_at: datetime = strawberry.field(description="When the token stops working.")
+    format: AudioFormat = strawberry.field(description="The codec the URL streams.")
+    bitrate_kbps: int | None = strawberry.field(
+        description="Its bitrate in kbps (an original's average; null when unknown)."
+    )
+    mime_type: str = strawberry.field(description="The media type it is streamed as.")
 
 
 @strawberry.type(description="No track has the given ID.")
@@ -211,7 +233,7 @@ class TrackNotFoundError:
 
 
 CreateStreamUrlResult = Annotated[
-    StreamUrl | TrackNotFoundError,
+    StreamUrl | TrackNotFoundError | FormatNotOfferedError | BitrateTooLowError,
     strawberry.union("CreateStreamUrlResult", description="A stream URL, or why there is none."),
 ]
 

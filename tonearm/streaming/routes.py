@@ -37,6 +37,7 @@ from tonearm.streaming.responses import CONDITIONAL_HEADERS, StreamResponse
 from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
 from tonearm.streaming.tracks import ActiveListenerCache, StreamableTrackCache
 from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM, track_id_from_path
+from tonearm.streaming.variants import VariantStreams
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def stream_route(services: Services) -> Route:
     track_files = TrackFiles(str(services.media_root))
     tracks = StreamableTrackCache(services.engine)
     listeners = ActiveListenerCache(services.engine)
+    variants = VariantStreams(services)
     accounts_on = services.settings.auth == "required"
 
     async def stream_track(request: Request) -> Response:
@@ -88,6 +90,14 @@ def stream_route(services: Services) -> Route:
                 raise TrackNotFound
         except (StreamRefused, StreamTokenError) as refused:
             return error_response(refused)
+        if grant.variant is not None:
+            return await variants.respond(
+                request,
+                grant,
+                track,
+                max_age=int(grant.expires_at - now),
+                may_remember=may_use_remembered_location,
+            )
 
         async def locate(*, fresh: bool) -> Located:
             try:

@@ -1,4 +1,4 @@
-"""Signed stream tokens: which track, until when (and, once accounts exist, for whom).
+"""Signed stream tokens: which track, which version of it, until when, and for whom.
 
 ``verify`` is a pure function of the token, the requested track and the clock: it touches no
 database or file, so the stream route can check it before anything else. Tokens are signed
@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from tonearm.catalog.variants import VariantKey
 
 STREAM_TOKEN_SALT = "tonearm.stream-url.v1"  # noqa: S105 - a salt, not a secret
 
@@ -37,11 +39,12 @@ class StreamTokenWrongTrack(StreamTokenError):
 
 @dataclass(frozen=True, slots=True)
 class StreamGrant:
-    """A verified token: the track it opens and when it stops doing so."""
+    """A verified token: the track it opens, which version, and when it stops doing so."""
 
     track_id: uuid.UUID
     expires_at: int
     user_id: uuid.UUID | None = None  # None only when minted with TONEARM_AUTH=none
+    variant: VariantKey | None = None  # None: the original file
 
     @property
     def expires_at_datetime(self) -> datetime:
@@ -72,12 +75,17 @@ class StreamSigner:
         track_id: uuid.UUID,
         *,
         user_id: uuid.UUID | None = None,
+        variant: VariantKey | None = None,
         now: float | None = None,
     ) -> MintedToken:
-        """Sign a token for ``user_id`` to stream ``track_id`` for ``ttl_seconds``."""
+        """Sign a token for ``user_id`` to stream ``variant`` of ``track_id`` (None: the
+        original) for ``ttl_seconds``."""
         expires_at = int(now if now is not None else time.time()) + self.ttl_seconds
-        token = self._serializer.dumps([track_id.hex, expires_at, user_id.hex if user_id else ""])
-        return MintedToken(token=token, grant=StreamGrant(track_id, expires_at, user_id))
+        payload: list[str | int] = [track_id.hex, expires_at, user_id.hex if user_id else ""]
+        if variant is not None:
+            payload.append(variant.slug)
+        token = self._serializer.dumps(payload)
+        return MintedToken(token=token, grant=StreamGrant(track_id, expires_at, user_id, variant))
 
     def verify(self, token: str, track_id: uuid.UUID, *, now: float | None = None) -> StreamGrant:
         """Check signature, then expiry, then track; raise a ``StreamTokenError`` subclass."""
@@ -94,17 +102,24 @@ class StreamSigner:
 
 
 def _grant_from(payload: Any) -> StreamGrant:
-    if not (isinstance(payload, list) and len(payload) == 3):
+    # [track, expiry, user] for the original; a fourth element names a variant.
+    if not (isinstance(payload, list) and len(payload) in (3, 4)):
         raise StreamTokenInvalid
-    track_hex, expires_at, user_hex = payload
+    track_hex, expires_at, user_hex = payload[:3]
     if (
         not isinstance(track_hex, str)
         or type(expires_at) is not int
         or not isinstance(user_hex, str)
     ):
         raise StreamTokenInvalid
+    variant = None
+    if len(payload) == 4:
+        slug = payload[3]
+        variant = VariantKey.from_slug(slug) if isinstance(slug, str) else None
+        if variant is None:
+            raise StreamTokenInvalid
     try:
         user_id = uuid.UUID(hex=user_hex) if user_hex else None
-        return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id)
+        return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id, variant)
     except ValueError:
         raise StreamTokenInvalid from None

@@ -1,4 +1,4 @@
-"""The one registry read a stream needs: where a track's file is and how to name it."""
+"""The one registry read a stream needs: where a track's file is, which version, how to name it."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class StreamableTrack:
     mime_type: str
     title: str
     artist: str | None
+    duration_seconds: float = 0.0
+    size_bytes: int = 0
+    mtime_ns: int = 0
 
     @property
     def download_name(self) -> str:
@@ -37,22 +40,37 @@ class StreamableTrack:
 
         Always valid text (``display_path``): it goes into ``Content-Disposition``.
         """
-        suffix = PurePosixPath(self.path).suffix
+        return self.download_name_as(PurePosixPath(self.path).suffix.lstrip("."))
+
+    def download_name_as(self, extension: str) -> str:
+        """``Artist - Title.<extension>`` (a variant's container), always valid text."""
         stem = f"{self.artist} - {self.title}" if self.artist else self.title
-        return display_path(f"{stem}{suffix}")
+        return display_path(f"{stem}.{extension}" if extension else stem)
 
 
 async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> StreamableTrack | None:
     """The track's stream facts, or ``None`` when no track has this id."""
     statement = select(
-        TrackRecord.path, TrackRecord.mime_type, TrackRecord.title, TrackRecord.artist
+        TrackRecord.path,
+        TrackRecord.mime_type,
+        TrackRecord.title,
+        TrackRecord.artist,
+        TrackRecord.duration_seconds,
+        TrackRecord.size_bytes,
+        TrackRecord.mtime_ns,
     ).where(TrackRecord.id == track_id)
     async with engine.connect() as connection:
         row = (await connection.execute(statement)).first()
     if row is None:
         return None
     return StreamableTrack(
-        path=row.path, mime_type=row.mime_type, title=row.title, artist=row.artist
+        path=row.path,
+        mime_type=row.mime_type,
+        title=row.title,
+        artist=row.artist,
+        duration_seconds=row.duration_seconds,
+        size_bytes=row.size_bytes,
+        mtime_ns=row.mtime_ns,
     )
 
 

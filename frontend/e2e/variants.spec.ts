@@ -124,6 +124,7 @@ test.describe('variants', () => {
 		expect(shown).toBeGreaterThanOrEqual(Math.floor(target));
 		expect(shown).toBeLessThanOrEqual(target + 10);
 		expect(await shownTotal(page)).toBe('4:00');
+		await page.screenshot({ path: 'e2e/artifacts/variants-player.png' });
 
 		// Back to the start: the plain URL again. The server stopped the first play's encode
 		// when the element left it for the offset stream (nobody listened to it any more), so

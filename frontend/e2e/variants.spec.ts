@@ -126,10 +126,10 @@ test.describe('variants', () => {
 		expect(await shownTotal(page)).toBe('4:00');
 		await page.screenshot({ path: 'e2e/artifacts/variants-player.png' });
 
-		// Back to the start: the plain URL again. The server stopped the first play's encode
-		// when the element left it for the offset stream (nobody listened to it any more), so
-		// this is a first play again; the element reads it to the end within seconds, and the
-		// variant is made.
+		// Back to the start: the plain URL again. The server stops a first play's encode once
+		// nobody listens to it (the element left it for the offset stream), so this may be a
+		// first play again; the element reads it to the end within seconds, and the variant is
+		// made.
 		await clickSeek(page, 0);
 		const plainGets = () => streams.filter((s) => s.method === 'GET' && !/[?&]start=/.test(s.url));
 		await expect.poll(() => plainGets().length).toBe(2);

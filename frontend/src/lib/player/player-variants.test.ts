@@ -305,6 +305,7 @@ describe('Player seeking during a variant’s first play', () => {
 		await flush();
 		expect(ctx.audio.src).toBe(VARIANT_URL);
 		expect(ctx.player.base).toBe(0);
+		expect(ctx.prober).toHaveBeenCalledTimes(2); // the start needs no HEAD: it is there either way
 	});
 
 	it('a seek while an offset stream loads is decided once it has loaded', async () => {

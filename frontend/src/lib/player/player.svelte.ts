@@ -634,7 +634,7 @@ export class Player {
 		const seq = ++this.#seekSeq;
 		clearTimeout(this.#waitTimer);
 		let action = this.#seekAction(target);
-		if (action !== 'native' && !this.#complete && this.stream) {
+		if ((action === 'wait' || action === 'offset') && this.stream) {
 			// Not reachable in what has arrived: is the variant complete by now? (HEAD, no encoder.)
 			this.#resume = { position: target, play };
 			const probe = await this.#probe(this.stream.url);

@@ -228,6 +228,7 @@ def test_the_workers_setting_sets_how_many_workers_serve(tmp_path: Path, media_r
         TONEARM_MEDIA_ROOT=str(media_root),
         TONEARM_AUTH="none",
         TONEARM_WORKERS="2",
+        TONEARM_WORKERS_EMBEDDED="false",  # only granian's workers are counted here
     )
     with subprocess.Popen(
         [*TONEARM, "serve", "--port", str(port)],

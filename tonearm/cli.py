@@ -1,4 +1,4 @@
-"""The ``tonearm`` command: serve, migrate, scan, demo-library, export-schema, user.
+"""The ``tonearm`` command: serve, worker, migrate, scan, transcode, demo-library, user, ….
 
 Every expected failure (bad setting, unreachable database, missing media root) ends in one
 line on stderr and exit status 2, never a traceback.
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import ipaddress
 import json
 import logging
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("tonearm")
 EXIT_CONFIG = 2
 LOG_LEVELS = ("debug", "info", "warning", "error")
+EXIT_FAILED = 1
+WORKER_STOP_SECONDS = 15
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -66,18 +69,21 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         from tonearm.db.engine import engine_for
+        from tonearm.transcoding.jobs import on_scan_hook
 
         async with engine_for(settings.resolved_database_url) as engine:
+            options = ScanOptions.from_settings(
+                artist_split_exceptions=settings.artist_split_exceptions,
+                data_dir=settings.data_dir,
+            )
+            options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, engine))
             with rich_progress(console) as progress:
                 summary = await scan_library(
                     engine,
                     media_root,
                     progress=progress,
                     allow_empty=args.allow_empty,
-                    options=ScanOptions.from_settings(
-                        artist_split_exceptions=settings.artist_split_exceptions,
-                        data_dir=settings.data_dir,
-                    ),
+                    options=options,
                 )
         print_summary(Console(), summary, verbose=args.verbose)
         return 0
@@ -94,6 +100,50 @@ def cmd_demo_library(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Make queued variants until SIGTERM or SIGINT (see ``transcoding.queue.run_worker``).
+
+    It does not migrate (``serve`` and ``migrate`` do; Alembic would add seconds to every
+    start of a worker): a registry that is not migrated is a one-line error.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tonearm.transcoding.queue import QueueUnavailable, run_worker
+
+    settings = _settings(args)
+    settings.require_media_root()
+    try:
+        return run_worker(settings, parent_pid=args.stop_with_parent)
+    except QueueUnavailable as exc:
+        return _fail(str(exc))
+    except SQLAlchemyError as exc:
+        return _fail(
+            f"cannot use the database: {_first_line(exc)} "
+            "(a new database needs `tonearm migrate` first)"
+        )
+
+
+def cmd_transcode(args: argparse.Namespace) -> int:
+    """Make variants ahead of time, here and now (see ``transcoding.ahead``)."""
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.transcoding.ahead import TranscodeRefused, transcode_ahead
+
+    settings = _settings(args)
+    settings.require_media_root()
+    upgrade_to_head(settings.resolved_database_url)
+    try:
+        failed = transcode_ahead(
+            settings,
+            remake=args.all,
+            audio_format=args.format,
+            bitrate_kbps=args.bitrate,
+            track_ids=args.track,
+        )
+    except TranscodeRefused as exc:
+        return _fail(str(exc))
+    return EXIT_FAILED if failed else 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prepare in a child process (see ``prepare_serve``), then run granian's workers.
 
@@ -107,13 +157,49 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tonearm.server import run_server
 
     os.environ["TONEARM_MEDIA_ROOT"] = plan["media_root"]
+    worker = _EmbeddedWorker() if plan["embedded_worker"] else None
     try:
         run_server(
-            host=args.host, port=args.port, workers=plan["workers"], log_level=plan["log_level"]
+            host=args.host,
+            port=args.port,
+            workers=plan["workers"],
+            log_level=plan["log_level"],
+            on_listening=worker.start if worker else None,
+            on_stopped=worker.stop if worker else None,
         )
     except (OSError, RuntimeError) as exc:  # granian reports a busy port as RuntimeError
         return _fail(f"cannot serve on {args.host}:{args.port}: {_first_line(exc)}")
+    finally:
+        if worker is not None:
+            worker.stop()
     return 0
+
+
+class _EmbeddedWorker:
+    """``tonearm worker`` as a child of the supervisor, started once the address is bound.
+
+    It is stopped with SIGTERM when the server stops (running encodes are killed and
+    re-queued by the next start), and stops by itself if the supervisor dies.
+    """
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [*_this_tonearm(), "worker", "--stop-with-parent", str(os.getpid())]
+        self.process = subprocess.Popen(command)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=WORKER_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
@@ -148,7 +234,7 @@ def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
         return _fail(f"start-up was stopped by signal {-child.returncode}")
     try:
         plan: dict[str, Any] = json.loads(raw)
-        return {key: plan[key] for key in ("media_root", "workers", "log_level")}
+        return {key: plan[key] for key in ("media_root", "workers", "log_level", "embedded_worker")}
     except (ValueError, KeyError, TypeError):
         return _fail("start-up ended without reporting what to serve")
 
@@ -187,7 +273,12 @@ def prepare_serve(args: argparse.Namespace) -> int:
         _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
         cmd_scan(argparse.Namespace(media_root=str(media_root), allow_empty=False, verbose=False))
-    plan = {"media_root": str(media_root), "workers": workers, "log_level": settings.log_level}
+    plan = {
+        "media_root": str(media_root),
+        "workers": workers,
+        "log_level": settings.log_level,
+        "embedded_worker": settings.workers_embedded,
+    }
     with os.fdopen(args.prepare_report_fd, "w", encoding="utf-8") as report:
         json.dump(plan, report)
     return 0
@@ -265,6 +356,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
     scan.set_defaults(handler=cmd_scan)
+
+    worker = commands.add_parser("worker", help="make queued variants (no server)")
+    worker.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
+    # Internal: the embedded worker of ``serve`` stops when that process is gone.
+    worker.add_argument("--stop-with-parent", type=int, help=argparse.SUPPRESS)
+    worker.set_defaults(handler=cmd_worker)
+
+    transcode = commands.add_parser(
+        "transcode", help="make variants ahead of time (default: --missing)"
+    )
+    transcode.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
+    which = transcode.add_mutually_exclusive_group()
+    which.add_argument(
+        "--missing", action="store_true", help="make the variants not made yet (the default)"
+    )
+    which.add_argument("--all", action="store_true", help="make every offered variant again")
+    transcode.add_argument("--format", choices=("mp3", "opus"), help="only variants of this format")
+    transcode.add_argument(
+        "--bitrate", type=_positive_int, help="only variants at this bitrate (with --format)"
+    )
+    transcode.add_argument(
+        "--track", action="append", metavar="ID", help="only this track (repeatable)"
+    )
+    transcode.set_defaults(handler=cmd_transcode)
 
     demo = commands.add_parser("demo-library", help="write the demo library of MP3 files")
     demo.add_argument("directory")

@@ -10,6 +10,8 @@ LIBRARY_LOG_LEVELS = {
     "sqlalchemy": logging.WARNING,
     "alembic": logging.WARNING,
     "aiosqlite": logging.INFO,
+    # huey logs every task it runs at INFO; tonearm logs what a job did itself.
+    "huey": logging.WARNING,
 }
 
 

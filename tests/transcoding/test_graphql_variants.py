@@ -203,3 +203,86 @@ async def test_a_variant_url_is_bound_to_its_user_track_and_variant(
         assert (await client.get(other)).status_code == 403
         # Tampering with the token (to ask for another variant) breaks the signature.
         assert (await client.get(url[:-3] + "abc")).status_code == 403
+
+
+QUEUE = """{ transcodeQueue { pending running ready failed
+  failedVariants(first: 5) { track { title } format bitrateKbps reason attempts failedAt } } }"""
+RETRY = """mutation($id: ID!, $format: AudioFormat!, $kbps: Int!) {
+  retryVariant(trackId: $id, format: $format, bitrateKbps: $kbps) {
+    __typename
+    ... on RetriedVariant { trackId format bitrateKbps state }
+    ... on VariantNotFailedError { message }
+    ... on VariantNotOfferedError { message format bitrateKbps }
+    ... on TrackNotFoundError { message }
+  } }"""
+
+
+async def test_admins_see_the_queue_and_retry_a_failed_variant(
+    client: httpx.AsyncClient, library: Library, engine: AsyncEngine
+) -> None:
+    source = await registry.source_file(engine, library.ids[FLAC])
+    assert source is not None
+    opus = VariantKey(AudioFormat.OPUS, 96)
+    await registry.mark_failed(engine, source, opus, "the encoder failed: boom")
+    await registry.mark_ready(
+        engine,
+        source,
+        VariantKey(AudioFormat.MP3, 320),
+        size_bytes=10,
+        duration_seconds=6.0,
+        content_hash="0" * 64,
+    )
+
+    queue = (await gql(client, QUEUE))["transcodeQueue"]
+    assert {k: queue[k] for k in ("pending", "running", "ready", "failed")} == {
+        "pending": 0,
+        "running": 0,
+        "ready": 1,
+        "failed": 1,
+    }
+    (failed,) = queue["failedVariants"]
+    assert failed["track"] == {"title": "Lossless"}
+    assert (failed["format"], failed["bitrateKbps"], failed["reason"]) == (
+        "OPUS",
+        96,
+        "the encoder failed: boom",
+    )
+
+    track = track_global_id(library.ids[FLAC])
+    retried = (await gql(client, RETRY, id=track, format="OPUS", kbps=96))["retryVariant"]
+    assert retried == {
+        "__typename": "RetriedVariant",
+        "trackId": track,
+        "format": "OPUS",
+        "bitrateKbps": 96,
+        "state": "PENDING",
+    }
+    row = await registry.get_variant(engine, library.ids[FLAC], opus)
+    assert row is not None
+    assert row.state == "pending"
+    again = (await gql(client, RETRY, id=track, format="OPUS", kbps=96))["retryVariant"]
+    assert again["__typename"] == "VariantNotFailedError"
+
+
+@pytest.mark.parametrize(("fmt", "kbps"), [("OPUS", 97), ("FLAC", 320), ("MP3", 320)])
+async def test_retrying_a_variant_that_is_not_offered_is_a_typed_error(
+    client: httpx.AsyncClient, library: Library, fmt: str, kbps: int
+) -> None:
+    track = track_global_id(library.ids[MP3])  # 128 kbps MP3: offers only Opus 96
+    data = await gql(client, RETRY, id=track, format=fmt, kbps=kbps)
+    assert data["retryVariant"]["__typename"] == "VariantNotOfferedError"
+
+
+async def test_listeners_cannot_see_or_retry_the_queue(
+    accounts_app: FastAPI, library: Library, engine: AsyncEngine
+) -> None:
+    listener = await make_user(engine, "listener")
+    transport = httpx.ASGITransport(app=accounts_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        client.headers.update(listener.bearer)
+        for query, variables in (
+            (QUEUE, {}),
+            (RETRY, {"id": track_global_id(library.ids[FLAC]), "format": "OPUS", "kbps": 96}),
+        ):
+            response = await client.post("/graphql", json={"query": query, "variables": variables})
+            assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -390,3 +390,78 @@ async def variants_in_state(
 def stale_after(seconds: float) -> datetime:
     """The moment before which a pending row's update counts as abandoned."""
     return utcnow() - timedelta(seconds=seconds)
+
+
+async def mark_retrying(
+    engine: AsyncEngine, track_id: uuid.UUID, key: VariantName, reason: str
+) -> None:
+    """A failed attempt will be tried again: the row is ``pending`` again, its reason kept.
+
+    Only a ``failed`` row changes, so an admin never sees a variant that is still being
+    retried as failed; the reason says what the last attempt ran into.
+    """
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(VARIANTS)
+            .where(_is(track_id, key), VariantRecord.state == FAILED)
+            .values(state=PENDING, failure_reason=reason[:MAX_REASON], updated_at=utcnow())
+        )
+
+
+_SOURCE_COLUMNS = (
+    TrackRecord.id,
+    TrackRecord.path,
+    TrackRecord.format,
+    TrackRecord.bitrate,
+    TrackRecord.mime_type,
+    TrackRecord.duration_seconds,
+    TrackRecord.sample_rate,
+    TrackRecord.channels,
+    TrackRecord.size_bytes,
+    TrackRecord.mtime_ns,
+)
+_IN_CHUNK = 500
+
+
+def _source(row: Any) -> SourceFile:
+    return SourceFile(
+        track_id=row.id,
+        path=row.path,
+        format=row.format,
+        bitrate=row.bitrate,
+        mime_type=row.mime_type,
+        duration_seconds=row.duration_seconds,
+        sample_rate=row.sample_rate,
+        channels=row.channels,
+        size_bytes=row.size_bytes,
+        mtime_ns=row.mtime_ns,
+    )
+
+
+async def source_files(
+    engine: AsyncEngine, track_ids: Sequence[uuid.UUID] | None = None
+) -> list[SourceFile]:
+    """The originals of ``track_ids`` (None: of every track), in id order; unknown ids absent."""
+    statement = select(*_SOURCE_COLUMNS).order_by(TrackRecord.id)
+    async with engine.connect() as connection:
+        if track_ids is None:
+            return [_source(row) for row in await connection.execute(statement)]
+        found: list[SourceFile] = []
+        for start in range(0, len(track_ids), _IN_CHUNK):
+            chunk = track_ids[start : start + _IN_CHUNK]
+            rows = await connection.execute(statement.where(TrackRecord.id.in_(chunk)))
+            found += [_source(row) for row in rows]
+    return found
+
+
+async def track_ids_at(engine: AsyncEngine, paths: Sequence[str]) -> list[uuid.UUID]:
+    """The ids of the tracks registered at these relative paths (unknown paths absent)."""
+    found: list[uuid.UUID] = []
+    async with engine.connect() as connection:
+        for start in range(0, len(paths), _IN_CHUNK):
+            chunk = paths[start : start + _IN_CHUNK]
+            rows = await connection.execute(
+                select(TrackRecord.id).where(TrackRecord.path.in_(chunk))
+            )
+            found += [row.id for row in rows]
+    return found

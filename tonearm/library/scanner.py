@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,6 +50,9 @@ class ScanOptions:
     artist_split_exceptions: frozenset[str] = frozenset()
     # Where cover-art thumbnails go; None: the scan makes no artwork.
     artwork_store: ArtworkStore | None = None
+    # Told the relative paths of the tracks the scan added or changed, once they are
+    # written (``TONEARM_VARIANTS_ON_SCAN=eager`` queues their variants with it).
+    tracks_written: Callable[[Sequence[str]], Awaitable[None]] | None = None
 
     @classmethod
     def from_settings(
@@ -235,6 +238,8 @@ async def scan_library(
                 images=plan.images,
                 skipped=summary.skipped,
             )
+    if options and options.tracks_written is not None and plan.changes.written_paths:
+        await options.tracks_written(plan.changes.written_paths)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
 

@@ -30,6 +30,7 @@ from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_track, resolve_tracks
+from tonearm.resolvers.transcoding import resolve_retry_variant, resolve_transcode_queue
 from tonearm.resolvers.users import (
     resolve_change_password,
     resolve_create_user,
@@ -54,6 +55,7 @@ from tonearm.schema.scalars import SCALAR_MAP
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
+    RetryVariantResult,
     ScanSummaryType,
     Track,
     TrackConnection,
@@ -65,6 +67,7 @@ from tonearm.schema.users import (
     ResetUserPasswordResult,
     UpdateUserResult,
 )
+from tonearm.schema.variant_types import TranscodeQueue
 
 logger = logging.getLogger("tonearm.graphql")
 
@@ -137,6 +140,11 @@ class Query:
         description="Every account, by name (admins only).",
         permission_classes=ADMIN_ONLY,
     )
+    transcode_queue: TranscodeQueue = strawberry.field(
+        resolver=resolve_transcode_queue,
+        description="The variant job queue: counts and the latest failures (admins only).",
+        permission_classes=ADMIN_ONLY,
+    )
 
 
 @strawberry.type(description="Changing the registry or minting access.")
@@ -151,6 +159,11 @@ class Mutation:
             "is a typed error, never a silent substitute."
         ),
         permission_classes=SIGNED_IN,
+    )
+    retry_variant: RetryVariantResult = strawberry.mutation(
+        resolver=resolve_retry_variant,
+        description="Queue a failed variant to be made again (admins only).",
+        permission_classes=ADMIN_ONLY,
     )
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,

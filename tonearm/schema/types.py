@@ -19,7 +19,14 @@ from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
 from tonearm.schema.context import Context
 from tonearm.schema.scalars import Long
-from tonearm.schema.variant_types import AudioVariant, BitrateTooLowError, FormatNotOfferedError
+from tonearm.schema.variant_types import (
+    AudioVariant,
+    BitrateTooLowError,
+    FormatNotOfferedError,
+    RetriedVariant,
+    VariantNotFailedError,
+    VariantNotOfferedError,
+)
 
 if TYPE_CHECKING:
     from tonearm.schema.library_types import Album, Artist, CoverArt
@@ -235,6 +242,12 @@ class TrackNotFoundError:
 CreateStreamUrlResult = Annotated[
     StreamUrl | TrackNotFoundError | FormatNotOfferedError | BitrateTooLowError,
     strawberry.union("CreateStreamUrlResult", description="A stream URL, or why there is none."),
+]
+
+
+RetryVariantResult = Annotated[
+    RetriedVariant | VariantNotFailedError | VariantNotOfferedError | TrackNotFoundError,
+    strawberry.union("RetryVariantResult", description="The variant queued again, or why not."),
 ]
 
 

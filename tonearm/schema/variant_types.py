@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -10,6 +13,9 @@ from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.variant_queries import VariantRow
 from tonearm.catalog.variants import Offer
 from tonearm.schema.scalars import Long
+
+if TYPE_CHECKING:
+    from tonearm.schema.types import Track
 
 # Registered here, the first schema module to use it (``types.py`` imports this one).
 strawberry.enum(
@@ -88,3 +94,73 @@ class BitrateTooLowError:
     lowest_bitrate_kbps: int | None = strawberry.field(
         description="The lowest bitrate on offer (null when only a lossless original was)."
     )
+
+
+def _failed_track(root: strawberry.Parent[FailedVariant], info: strawberry.Info) -> Any:
+    from tonearm.resolvers.transcoding import resolve_failed_variant_track
+
+    return resolve_failed_variant_track(info, root.track_id)
+
+
+@strawberry.type(description="A variant that could not be made, and why.")
+class FailedVariant:
+    """One failed row of ``track_variants``."""
+
+    track: Annotated[Track, strawberry.lazy("tonearm.schema.types")] = strawberry.field(
+        resolver=_failed_track, description="The track it is a version of."
+    )
+    format: AudioFormat = strawberry.field(description="The variant's codec.")
+    bitrate_kbps: int = strawberry.field(description="The variant's bitrate in kbps.")
+    reason: str = strawberry.field(description="Why it failed (no file paths in it).")
+    attempts: int = strawberry.field(description="How many encodes were tried.")
+    failed_at: datetime = strawberry.field(description="When it last failed.")
+    track_id: strawberry.Private[uuid.UUID]
+
+
+@strawberry.type(description="The variant job queue, as admins see it.")
+class TranscodeQueue:
+    """Counts by state and the most recent failures."""
+
+    pending: int = strawberry.field(description="Variants waiting to be made.")
+    running: int = strawberry.field(description="Variants being encoded now.")
+    ready: int = strawberry.field(description="Variants made and stored.")
+    failed: int = strawberry.field(description="Variants that could not be made.")
+    failed_list: strawberry.Private[list[FailedVariant]]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The most recent failures, newest first (at most 100)."
+    )
+    def failed_variants(self, first: int = 20) -> list[FailedVariant]:
+        """The first ``first`` failures (bounded to 0..100)."""
+        return self.failed_list[: max(0, min(first, MAX_FAILED_LISTED))]
+
+
+MAX_FAILED_LISTED = 100
+
+
+@strawberry.type(description="The variant is queued to be made again.")
+class RetriedVariant:
+    """retryVariant's answer when it queued the variant."""
+
+    track_id: strawberry.ID = strawberry.field(description="The track's global ID.")
+    format: AudioFormat = strawberry.field(description="The variant's codec.")
+    bitrate_kbps: int = strawberry.field(description="The variant's bitrate in kbps.")
+    state: VariantState = strawberry.field(description="PENDING: queued ahead of scans.")
+
+
+@strawberry.type(
+    description="The variant has not failed (it is made, pending, or never asked for)."
+)
+class VariantNotFailedError:
+    """retryVariant's answer for a variant there is nothing to retry of."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+@strawberry.type(description="The track offers no variant of this format and bitrate.")
+class VariantNotOfferedError:
+    """retryVariant's answer for a format and bitrate the track does not offer."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+    format: AudioFormat = strawberry.field(description="The format that was asked for.")
+    bitrate_kbps: int = strawberry.field(description="The bitrate that was asked for.")

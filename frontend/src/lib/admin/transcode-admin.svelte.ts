@@ -47,7 +47,8 @@ export class TranscodeAdmin {
 		this.retrying = { ...this.retrying, [key]: true };
 		this.retryErrors = without(this.retryErrors, key);
 		try {
-			await this.#api.retryVariant(variant.track.id, variant.format, variant.bitrateKbps);
+			const result = await this.#api.retryVariant(variant.track.id, variant.format, variant.bitrateKbps);
+			if (result.kind === 'refused') this.retryErrors = { ...this.retryErrors, [key]: result.message };
 		} catch (error) {
 			this.retryErrors = { ...this.retryErrors, [key]: `Not retried. ${describeError(error)}` };
 		}

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { GraphQLError } from '$lib/api/graphql';
-import type { AudioFormat, FailedVariant, TranscodeQueue } from '$lib/api/types';
+import type { AudioFormat, FailedVariant, RetryVariantResult, TranscodeQueue } from '$lib/api/types';
 import { TranscodeAdmin, failedVariantKey } from './transcode-admin.svelte';
 
 const broken: FailedVariant = {
@@ -25,9 +25,12 @@ function fakeApi() {
 	let current = queue();
 	return {
 		transcodeQueue: vi.fn(async () => current),
-		retryVariant: vi.fn<(trackId: string, format: AudioFormat, bitrateKbps: number) => Promise<void>>(async () => {
-			current = queue({ pending: 3, failed: 0, failedVariants: [] });
-		})
+		retryVariant: vi.fn<(trackId: string, format: AudioFormat, bitrateKbps: number) => Promise<RetryVariantResult>>(
+			async () => {
+				current = queue({ pending: 3, failed: 0, failedVariants: [] });
+				return { kind: 'retried' };
+			}
+		)
 	};
 }
 
@@ -62,6 +65,16 @@ describe('TranscodeAdmin', () => {
 		expect(admin.retryErrors[failedVariantKey(broken)]).toMatch(/^Not retried\. .*FORBIDDEN/);
 		expect(admin.queue?.failedVariants).toEqual([broken]);
 		expect(api.transcodeQueue).toHaveBeenCalledTimes(1);
+	});
+
+	it('shows the server’s reason when it refuses a retry (retried by someone else meanwhile)', async () => {
+		const api = fakeApi();
+		api.retryVariant.mockResolvedValueOnce({ kind: 'refused', message: 'That variant has not failed.' });
+		const admin = new TranscodeAdmin(api);
+		await admin.load();
+		await admin.retry(broken);
+		expect(admin.retryErrors[failedVariantKey(broken)]).toBe('That variant has not failed.');
+		expect(admin.retrying).toEqual({});
 	});
 
 	it('says when the queue could not be loaded', async () => {

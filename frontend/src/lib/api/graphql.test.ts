@@ -218,22 +218,25 @@ describe('TonearmApi', () => {
 				}
 			]
 		};
+		let retried: unknown = { __typename: 'RetriedVariant', trackId: 'VHJhY2s6MQ==', format: 'OPUS', bitrateKbps: 96 };
 		const fetch = fakeFetch((call) => {
 			const { query } = JSON.parse(String(call.init?.body)) as { query: string };
-			return json({
-				data: query.includes('retryVariant')
-					? { retryVariant: { __typename: 'RetriedVariant' } }
-					: { transcodeQueue: queue }
-			});
+			if (!query.includes('retryVariant')) return json({ data: { transcodeQueue: queue } });
+			return json({ data: { retryVariant: retried } });
 		});
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.transcodeQueue()).resolves.toEqual(queue);
 		expect(JSON.parse(String(fetch.calls[0]?.init?.body)).variables).toEqual({ first: 20 });
-		await api.retryVariant('VHJhY2s6MQ==', 'OPUS', 96);
+		await expect(api.retryVariant('VHJhY2s6MQ==', 'OPUS', 96)).resolves.toEqual({ kind: 'retried' });
 		expect(JSON.parse(String(fetch.calls[1]?.init?.body)).variables).toEqual({
 			trackId: 'VHJhY2s6MQ==',
 			format: 'OPUS',
 			bitrateKbps: 96
+		});
+		retried = { __typename: 'VariantNotFailedError', message: 'That variant has not failed.' };
+		await expect(api.retryVariant('VHJhY2s6MQ==', 'OPUS', 96)).resolves.toEqual({
+			kind: 'refused',
+			message: 'That variant has not failed.'
 		});
 	});
 });

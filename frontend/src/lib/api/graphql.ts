@@ -43,6 +43,7 @@ import type {
 	LoginResult,
 	Page,
 	ResetPasswordResult,
+	RetryVariantResult,
 	Role,
 	SearchResult,
 	StreamRequest,
@@ -314,6 +315,15 @@ export const RETRY_VARIANT_MUTATION = /* GraphQL */ `
 	mutation PlayerRetryVariant($trackId: ID!, $format: AudioFormat!, $bitrateKbps: Int!) {
 		retryVariant(trackId: $trackId, format: $format, bitrateKbps: $bitrateKbps) {
 			__typename
+			... on VariantNotFailedError {
+				message
+			}
+			... on VariantNotOfferedError {
+				message
+			}
+			... on TrackNotFoundError {
+				message
+			}
 		}
 	}
 `;
@@ -572,6 +582,12 @@ type ChangePasswordData = {
 		| { __typename: 'LoginRateLimited'; message: string; retryAfterSeconds: number };
 };
 
+type RetryVariantData = {
+	retryVariant:
+		| { __typename: 'RetriedVariant' }
+		| { __typename: 'VariantNotFailedError' | 'VariantNotOfferedError' | 'TrackNotFoundError'; message: string };
+};
+
 export type UnauthenticatedListener = (error: GraphQLError) => void;
 
 /** The operations the player uses, typed. */
@@ -783,13 +799,11 @@ export class TonearmApi {
 		return data.transcodeQueue;
 	}
 
-	/** Queue a failed variant to be made again. */
-	async retryVariant(trackId: string, format: AudioFormat, bitrateKbps: number): Promise<void> {
-		await this.#authed<{ retryVariant: { __typename: string } | null }>(RETRY_VARIANT_MUTATION, {
-			trackId,
-			format,
-			bitrateKbps
-		});
+	/** Queue a failed variant to be made again; a refusal says why (not failed any more, gone). */
+	async retryVariant(trackId: string, format: AudioFormat, bitrateKbps: number): Promise<RetryVariantResult> {
+		const data = await this.#authed<RetryVariantData>(RETRY_VARIANT_MUTATION, { trackId, format, bitrateKbps });
+		const result = data.retryVariant;
+		return result.__typename === 'RetriedVariant' ? { kind: 'retried' } : { kind: 'refused', message: result.message };
 	}
 
 	// --- user management (admins) --------------------------------------------------------

@@ -173,6 +173,9 @@ export interface FailedVariant {
 	failedAt: string;
 }
 
+/** `retryVariant`'s result union, flattened. */
+export type RetryVariantResult = { kind: 'retried' } | { kind: 'refused'; message: string };
+
 /** `transcodeQueue`: how many variants are in each state, and the failed ones. */
 export interface TranscodeQueue {
 	pending: number;

@@ -152,8 +152,11 @@ async function startServer(name: string, mediaRoot: string, extraEnv: Record<str
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true // own process group, so teardown can stop it and its children
 	});
-	child.stdout?.pipe(log);
-	child.stderr?.pipe(log);
+	// Two sources into one file: neither may end it (a late line on the other would be a
+	// write after end, which crashes the runner at teardown); the child's exit does.
+	child.stdout?.pipe(log, { end: false });
+	child.stderr?.pipe(log, { end: false });
+	child.on('close', () => log.end());
 	const url = `http://127.0.0.1:${port}`;
 	await waitForHealth(url, child, name);
 	return { url, child, dataDir };

@@ -159,7 +159,10 @@ test.describe('variants', () => {
 		await waitForPlayback(page, VARIANT_TRACK.seconds * fraction + 0.5);
 		const ranged = streams.filter((s) => s.range);
 		expect(ranged[0]?.range).toBe('bytes=0-');
-		expect(ranged.some((s) => s.range !== 'bytes=0-'), 'the seek asked for a range of its own').toBe(true);
+		expect(
+			ranged.some((s) => s.range !== 'bytes=0-'),
+			'the seek asked for a range of its own'
+		).toBe(true);
 		for (const exchange of ranged) {
 			expect(exchange.status, JSON.stringify(exchange)).toBe(206);
 			expect(exchange.contentRange).toMatch(/^bytes \d+-\d+\/\d+$/);

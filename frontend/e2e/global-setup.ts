@@ -2,11 +2,13 @@
  * Starts real tonearm servers for the e2e suite:
  *  1. builds the player (`vite build`) unless TONEARM_E2E_SKIP_BUILD=1,
  *  2. generates the demo library into e2e/.cache/demo-library (again when demo.py changed),
- *  3. starts `tonearm serve` twice on free loopback ports, each with its own data dir:
- *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3; accounts
+ *  3. starts `tonearm serve` three times on free loopback ports, each with its own data dir:
+ *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3, and one
+ *     for variants whose media root holds only a long FLAC made with Debian's ffmpeg (so its
+ *     variants are made on first play, and the demo library's counts stay as they are); accounts
  *     are on (TONEARM_AUTH unset = required), so each data dir first gets the listener
  *     E2E_USERNAME and the admin E2E_ADMIN_USERNAME (`tonearm user add`, password on stdin),
- *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops both.
+ *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { E2E_ADMIN_PASSWORD, E2E_ADMIN_USERNAME, E2E_PASSWORD, E2E_USERNAME } from './credentials';
+import { VARIANT_TRACK } from './variant-track';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const frontendDir = path.resolve(here, '..');
@@ -63,6 +66,48 @@ function demoLibrary(): string {
 	return dir;
 }
 
+/**
+ * A media root with one FLAC of VARIANT_TRACK.seconds (several MB, so a far seek target is
+ * not buffered yet), made with Debian's ffmpeg once and kept in the cache.
+ */
+function variantLibrary(): string {
+	const dir = path.join(cacheDir, 'variant-library');
+	const file = path.join(dir, 'first-play-sweep.flac');
+	const recipe = JSON.stringify(VARIANT_TRACK) + ':1';
+	const marker = path.join(cacheDir, 'variant-library.complete');
+	if (existsSync(file) && existsSync(marker) && readFileSync(marker, 'utf8') === recipe) return dir;
+	rmSync(dir, { recursive: true, force: true });
+	mkdirSync(dir, { recursive: true });
+	const { title, artist, album, seconds } = VARIANT_TRACK;
+	// A rising tone over quiet noise: it compresses like music, not like silence.
+	run(process.env.FFMPEG_PATH ?? '/usr/bin/ffmpeg', [
+		'-nostdin',
+		'-loglevel',
+		'error',
+		'-f',
+		'lavfi',
+		'-i',
+		`aevalsrc='0.3*sin(2*PI*(220+t)*t)|0.3*sin(2*PI*(330+t)*t)':s=44100:d=${seconds}`,
+		'-f',
+		'lavfi',
+		'-i',
+		`anoisesrc=d=${seconds}:a=0.02:r=44100`,
+		'-filter_complex',
+		'[1]aformat=channel_layouts=stereo[n];[0][n]amix=inputs=2:normalize=0',
+		'-c:a',
+		'flac',
+		'-metadata',
+		`title=${title}`,
+		'-metadata',
+		`artist=${artist}`,
+		'-metadata',
+		`album=${album}`,
+		file
+	]);
+	writeFileSync(marker, recipe);
+	return dir;
+}
+
 interface Server {
 	url: string;
 	child: ChildProcess;
@@ -107,8 +152,11 @@ async function startServer(name: string, mediaRoot: string, extraEnv: Record<str
 		stdio: ['ignore', 'pipe', 'pipe'],
 		detached: true // own process group, so teardown can stop it and its children
 	});
-	child.stdout?.pipe(log);
-	child.stderr?.pipe(log);
+	// Two sources into one file: neither may end it (a late line on the other would be a
+	// write after end, which crashes the runner at teardown); the child's exit does.
+	child.stdout?.pipe(log, { end: false });
+	child.stderr?.pipe(log, { end: false });
+	child.on('close', () => log.end());
 	const url = `http://127.0.0.1:${port}`;
 	await waitForHealth(url, child, name);
 	return { url, child, dataDir };
@@ -151,9 +199,11 @@ export default async function globalSetup() {
 		run('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: frontendDir });
 	}
 	const mediaRoot = demoLibrary();
+	const variantRoot = variantLibrary();
 	const started = await Promise.allSettled([
 		startServer('main', mediaRoot, {}),
-		startServer('short-ttl', mediaRoot, { TONEARM_STREAM_URL_TTL: String(SHORT_TTL_SECONDS) })
+		startServer('short-ttl', mediaRoot, { TONEARM_STREAM_URL_TTL: String(SHORT_TTL_SECONDS) }),
+		startServer('variants', variantRoot, {})
 	]);
 	const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 	const failed = started.find((r) => r.status === 'rejected');
@@ -161,9 +211,10 @@ export default async function globalSetup() {
 		servers.forEach(stop);
 		throw failed.reason;
 	}
-	const [main, short] = servers as [Server, Server];
+	const [main, short, variants] = servers as [Server, Server, Server];
 	process.env.TONEARM_E2E_URL = main.url;
 	process.env.TONEARM_E2E_SHORT_TTL_URL = short.url;
+	process.env.TONEARM_E2E_VARIANTS_URL = variants.url;
 
 	return async () => {
 		for (const server of servers) stop(server);

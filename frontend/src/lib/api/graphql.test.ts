@@ -161,6 +161,84 @@ describe('TonearmApi', () => {
 		answer = { __typename: 'TrackNotFoundError', message: 'Track not found' };
 		await expect(api.createStreamUrl('id')).resolves.toEqual({ kind: 'not-found', message: 'Track not found' });
 	});
+
+	it('asks for a variant by format and bitrate ceiling and reads what it got', async () => {
+		let answer: unknown = {
+			__typename: 'StreamUrl',
+			url: '/api/tracks/x/stream?token=v',
+			expiresAt: '2026-11-22T10:00:00Z',
+			format: 'OPUS',
+			bitrateKbps: 96,
+			mimeType: 'audio/ogg'
+		};
+		const fetch = fakeFetch(() => json({ data: { createStreamUrl: answer } }));
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		await expect(api.createStreamUrl('id', { format: 'OPUS', maxBitrateKbps: 96 })).resolves.toStrictEqual({
+			kind: 'url',
+			url: '/api/tracks/x/stream?token=v',
+			expiresAt: '2026-11-22T10:00:00Z',
+			format: 'OPUS',
+			bitrateKbps: 96,
+			mimeType: 'audio/ogg'
+		});
+		const variables = (call: number) => JSON.parse(String(fetch.calls[call]?.init?.body)).variables;
+		expect(variables(0)).toEqual({ trackId: 'id', format: 'OPUS', maxBitrateKbps: 96 });
+
+		await api.createStreamUrl('id');
+		expect(variables(1)).toEqual({ trackId: 'id', format: null, maxBitrateKbps: null });
+
+		answer = { __typename: 'FormatNotOfferedError', message: 'No Opus', format: 'OPUS' };
+		await expect(api.createStreamUrl('id', { format: 'OPUS', maxBitrateKbps: 96 })).resolves.toEqual({
+			kind: 'format-not-offered',
+			message: 'No Opus',
+			format: 'OPUS'
+		});
+		answer = { __typename: 'BitrateTooLowError', message: 'Too low', lowestBitrateKbps: 128 };
+		await expect(api.createStreamUrl('id', { format: 'MP3', maxBitrateKbps: 96 })).resolves.toEqual({
+			kind: 'bitrate-too-low',
+			message: 'Too low',
+			lowestBitrateKbps: 128
+		});
+	});
+
+	it('reads the transcoding queue and retries a failed variant', async () => {
+		const queue = {
+			pending: 2,
+			running: 1,
+			ready: 5,
+			failed: 1,
+			failedVariants: [
+				{
+					track: { id: 'VHJhY2s6MQ==', title: 'Broken', artist: null },
+					format: 'OPUS',
+					bitrateKbps: 96,
+					reason: 'decode failed at 0:42',
+					attempts: 3,
+					failedAt: '2026-12-01T10:00:00Z'
+				}
+			]
+		};
+		let retried: unknown = { __typename: 'RetriedVariant', trackId: 'VHJhY2s6MQ==', format: 'OPUS', bitrateKbps: 96 };
+		const fetch = fakeFetch((call) => {
+			const { query } = JSON.parse(String(call.init?.body)) as { query: string };
+			if (!query.includes('retryVariant')) return json({ data: { transcodeQueue: queue } });
+			return json({ data: { retryVariant: retried } });
+		});
+		const api = new TonearmApi(new GraphQLClient({ fetch }));
+		await expect(api.transcodeQueue()).resolves.toEqual(queue);
+		expect(JSON.parse(String(fetch.calls[0]?.init?.body)).variables).toEqual({ first: 20 });
+		await expect(api.retryVariant('VHJhY2s6MQ==', 'OPUS', 96)).resolves.toEqual({ kind: 'retried' });
+		expect(JSON.parse(String(fetch.calls[1]?.init?.body)).variables).toEqual({
+			trackId: 'VHJhY2s6MQ==',
+			format: 'OPUS',
+			bitrateKbps: 96
+		});
+		retried = { __typename: 'VariantNotFailedError', message: 'That variant has not failed.' };
+		await expect(api.retryVariant('VHJhY2s6MQ==', 'OPUS', 96)).resolves.toEqual({
+			kind: 'refused',
+			message: 'That variant has not failed.'
+		});
+	});
 });
 
 const unauthenticated = () =>

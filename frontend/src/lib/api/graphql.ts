@@ -31,6 +31,7 @@ import { TRACK_FIELDS } from './fragments';
 import type {
 	AccountUser,
 	Album,
+	AudioFormat,
 	AlbumSummary,
 	ApiToken,
 	ArtistSummary,
@@ -42,12 +43,16 @@ import type {
 	LoginResult,
 	Page,
 	ResetPasswordResult,
+	RetryVariantResult,
 	Role,
 	SearchResult,
+	StreamRequest,
+	StreamUrl,
 	StreamUrlResult,
 	Track,
 	TrackOrder,
 	TrackPage,
+	TranscodeQueue,
 	UpdateUserResult,
 	UserChanges,
 	Viewer,
@@ -258,12 +263,63 @@ export const LIBRARY_QUERY = /* GraphQL */ `
 `;
 
 export const CREATE_STREAM_URL_MUTATION = /* GraphQL */ `
-	mutation PlayerCreateStreamUrl($trackId: ID!) {
-		createStreamUrl(trackId: $trackId) {
+	mutation PlayerCreateStreamUrl($trackId: ID!, $format: AudioFormat, $maxBitrateKbps: Int) {
+		createStreamUrl(trackId: $trackId, format: $format, maxBitrateKbps: $maxBitrateKbps) {
 			__typename
 			... on StreamUrl {
 				url
 				expiresAt
+				format
+				bitrateKbps
+				mimeType
+			}
+			... on TrackNotFoundError {
+				message
+			}
+			... on FormatNotOfferedError {
+				message
+				format
+			}
+			... on BitrateTooLowError {
+				message
+				lowestBitrateKbps
+			}
+		}
+	}
+`;
+
+export const TRANSCODE_QUEUE_QUERY = /* GraphQL */ `
+	query PlayerTranscodeQueue($first: Int!) {
+		transcodeQueue {
+			pending
+			running
+			ready
+			failed
+			failedVariants(first: $first) {
+				track {
+					id
+					title
+					artist
+				}
+				format
+				bitrateKbps
+				reason
+				attempts
+				failedAt
+			}
+		}
+	}
+`;
+
+export const RETRY_VARIANT_MUTATION = /* GraphQL */ `
+	mutation PlayerRetryVariant($trackId: ID!, $format: AudioFormat!, $bitrateKbps: Int!) {
+		retryVariant(trackId: $trackId, format: $format, bitrateKbps: $bitrateKbps) {
+			__typename
+			... on VariantNotFailedError {
+				message
+			}
+			... on VariantNotOfferedError {
+				message
 			}
 			... on TrackNotFoundError {
 				message
@@ -483,7 +539,12 @@ interface TracksData {
 
 type CreateStreamUrlData = {
 	createStreamUrl:
-		{ __typename: 'StreamUrl'; url: string; expiresAt: string } | { __typename: 'TrackNotFoundError'; message: string };
+		| ({ __typename: 'StreamUrl' } & Required<Pick<StreamUrl, 'url' | 'expiresAt' | 'format' | 'mimeType'>> & {
+					bitrateKbps: number | null;
+				})
+		| { __typename: 'TrackNotFoundError'; message: string }
+		| { __typename: 'FormatNotOfferedError'; message: string; format: AudioFormat }
+		| { __typename: 'BitrateTooLowError'; message: string; lowestBitrateKbps: number | null };
 };
 
 type LoginData = {
@@ -519,6 +580,12 @@ type ChangePasswordData = {
 		| { __typename: 'WrongPasswordError'; message: string }
 		| { __typename: 'PasswordRejectedError'; message: string }
 		| { __typename: 'LoginRateLimited'; message: string; retryAfterSeconds: number };
+};
+
+type RetryVariantData = {
+	retryVariant:
+		| { __typename: 'RetriedVariant' }
+		| { __typename: 'VariantNotFailedError' | 'VariantNotOfferedError' | 'TrackNotFoundError'; message: string };
 };
 
 export type UnauthenticatedListener = (error: GraphQLError) => void;
@@ -691,13 +758,52 @@ export class TonearmApi {
 		return data.library;
 	}
 
-	async createStreamUrl(trackId: string): Promise<StreamUrlResult> {
-		const data = await this.#authed<CreateStreamUrlData>(CREATE_STREAM_URL_MUTATION, { trackId });
+	/**
+	 * A signed URL for the track's original, or (with `request`) for the best variant of that
+	 * format at or under the bitrate. A format the track does not offer, or a ceiling below
+	 * every variant of it, is a typed refusal (the player then asks for something else).
+	 */
+	async createStreamUrl(trackId: string, request?: StreamRequest): Promise<StreamUrlResult> {
+		const data = await this.#authed<CreateStreamUrlData>(CREATE_STREAM_URL_MUTATION, {
+			trackId,
+			format: request?.format ?? null,
+			maxBitrateKbps: request?.maxBitrateKbps ?? null
+		});
 		const result = data.createStreamUrl;
-		if (result.__typename === 'StreamUrl') {
-			return { kind: 'url', url: result.url, expiresAt: result.expiresAt };
+		switch (result.__typename) {
+			case 'StreamUrl':
+				return {
+					kind: 'url',
+					url: result.url,
+					expiresAt: result.expiresAt,
+					format: result.format,
+					bitrateKbps: result.bitrateKbps,
+					mimeType: result.mimeType
+				};
+			case 'FormatNotOfferedError':
+				return { kind: 'format-not-offered', message: result.message, format: result.format };
+			case 'BitrateTooLowError':
+				return { kind: 'bitrate-too-low', message: result.message, lowestBitrateKbps: result.lowestBitrateKbps };
+			default:
+				return { kind: 'not-found', message: result.message };
 		}
-		return { kind: 'not-found', message: result.message };
+	}
+
+	// --- transcoding (admins) -------------------------------------------------------------
+
+	/** How many variants are pending, being made, made and failed, and the failed ones. */
+	async transcodeQueue(failedFirst = 20): Promise<TranscodeQueue> {
+		const data = await this.#authed<{ transcodeQueue: TranscodeQueue }>(TRANSCODE_QUEUE_QUERY, {
+			first: failedFirst
+		});
+		return data.transcodeQueue;
+	}
+
+	/** Queue a failed variant to be made again; a refusal says why (not failed any more, gone). */
+	async retryVariant(trackId: string, format: AudioFormat, bitrateKbps: number): Promise<RetryVariantResult> {
+		const data = await this.#authed<RetryVariantData>(RETRY_VARIANT_MUTATION, { trackId, format, bitrateKbps });
+		const result = data.retryVariant;
+		return result.__typename === 'RetriedVariant' ? { kind: 'retried' } : { kind: 'refused', message: result.message };
 	}
 
 	// --- user management (admins) --------------------------------------------------------

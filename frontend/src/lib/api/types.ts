@@ -114,10 +114,20 @@ export interface SearchResult {
 	tracks: TrackPage;
 }
 
-/** A signed, expiring stream URL (server-relative) and when it stops working (ISO 8601). */
+/** The audio formats a track or one of its variants comes in (GraphQL `AudioFormat`). */
+export type AudioFormat = 'MP3' | 'FLAC' | 'VORBIS' | 'OPUS' | 'AAC' | 'ALAC' | 'WAV';
+
+/**
+ * A signed, expiring stream URL (server-relative) and when it stops working (ISO 8601), with
+ * the version of the track it streams: the original or a variant (`format`, `bitrateKbps`).
+ * URLs that came with a track list may lack the format (an older server).
+ */
 export interface StreamUrl {
 	url: string;
 	expiresAt: string;
+	format?: AudioFormat;
+	bitrateKbps?: number | null;
+	mimeType?: string;
 }
 
 export interface PageInfo {
@@ -138,7 +148,42 @@ export interface LibraryStats {
 	totalDurationSeconds: number;
 }
 
-export type StreamUrlResult = { kind: 'url'; url: string; expiresAt: string } | { kind: 'not-found'; message: string };
+/** `createStreamUrl`'s result union, flattened. */
+export type StreamUrlResult =
+	| ({ kind: 'url' } & StreamUrl)
+	| { kind: 'not-found'; message: string }
+	| { kind: 'format-not-offered'; message: string; format: AudioFormat }
+	| { kind: 'bitrate-too-low'; message: string; lowestBitrateKbps: number | null };
+
+/** What the player asks `createStreamUrl` for instead of the original. */
+export interface StreamRequest {
+	format: AudioFormat;
+	maxBitrateKbps: number;
+}
+
+// --- transcoding (admins) ----------------------------------------------------------------
+
+/** A variant whose encoding failed, as the admin page lists it. */
+export interface FailedVariant {
+	track: { id: string; title: string; artist: string | null };
+	format: AudioFormat;
+	bitrateKbps: number;
+	reason: string;
+	attempts: number;
+	failedAt: string;
+}
+
+/** `retryVariant`'s result union, flattened. */
+export type RetryVariantResult = { kind: 'retried' } | { kind: 'refused'; message: string };
+
+/** `transcodeQueue`: how many variants are in each state, and the failed ones. */
+export interface TranscodeQueue {
+	pending: number;
+	running: number;
+	ready: number;
+	failed: number;
+	failedVariants: FailedVariant[];
+}
 
 // --- accounts ----------------------------------------------------------------------------
 

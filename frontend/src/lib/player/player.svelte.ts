@@ -1,5 +1,5 @@
 import { TonearmApi, describeError } from '$lib/api/graphql';
-import type { StreamUrl, Track } from '$lib/api/types';
+import type { StreamRequest, StreamUrl, Track } from '$lib/api/types';
 import {
 	extendShuffleOrder,
 	nextIndex,
@@ -10,6 +10,28 @@ import {
 	type QueuePosition,
 	type RepeatMode
 } from './queue';
+import {
+	MAX_STREAM_REQUESTS,
+	browserEnvironment,
+	fallbackRequest,
+	formatOfMime,
+	streamLabel,
+	streamRequest,
+	type PlaybackEnvironment,
+	type Quality
+} from './quality';
+import { QualitySetting } from './quality-setting.svelte';
+import {
+	WAIT_LIMIT_MS,
+	arrivedUntil,
+	inRanges,
+	offsetUrl,
+	probeStream,
+	seekAction,
+	trackTime,
+	type Prober,
+	type SeekAction
+} from './seeking';
 import { RemintGuard, needsFreshUrl, usablePremintedUrl, type TimeRange } from './stream-url';
 
 export type PlayerStatus = 'idle' | 'loading' | 'ready' | 'error';
@@ -44,6 +66,22 @@ interface Resume {
 	play: boolean;
 }
 
+/** The version of the current track being played, and what is known about it. */
+export interface PlayingStream extends StreamUrl {
+	/** The track's own file (asked for without a format), not a variant. */
+	original: boolean;
+}
+
+/** What the player is built with; tests hand in fakes. */
+export interface PlayerOptions {
+	now?: () => number;
+	/** Which types the browser plays and its network (for the quality setting). */
+	environment?: PlaybackEnvironment;
+	/** `HEAD` on a stream URL: is the variant complete yet? */
+	probe?: Prober;
+	quality?: QualitySetting;
+}
+
 /**
  * Playback state: the queue (a track list), the current track, and the stream URL lifecycle.
  * The `<audio>` element in PlayerBar.svelte binds its media properties to the fields below
@@ -58,8 +96,16 @@ export class Player {
 	volume = $state(1);
 	muted = $state(false);
 	buffered = $state.raw<TimeRange[]>([]);
+	seekable = $state.raw<TimeRange[]>([]);
 	/** Relative, signed stream URL of the current track (the player sets it on `audio` itself). */
 	src = $state<string>();
+	/**
+	 * Track time at the element's time 0: the `start` of a time-offset stream (a far seek
+	 * during a variant's first play), else 0. The element's times are shifted by it.
+	 */
+	base = $state(0);
+	/** The version being played (format, bitrate, original or not); null before a URL. */
+	stream = $state.raw<PlayingStream | null>(null);
 
 	// --- queue ---------------------------------------------------------------------------
 	queue = $state.raw<Queue | null>(null);
@@ -81,29 +127,66 @@ export class Player {
 	#wantsPlay = $state(false);
 
 	/** Position to show: the resume point while a new URL loads (the element reports 0 then). */
-	position = $derived(this.#resume ? this.#resume.position : this.currentTime);
-	/** Track length: the element's once known, else the library's. */
+	position = $derived(this.#resume ? this.#resume.position : trackTime(this.base, this.currentTime));
+	/**
+	 * Track length: the library's (a variant's first play has no length in the element), else
+	 * the element's.
+	 */
 	length = $derived(
-		Number.isFinite(this.duration) && this.duration > 0 ? this.duration : (this.track?.durationSeconds ?? 0)
+		this.track && this.track.durationSeconds > 0
+			? this.track.durationSeconds
+			: Number.isFinite(this.duration) && this.duration > 0
+				? this.duration
+				: 0
+	);
+	/** `buffered` in track time. */
+	bufferedRanges = $derived(this.buffered.map((r) => ({ start: r.start + this.base, end: r.end + this.base })));
+	/** What plays, for the now-playing area: "OPUS 96 kbps", "FLAC (original)". */
+	streamLabel = $derived(
+		this.stream
+			? streamLabel(
+					{ ...this.stream, format: this.stream.format ?? formatOfMime(this.track?.mimeType) ?? undefined },
+					this.stream.original
+				)
+			: ''
 	);
 	/** Playing, or about to (loading with the intent to play). */
 	isPlaying = $derived(this.status === 'loading' || this.#resume ? this.#wantsPlay : !this.paused);
 	isLoading = $derived(this.status === 'loading');
 
+	/** The streaming quality of this device. */
+	readonly quality: QualitySetting;
+
 	readonly #api: TonearmApi;
 	readonly #guard = new RemintGuard();
+	readonly #env: PlaybackEnvironment;
+	readonly #probe: Prober;
 	#expiresAtMs = 0;
 	#mintSeq = 0;
 	#startSeq = 0;
+	#seekSeq = 0;
+	/** Element time of the last time update. */
 	#lastTime = 0;
+	/** The variant of the current stream is known to be complete (an original always is). */
+	#complete = false;
+	/** When the element's current (non-Range) response was asked for, for `arrivedUntil`. */
+	#responseStartedMs = 0;
+	/** The element's source was loaded once the variant was complete: it answers Range requests. */
+	#rangedSource = false;
+	/** The current track's variant failed or the encoders were busy: play its original. */
+	#forceOriginal = false;
+	#waitTimer: ReturnType<typeof setTimeout> | undefined;
 	#order: number[] | null = null;
 	/** The current track came from up next: Previous goes back to the queue's current one. */
 	#fromUpNext = false;
 	#now: () => number;
 
-	constructor(api: TonearmApi = new TonearmApi(), now: () => number = Date.now) {
+	constructor(api: TonearmApi = new TonearmApi(), options: PlayerOptions = {}) {
 		this.#api = api;
-		this.#now = now;
+		this.#now = options.now ?? Date.now;
+		this.#env = options.environment ?? browserEnvironment();
+		this.#probe = options.probe ?? probeStream;
+		this.quality = options.quality ?? new QualitySetting();
 	}
 
 	// --- actions -------------------------------------------------------------------------
@@ -161,7 +244,7 @@ export class Player {
 			this.#resume = { ...this.#resume, play: true };
 			return;
 		}
-		const position = this.audio?.ended ? 0 : this.currentTime;
+		const position = this.audio?.ended ? 0 : this.position;
 		if (this.status === 'error' || this.#needsFreshUrl(position)) {
 			void this.#mint(position, true);
 			return;
@@ -173,6 +256,18 @@ export class Player {
 		this.#wantsPlay = false;
 		if (this.#resume) this.#resume = { ...this.#resume, play: false };
 		this.audio?.pause();
+	}
+
+	/**
+	 * Choose the streaming quality (kept on this device). What plays switches at once, from
+	 * the same position, when the choice asks for a different version.
+	 */
+	setQuality(quality: Quality): void {
+		const before = this.#wantedRequest();
+		this.quality.set(quality);
+		if (!this.track || this.status === 'idle' || sameRequest(before, this.#wantedRequest())) return;
+		this.#guard.reset();
+		void this.#mint(this.position, this.#resume?.play ?? this.#wantsPlay);
 	}
 
 	toggle(): void {
@@ -194,8 +289,7 @@ export class Player {
 			void this.#mint(target, this.#wantsPlay);
 			return;
 		}
-		// Just move the playhead: the browser asks the server for the bytes it needs (Range).
-		this.currentTime = target;
+		void this.#seekTo(target, this.#wantsPlay);
 	}
 
 	seekBy(delta: number): void {
@@ -280,16 +374,20 @@ export class Player {
 	 * again mints a new URL and carries on from there.
 	 */
 	suspend(): void {
-		const position = this.#resume?.position ?? this.currentTime;
+		const position = this.#resume?.position ?? this.position;
 		this.#mintSeq += 1; // a mint still in flight is no longer wanted
+		this.#seekSeq += 1;
+		clearTimeout(this.#waitTimer);
 		this.#resume = null;
 		this.#wantsPlay = false;
 		this.#guard.reset();
 		this.#releaseElement();
 		this.#expiresAtMs = 0; // forces a fresh URL before playing again
 		this.buffered = [];
+		this.base = 0;
 		this.currentTime = position;
 		this.src = undefined;
+		this.stream = null;
 		this.status = 'idle';
 		this.error = null;
 	}
@@ -302,6 +400,7 @@ export class Player {
 		this.index = -1;
 		this.track = null;
 		this.#order = null;
+		this.base = 0;
 		this.currentTime = 0;
 		this.duration = Number.NaN;
 	}
@@ -311,10 +410,17 @@ export class Player {
 	onLoadedMetadata(): void {
 		const resume = this.#resume;
 		if (!resume) return;
-		// Set the element directly: its timeupdate then updates the bound `currentTime`.
-		if (resume.position > 0 && this.audio) this.audio.currentTime = resume.position;
 		this.#resume = null;
 		this.status = 'ready';
+		const offset = resume.position - this.base; // 0 for a time-offset stream started there
+		if (offset > 0 && this.audio && this.#isRanged()) {
+			// Set the element directly: its timeupdate then updates the bound `currentTime`.
+			this.audio.currentTime = offset;
+		} else if (offset > 0.05 || offset < 0) {
+			// Sought again while a variant's stream was loading: decide afresh.
+			void this.#seekTo(resume.position, resume.play);
+			return;
+		}
 		if (resume.play) this.#playElement();
 	}
 
@@ -323,7 +429,7 @@ export class Player {
 		// readyState 0: the element is (re)loading and reports 0, not a real position.
 		if (!audio || this.#resume || audio.readyState === HAVE_NOTHING) return;
 		this.#lastTime = audio.currentTime;
-		if (this.#guard.onTimeUpdate(audio.currentTime, !audio.paused) && this.status === 'error') {
+		if (this.#guard.onTimeUpdate(trackTime(this.base, audio.currentTime), !audio.paused) && this.status === 'error') {
 			this.status = 'ready';
 			this.error = null;
 		}
@@ -342,12 +448,36 @@ export class Player {
 		if (!audio || !this.track || !this.src || !audio.error) return;
 		const decision = this.#guard.onError(audio.error.code);
 		if (decision.action === 'ignore') return;
+		const position =
+			this.#resume?.position ?? trackTime(this.base, audio.currentTime > 0 ? audio.currentTime : this.#lastTime);
+		const play = this.#resume?.play ?? this.#wantsPlay;
+		if (this.stream && !this.stream.original) {
+			void this.#variantError(position, play, decision.action === 'give-up' ? null : decision.action);
+			return;
+		}
 		if (decision.action === 'give-up') {
 			this.#fail(decision.message);
 			return;
 		}
-		const position = this.#resume?.position ?? (audio.currentTime > 0 ? audio.currentTime : this.#lastTime);
-		void this.#mint(position, this.#resume?.play ?? this.#wantsPlay);
+		void this.#mint(position, play);
+	}
+
+	/**
+	 * A variant's stream failed: a failed variant (503) or busy encoders (429) mean "play the
+	 * original" — a normal fallback, not an error; anything else is handled like an original's
+	 * error (an expired URL is minted again), except that giving up also falls back.
+	 */
+	async #variantError(position: number, play: boolean, action: 'remint' | null): Promise<void> {
+		const stream = this.stream;
+		if (!stream) return;
+		const seq = this.#mintSeq;
+		const probe = await this.#probe(stream.url);
+		if (seq !== this.#mintSeq) return; // something else was started meanwhile
+		if (probe === 'unavailable' || action === null) {
+			this.#forceOriginal = true;
+			this.#guard.reset();
+		}
+		void this.#mint(position, play);
 	}
 
 	// --- internals -----------------------------------------------------------------------
@@ -362,8 +492,10 @@ export class Player {
 	/** Start `track`, which is at `index` of the queue (or, from up next, comes after it). */
 	async #startTrack(track: Track, index: number, play: boolean): Promise<void> {
 		const seq = ++this.#startSeq;
+		this.#forceOriginal = false;
 		// The URL came with the track list: nothing stands between the click and the first byte.
-		const ready = usablePremintedUrl(track.streamUrl, this.#now());
+		// It streams the original, so it serves only when that is what the quality asks for.
+		const ready = this.#wantedRequest() === null ? usablePremintedUrl(track.streamUrl, this.#now()) : null;
 		const audio = this.audio;
 		if (ready && play && audio) {
 			// Hand the element its URL and ask it to play before any state changes: the browser
@@ -380,6 +512,8 @@ export class Player {
 		this.#lastTime = 0;
 		this.currentTime = 0;
 		this.duration = Number.NaN;
+		this.base = 0;
+		this.stream = null;
 		this.#wantsPlay = play;
 		if (!ready) {
 			await this.#mint(0, play);
@@ -387,7 +521,7 @@ export class Player {
 		}
 		this.#mintSeq += 1; // a mint still in flight is for another track
 		this.#beginLoad(0, play);
-		this.#useUrl(ready, 0);
+		this.#useUrl({ ...ready, original: true }, 0);
 	}
 
 	/** Get a fresh stream URL for the current track and continue at `position`. */
@@ -395,20 +529,57 @@ export class Player {
 		const track = this.track;
 		if (!track) return;
 		const seq = ++this.#mintSeq;
+		this.#seekSeq += 1; // a seek still deciding is overtaken
 		this.#beginLoad(position, play);
-		let result;
-		try {
-			result = await this.#api.createStreamUrl(track.id);
-		} catch (error) {
-			if (seq === this.#mintSeq) this.#fail(describeError(error));
-			return;
+		let request = this.#wantedRequest();
+		for (let attempt = 1; ; attempt++) {
+			let result;
+			try {
+				result = request
+					? await this.#api.createStreamUrl(track.id, request)
+					: await this.#api.createStreamUrl(track.id);
+			} catch (error) {
+				if (seq === this.#mintSeq) this.#fail(describeError(error));
+				return;
+			}
+			if (seq !== this.#mintSeq) return; // another track was chosen meanwhile
+			if (result.kind === 'not-found') {
+				this.#fail(`“${track.title}” is no longer in the library. Rescan the library, then reload.`);
+				return;
+			}
+			if (result.kind === 'url') {
+				const url: PlayingStream = {
+					url: result.url,
+					expiresAt: result.expiresAt,
+					format: result.format,
+					bitrateKbps: result.bitrateKbps,
+					mimeType: result.mimeType,
+					original: request === null
+				};
+				await this.#loadStream(url, position, seq);
+				return;
+			}
+			if (!request) {
+				this.#fail(result.message); // the original is never refused; a server that does is broken
+				return;
+			}
+			// The track does not offer what the quality asks for: the nearest it does, else the original.
+			request = attempt < MAX_STREAM_REQUESTS ? fallbackRequest(request, result, this.#env) : null;
 		}
-		if (seq !== this.#mintSeq) return; // another track was chosen meanwhile
-		if (result.kind === 'not-found') {
-			this.#fail(`“${track.title}” is no longer in the library. Rescan the library, then reload.`);
-			return;
+	}
+
+	/**
+	 * Load a freshly minted URL to continue at `position`. An original, or a variant that is
+	 * complete, loads plainly and seeks by Range; a variant still being made starts at
+	 * `position` with the time offset (its first play has no byte ranges to seek with).
+	 */
+	async #loadStream(stream: PlayingStream, position: number, seq: number): Promise<void> {
+		let complete = stream.original;
+		if (!complete && position > 0) {
+			complete = (await this.#probe(stream.url)) === 'complete';
+			if (seq !== this.#mintSeq) return;
 		}
-		this.#useUrl(result, position);
+		this.#useUrl(stream, position, complete);
 	}
 
 	/** From here until `loadedmetadata`, the player shows `position` and remembers the intent. */
@@ -419,21 +590,135 @@ export class Player {
 		this.#resume = { position, play };
 	}
 
-	/** Hand the element `url` for the current track, to continue at `position`. */
-	#useUrl(url: StreamUrl, position: number): void {
-		this.#expiresAtMs = Date.parse(url.expiresAt);
+	/**
+	 * Hand the element the stream for the current track, to continue at `position`: the
+	 * plain URL, or (a variant not complete, `position` > 0) the URL from that time on.
+	 */
+	#useUrl(stream: PlayingStream, position: number, complete = stream.original): void {
+		this.#expiresAtMs = Date.parse(stream.expiresAt);
 		this.#guard.resumingAt(position);
-		const reload = this.src === url.url;
-		this.src = url.url;
+		this.stream = stream;
+		this.#complete = complete;
+		this.#setSource(complete || position <= 0 ? 0 : position);
+	}
+
+	/** Point the element at the current stream from track time `start` (0: the plain URL). */
+	#setSource(start: number): void {
+		const stream = this.stream;
+		if (!stream) return;
+		const url = start > 0 ? offsetUrl(stream.url, start) : stream.url;
+		clearTimeout(this.#waitTimer);
+		this.base = start;
+		this.#rangedSource = start === 0 && this.#complete;
+		this.#lastTime = 0;
+		this.#responseStartedMs = this.#now();
+		const reload = this.src === url;
+		this.src = url;
 		const audio = this.audio;
 		if (!audio) return;
 		// Set on the element here, not through a `src` attribute in the template: that would
 		// reach it only once Svelte has re-rendered, and play() must come after it.
 		if (reload) audio.load();
-		else if (audio.getAttribute('src') !== url.url) audio.src = url.url; // not handed over yet
-		// From the start there is nothing to seek to once metadata is in: ask for playback now,
-		// in the same task as the click (as a plain page does), not a metadata round trip later.
-		if (position === 0 && this.#resume?.play) this.#playElement();
+		else if (audio.getAttribute('src') !== url) audio.src = url; // not handed over yet
+		// From where the stream starts there is nothing to seek to once metadata is in: ask for
+		// playback now, in the same task as the click (as a plain page does), not a metadata
+		// round trip later.
+		if (this.#resume && this.#resume.position - start <= 0 && this.#resume.play) this.#playElement();
+	}
+
+	/**
+	 * Go to `target` (track time) on the current stream, the fastest way there is: see
+	 * `seekAction` in seeking.ts. The position shown is the target from the first moment.
+	 */
+	async #seekTo(target: number, play: boolean): Promise<void> {
+		const seq = ++this.#seekSeq;
+		clearTimeout(this.#waitTimer);
+		let action = this.#seekAction(target);
+		if ((action === 'wait' || action === 'offset') && this.stream) {
+			// Not reachable in what has arrived: is the variant complete by now? (HEAD, no encoder.)
+			this.#resume = { position: target, play };
+			const probe = await this.#probe(this.stream.url);
+			if (seq !== this.#seekSeq) return; // sought again, or a new URL, meanwhile
+			if (probe === 'complete') this.#complete = true;
+			const resume = this.#resume as Resume | null;
+			this.#resume = null;
+			if (resume) {
+				// Paused, resumed or sought again while asking.
+				play = resume.play;
+				target = resume.position;
+			}
+			action = this.#seekAction(target);
+		}
+		this.#perform(action, target, play, seq);
+	}
+
+	#perform(action: SeekAction, target: number, play: boolean, seq: number): void {
+		if (action === 'native' || action === 'wait') {
+			// Just move the playhead: the browser reads on, or asks for the bytes (Range).
+			this.currentTime = target - this.base;
+			if (this.audio) this.audio.currentTime = target - this.base;
+			if (play && this.audio?.paused) this.#playElement();
+			if (action === 'wait') {
+				this.#waitTimer = setTimeout(() => {
+					if (seq === this.#seekSeq && this.audio?.seeking) this.#perform('offset', target, this.#wantsPlay, seq);
+				}, WAIT_LIMIT_MS);
+			}
+			return;
+		}
+		this.status = 'loading';
+		this.#wantsPlay = play;
+		this.#resume = { position: target, play };
+		this.#guard.resumingAt(target);
+		this.#setSource(action === 'offset' ? target : 0);
+	}
+
+	#seekAction(target: number): SeekAction {
+		const buffered = this.#elementRanges('buffered');
+		return seekAction({
+			target,
+			base: this.base,
+			buffered,
+			seekable: this.#elementRanges('seekable'),
+			ranged: this.#isRanged(),
+			complete: this.#complete,
+			arrivedUntil: arrivedUntil({
+				base: this.base,
+				elapsedMs: this.#now() - this.#responseStartedMs,
+				buffered
+			})
+		});
+	}
+
+	/**
+	 * The element's response answers Range requests: an original, or a variant whose URL was
+	 * loaded once it was complete — Chromium then reports a finite duration and all of it as
+	 * seekable (a streamed first play has an infinite one, or `seekable` [0, 0]).
+	 */
+	#isRanged(): boolean {
+		if (!this.stream) return false;
+		if (this.stream.original || this.#rangedSource) return true;
+		const duration = this.audio?.duration ?? this.duration;
+		return (
+			this.base === 0 &&
+			Number.isFinite(duration) &&
+			duration > 0 &&
+			inRanges(Math.max(0, duration - 1), this.#elementRanges('seekable'), 0)
+		);
+	}
+
+	/**
+	 * The element's own ranges, read now: the bound copies follow their events, which may
+	 * come after the handler that asks (`loadedmetadata`).
+	 */
+	#elementRanges(which: 'buffered' | 'seekable'): TimeRange[] {
+		const ranges = this.audio?.[which];
+		if (!ranges) return which === 'buffered' ? this.buffered : this.seekable;
+		return Array.from({ length: ranges.length }, (_, i) => ({ start: ranges.start(i), end: ranges.end(i) }));
+	}
+
+	/** What the quality setting asks for now; null: the original. */
+	#wantedRequest(): StreamRequest | null {
+		return this.#forceOriginal ? null : streamRequest(this.quality.value, this.#env);
 	}
 
 	#playElement(): void {
@@ -479,7 +764,7 @@ export class Player {
 		return needsFreshUrl({
 			expiresAtMs: this.#expiresAtMs,
 			nowMs: this.#now(),
-			position,
+			position: position - this.base,
 			buffered: this.buffered
 		});
 	}
@@ -499,4 +784,8 @@ export class Player {
 			this.#order = extendShuffleOrder(this.#order, this.index, length);
 		}
 	}
+}
+
+function sameRequest(a: StreamRequest | null, b: StreamRequest | null): boolean {
+	return a === b || (!!a && !!b && a.format === b.format && a.maxBitrateKbps === b.maxBitrateKbps);
 }

@@ -47,7 +47,7 @@ function setup(now = { ms: 0 }) {
 		return { kind: 'url', url: `/api/tracks/x/stream?token=t${n}`, expiresAt: new Date(now.ms + 60_000).toISOString() };
 	});
 	const api = { createStreamUrl } as unknown as TonearmApi;
-	const player = new Player(api, () => now.ms);
+	const player = new Player(api, { now: () => now.ms });
 	const audio = new FakeAudio();
 	player.audio = audio as unknown as HTMLAudioElement;
 	const list = {

@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 64 * 1024
 POLL_SECONDS = 0.02
 GRACE_SECONDS = 1.0
+START_ATTEMPTS = 3
+FOLLOW_WAIT_SECONDS = 1.0
 
 
 class Busy(Exception):
@@ -78,6 +80,7 @@ class LiveEncodes:
         self.maker = maker
         self.slots = slots
         self._running: dict[tuple[uuid.UUID, VariantKey], LiveEncode] = {}
+        self._starting: dict[tuple[uuid.UUID, VariantKey], asyncio.Lock] = {}
 
     def running(self) -> int:
         """How many encodes this process runs for first plays now."""
@@ -88,9 +91,32 @@ class LiveEncodes:
     ) -> AsyncIterator[bytes] | None:
         """The variant's bytes from the start while it is being made.
 
-        None when it was completed meanwhile (the caller serves the stored file). Raises
+        None when it is complete by now (the caller serves the stored file). Raises
         ``Busy`` when no encoder slot is free.
         """
+        name = (source.track_id, key)
+        for _ in range(START_ATTEMPTS):
+            # One start at a time per variant in this process: requests arriving together
+            # join the first one's encode instead of racing it for the lock.
+            async with self._starting.setdefault(name, asyncio.Lock()):
+                started = await self._join_or_start(source, key, user_id)
+            if started is not None:
+                return started
+            self._starting.pop(name, None)
+            followed = await self._follow_other(source.track_id, key)
+            if followed is not None:
+                return followed
+            final = self.maker.store.path_for(source.track_id, key)
+            if await anyio.to_thread.run_sync(final.is_file):
+                return None
+            # The other encode ended without a variant (stopped or failed): start ours.
+        raise Busy
+
+    async def _join_or_start(
+        self, source: SourceFile, key: VariantKey, user_id: uuid.UUID | None
+    ) -> AsyncIterator[bytes] | None:
+        """This process's encode of the variant (started now if need be), or None when
+        another process holds the variant's lock."""
         name = (source.track_id, key)
         encode = self._running.get(name)
         if encode is not None:
@@ -103,9 +129,9 @@ class LiveEncodes:
         except BaseException:
             lease.release()
             raise
-        if lock is None:  # another process is making it: follow its output
+        if lock is None:
             lease.release()
-            return await self._follow_other(source.track_id, key)
+            return None
         encode = LiveEncode(
             key=name,
             part_path=lock.part_path,
@@ -130,6 +156,7 @@ class LiveEncodes:
             logger.exception("first-play encode of %s for track %s", key.slug, source.track_id)
         finally:
             self._running.pop(encode.key, None)
+            self._starting.pop(encode.key, None)
             encode.lock.release()
             encode.lease.release()
             encode.done.set()
@@ -167,10 +194,21 @@ class LiveEncodes:
     async def _follow_other(
         self, track_id: uuid.UUID, key: VariantKey
     ) -> AsyncIterator[bytes] | None:
+        """Follow another process's encode of the variant; None when nobody makes it now.
+
+        The holder writes the ``.part`` name into the lock file right after taking the
+        lock, so a follower that comes in between waits a moment for it.
+        """
         store = self.maker.store
-        part = await anyio.to_thread.run_sync(store.following_part, track_id, key)
-        if part is None:
-            return None
+        deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
+        while True:
+            part = await anyio.to_thread.run_sync(store.following_part, track_id, key)
+            if part is not None:
+                break
+            held = await anyio.to_thread.run_sync(store.is_being_made, track_id, key)
+            if not held or asyncio.get_running_loop().time() > deadline:
+                return None
+            await asyncio.sleep(POLL_SECONDS)
         checker = _LockWatch(lambda: store.is_being_made(track_id, key))
         return self._interested(
             track_id, key, follow(part, store.path_for(track_id, key), done=checker.done)

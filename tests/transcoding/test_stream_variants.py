@@ -312,3 +312,14 @@ async def test_a_token_for_a_variant_the_track_does_not_offer_is_not_found(
 ) -> None:
     response = await client.get(variant_url(MP3, VariantKey(AudioFormat.OPUS, 320)))
     assert (response.status_code, response.json()) == (404, {"error": "not_found"})
+
+
+async def test_a_range_request_that_waited_for_an_encode_that_failed_gets_503(
+    client: httpx.AsyncClient, variant_url: Callable[..., str], library: Library
+) -> None:
+    source = library.root / FLAC
+    source.write_bytes(source.read_bytes()[: source.stat().st_size // 2])  # cut after the scan
+
+    response = await client.get(variant_url(FLAC, OPUS_96), headers={"Range": "bytes=0-1"})
+
+    assert (response.status_code, response.json()) == (503, {"error": "variant_failed"})

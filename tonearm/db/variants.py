@@ -117,33 +117,8 @@ def _is(track_id: uuid.UUID, key: VariantName) -> Any:
 
 async def source_file(engine: AsyncEngine, track_id: uuid.UUID) -> SourceFile | None:
     """The registered original of ``track_id``, or None when no track has this id."""
-    statement = select(
-        TrackRecord.path,
-        TrackRecord.format,
-        TrackRecord.bitrate,
-        TrackRecord.mime_type,
-        TrackRecord.duration_seconds,
-        TrackRecord.sample_rate,
-        TrackRecord.channels,
-        TrackRecord.size_bytes,
-        TrackRecord.mtime_ns,
-    ).where(TrackRecord.id == track_id)
-    async with engine.connect() as connection:
-        row = (await connection.execute(statement)).first()
-    if row is None:
-        return None
-    return SourceFile(
-        track_id=track_id,
-        path=row.path,
-        format=row.format,
-        bitrate=row.bitrate,
-        mime_type=row.mime_type,
-        duration_seconds=row.duration_seconds,
-        sample_rate=row.sample_rate,
-        channels=row.channels,
-        size_bytes=row.size_bytes,
-        mtime_ns=row.mtime_ns,
-    )
+    found = await source_files(engine, [track_id])
+    return found[0] if found else None
 
 
 async def get_variant(

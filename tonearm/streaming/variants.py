@@ -216,6 +216,10 @@ class VariantStreams:
                 served = await self._stored(name, download, max_age=max_age, fresh=fresh)
                 if served is not None:
                     return served
+                # Ready in the registry but deleted behind its back (or evicted by another
+                # worker): not made any more, so it is made again below.
+                logger.warning("variant %s of track %s is gone from the store", key.slug, name[0])
+                await registry.forget_variant(self.engine, name[0], key)
         current = await registry.get_variant(self.engine, grant.track_id, key)
         if current is not None and current.state == registry.FAILED and _made_from(current, track):
             return _refusal(503, "variant_failed")
@@ -251,8 +255,15 @@ class VariantStreams:
             name = (grant.track_id, key)
             self._ready.forget(name)
             served = await self._stored(name, download, max_age=max_age, fresh=True)
-            return served if served is not None else busy_response()
+            return served if served is not None else await self._not_made(name)
         return ProgressiveResponse(chunks, media_type=key.target.mime_type, headers=headers)
+
+    async def _not_made(self, name: _VariantName) -> Response:
+        """The encode a request waited for ended without a variant: failed, or stopped."""
+        row = await registry.get_variant(self.engine, name[0], name[1])
+        if row is not None and row.state == registry.FAILED:
+            return _refusal(503, "variant_failed")
+        return busy_response()
 
     async def _encoding(
         self, grant: StreamGrant, key: VariantKey, start: float | None
@@ -273,10 +284,7 @@ class VariantStreams:
         try:
             located: Located = await self.files.locate(track_id, relative, fresh=fresh)
         except TrackNotFound:
-            # Deleted behind the registry's back (or evicted by another worker): not made.
-            logger.warning("variant %s of track %s is gone from the store", key.slug, track_id)
             self._ready.forget(name)
-            await registry.forget_variant(self.engine, track_id, key)
             return None
 
         async def relocate() -> TrackFile:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Uuid,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -170,8 +172,28 @@ class TrackRecord(Base):
     sort_title: Mapped[str] = mapped_column(SortKey)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    origin: Mapped[str] = mapped_column(
+        String(16),
+        default="library",
+        server_default=text("'library'"),
+        comment="library (scanned) or upload",
+    )
+    # No foreign key: the quota's account of an upload outlives nothing it refers to.
+    uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="the uploader, for quotas")
+    content_hash: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of an upload")
+    original_name: Mapped[str | None] = mapped_column(String(1024), comment="metadata only")
+    is_published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    is_explicit: Mapped[bool] = mapped_column(default=False, server_default=false())
+    lyrics: Mapped[str | None] = mapped_column(Text)
+    overrides: Mapped[dict[str, Any]] = mapped_column(
+        JSON,
+        default=dict,
+        server_default=text("'{}'"),
+        comment="edited fields, applied over the file's tags",
+    )
 
     __table_args__ = (
+        Index("ix_tracks_uploaded_by_content_hash", "uploaded_by", "content_hash", unique=True),
         Index("ix_tracks_sort_library", "sort_library", "id"),
         Index("ix_tracks_sort_title", "sort_title", "id"),
         Index("ix_tracks_created_at", "created_at", "id"),
@@ -342,6 +364,8 @@ class UserRecord(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Set while the password is a one-time password an admin handed out.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # An admin's grant; admins may always upload.
+    can_upload: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -393,3 +417,54 @@ class LoginFailureRecord(Base):
         Index("ix_login_failures_key_hash", "key_hash", "failed_at"),
         Index("ix_login_failures_failed_at", "failed_at"),
     )
+
+
+class TrackCollaboratorRecord(Base):
+    """A user's role on one track: ``owner``, ``editor`` or ``viewer``."""
+
+    __tablename__ = "track_collaborators"
+
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), comment="owner, editor or viewer")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlbumCollaboratorRecord(Base):
+    """A user's role on one album, which reaches every track of the album."""
+
+    __tablename__ = "album_collaborators"
+
+    album_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("albums.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16), comment="owner, editor or viewer")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UploadRecord(Base):
+    """A resumable (tus) upload: received so far, and the track it became once finished."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    length: Mapped[int] = mapped_column(BigInteger, comment="declared Upload-Length")
+    offset: Mapped[int] = mapped_column(BigInteger, comment="bytes received")
+    original_name: Mapped[str | None] = mapped_column(String(1024), comment="metadata only")
+    declared_type: Mapped[str | None] = mapped_column(String(255))
+    album_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    state: Mapped[str] = mapped_column(String(16), comment="receiving or finished")
+    track_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="the track it became")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -120,6 +120,25 @@ class Settings(BaseSettings):
     transcode_max_per_user: int = Field(
         default=3, ge=1, description="First-play and seek encodes at once per user; beyond: 429."
     )
+    uploads_dir: Path | None = Field(
+        default=None,
+        description="Where uploaded originals are stored; default <data_dir>/uploads. "
+        "Never inside the media root (a scan would register them twice).",
+    )
+    max_upload_bytes: int = Field(
+        default=4 * 1024**3, ge=1, description="Largest file one upload may be (bytes)."
+    )
+    upload_quota_bytes: int | None = Field(
+        default=20 * 1024**3,
+        ge=0,
+        description="Storage each non-admin uploader may use (bytes); unset: unlimited.",
+    )
+    upload_expiry_hours: float = Field(
+        default=24, gt=0, description="An unfinished resumable upload untouched this long goes."
+    )
+    uploads_published: bool = Field(
+        default=True, description="Whether an uploaded track is published (seen by all) at once."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -141,6 +160,22 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'tonearm.db'}"
+
+    @property
+    def resolved_uploads_dir(self) -> Path:
+        """The uploads root (absolute), defaulting to ``<data dir>/uploads``.
+
+        Raises ``ConfigurationError`` when it lies inside the media root.
+        """
+        uploads = (self.uploads_dir or self.data_dir / "uploads").expanduser().resolve()
+        if self.media_root is not None:
+            media = self.media_root.expanduser().resolve()
+            if uploads == media or uploads.is_relative_to(media):
+                raise ConfigurationError(
+                    "TONEARM_UPLOADS_DIR is inside the media root: a scan would register "
+                    "uploaded files a second time. Choose a folder outside it."
+                )
+        return uploads
 
     def require_media_root(self) -> Path:
         """The media root, resolved, or a ``ConfigurationError`` saying what is wrong."""

@@ -344,8 +344,13 @@ def _row(
 
 
 async def _after_registering(services: Services, track_id: uuid.UUID) -> None:
-    """Grouping, cover and variants of a new track; a failure here keeps the track."""
-    album_ids = await _group(services, track_id)
+    """Grouping, cover and variants of a new track; a failure here keeps the track (it is
+    registered and its file stored: answering an error would make a retry a ``Duplicate``)."""
+    try:
+        album_ids = await _group(services, track_id)
+    except Exception:
+        logger.exception("uploaded track %s not grouped into albums and artists", track_id)
+        album_ids = []
     settings = services.settings
     try:
         await make_upload_covers(

@@ -1,0 +1,1 @@
+"""Uploads: staging, the pipeline into tracks, resumable (tus) uploads (see README.md)."""

@@ -34,7 +34,7 @@ from tonearm.accounts.viewer import Viewer, resolve_viewer
 from tonearm.db import uploads as rows
 from tonearm.db.models import utcnow
 from tonearm.services import Services
-from tonearm.uploads.tus_store import DiskFull, TusStore, UploadBusy, Write, Writer
+from tonearm.uploads.tus_store import DiskFull, TusStore, UploadBusy, Writer
 from tonearm.web.credentials import bearer_token, origin_allowed, session_cookie
 
 logger = logging.getLogger(__name__)
@@ -506,10 +506,9 @@ async def _body(request: Request) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def tus_routes(services: Services, *, write: Write | None = None) -> list[Route]:
-    """The tus routes bound to ``services`` (``write`` replaces ``os.write`` in tests)."""
-    store = TusStore(services, write=write) if write is not None else TusStore(services)
-    server = TusServer(services, store)
+def tus_routes(services: Services) -> list[Route]:
+    """The tus routes bound to ``services``."""
+    server = TusServer(services, TusStore(services))
 
     async def upload_item(request: Request) -> Response:
         method = request.method

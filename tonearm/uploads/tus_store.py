@@ -31,7 +31,9 @@ TUS_DIR = ".tus"
 # Errors that mean "the disk is full", answered with 507 Insufficient Storage.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
-Write = Callable[[int, memoryview], int]
+# The one write call of the data files, looked up at each write: the one place tests swap
+# in a full disk (which cannot be made here safely).
+write_bytes: Callable[[int, memoryview], int] = os.write
 
 
 class UploadBusy(Exception):
@@ -46,19 +48,18 @@ class DiskFull(Exception):
         self.offset = offset
 
 
-def _write_all(write: Write, fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
-        written = write(fd, view)
+        written = write_bytes(fd, view)
         view = view[written:]
 
 
 class TusFiles:
     """Blocking file operations on the tus data files (call them from worker threads)."""
 
-    def __init__(self, directory: Path, *, write: Write = os.write) -> None:
+    def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._write = write
 
     def path(self, upload_id: uuid.UUID) -> Path:
         """Where an upload's bytes are kept (the id is a UUID: no name can escape)."""
@@ -89,7 +90,7 @@ class TusFiles:
         """Write ``data`` at ``start`` (the file's position); on a full disk cut the file
         back to ``start`` and raise ``DiskFull`` (nothing of ``data`` counts)."""
         try:
-            _write_all(self._write, fd, data)
+            _write_all(fd, data)
         except OSError as error:
             if error.errno not in DISK_FULL:
                 raise
@@ -128,9 +129,9 @@ class Writer:
 class TusStore:
     """The async face of the tus data files and their rows."""
 
-    def __init__(self, services: Services, *, write: Write = os.write, threads: int = 8) -> None:
+    def __init__(self, services: Services, *, threads: int = 8) -> None:
         self.services = services
-        self.files = TusFiles(services.settings.resolved_uploads_dir / TUS_DIR, write=write)
+        self.files = TusFiles(services.settings.resolved_uploads_dir / TUS_DIR)
         self._limiter = anyio.CapacityLimiter(threads)
 
     def expiry(self, now: datetime | None = None) -> datetime:

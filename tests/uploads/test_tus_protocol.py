@@ -249,7 +249,7 @@ async def test_creation_answers_201_with_location_and_expiry(
         ),
     ],
 )
-async def test_bad_creation_headers_get_a_clear_error(
+async def test_bad_creation_headers_get_a_clear_error(  # noqa: PLR0917 - fixtures
     http: httpx.AsyncClient,
     uploader: SignedInUser,
     live: LiveServer,

@@ -466,28 +466,30 @@ class TusServer:
             )
         position = upload.offset  # written so far
         refusal: TusRefused | None = None
-        batch = bytearray()
+        batch: list[bytes] = []
+        batched = 0
         try:
             async for chunk in _body(request):
-                if position + len(batch) + len(chunk) > upload.length:
+                if position + batched + len(chunk) > upload.length:
                     refusal = TooLarge("The body goes past Upload-Length; the rest was dropped.")
-                    chunk = chunk[: upload.length - position - len(batch)]  # noqa: PLW2901
-                batch += chunk
-                if len(batch) >= BATCH_BYTES or refusal is not None:
-                    await self.store.append(writer, bytes(batch), start=position)
-                    position += len(batch)
-                    batch.clear()
+                    chunk = chunk[: upload.length - position - batched]  # noqa: PLW2901
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= BATCH_BYTES or refusal is not None:
+                    await self.store.append(writer, b"".join(batch), start=position)
+                    position += batched
+                    batch, batched = [], 0
                 if refusal is not None:
                     break
             if batch:
-                await self.store.append(writer, bytes(batch), start=position)
-                position += len(batch)
+                await self.store.append(writer, b"".join(batch), start=position)
+                position += batched
         except ClientDisconnect:
             # What arrived before the client went is kept.
             logger.info("upload %s: the client went away at %d bytes", upload.id, position)
             if batch:
                 with contextlib.suppress(DiskFull):
-                    await self.store.append(writer, bytes(batch), start=position)
+                    await self.store.append(writer, b"".join(batch), start=position)
         except DiskFull:
             logger.warning("upload %s: the disk is full", upload.id)
             refusal = InsufficientStorage(

@@ -75,6 +75,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             options = ScanOptions.from_settings(
                 artist_split_exceptions=settings.artist_split_exceptions,
                 data_dir=settings.data_dir,
+                uploads_root=settings.resolved_uploads_dir,
             )
             options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, engine))
             with rich_progress(console) as progress:

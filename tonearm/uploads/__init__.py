@@ -1,1 +1,1 @@
-"""Uploads: staging, the pipeline into tracks, resumable (tus) uploads (see README.md)."""
+"""Uploads: staging, the one pipeline into the registry, quotas and the sweep (README.md)."""

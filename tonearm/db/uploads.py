@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.db.models import TrackRecord, UploadRecord, UserRecord, utcnow
@@ -22,6 +22,9 @@ UploadState = Literal["receiving", "finishing", "finished"]
 RECEIVING: UploadState = "receiving"
 FINISHING: UploadState = "finishing"
 FINISHED: UploadState = "finished"
+# A finish takes seconds (hashing and probing a file); one left this long was interrupted
+# (the process died) and may be claimed again.
+STALE_FINISH = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,7 @@ class UploadRow:
     state: UploadState
     track_id: uuid.UUID | None
     expires_at: datetime
+    updated_at: datetime
 
     @property
     def complete(self) -> bool:
@@ -59,6 +63,7 @@ def _row(record: UploadRecord) -> UploadRow:
         state=state,
         track_id=record.track_id,
         expires_at=record.expires_at,
+        updated_at=record.updated_at,
     )
 
 
@@ -134,16 +139,28 @@ async def record_offset(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def is_stale_finish(upload: UploadRow, *, now: datetime) -> bool:
+    """Whether a ``finishing`` upload was left so long ago that its finisher must have died."""
+    return upload.state == FINISHING and upload.updated_at < now - STALE_FINISH
+
+
 async def claim_for_finishing(
     session: AsyncSession, upload_id: uuid.UUID, user_id: uuid.UUID, *, now: datetime
 ) -> bool:
-    """Take a complete, unexpired, receiving upload into ``finishing``; True for one caller."""
+    """Take a complete, unexpired, receiving upload (or one whose finisher died) into
+    ``finishing``; True for exactly one caller."""
     result = await session.execute(
         update(UploadRecord)
         .where(
             UploadRecord.id == upload_id,
             UploadRecord.user_id == user_id,
-            UploadRecord.state == RECEIVING,
+            or_(
+                UploadRecord.state == RECEIVING,
+                and_(
+                    UploadRecord.state == FINISHING,
+                    UploadRecord.updated_at < now - STALE_FINISH,
+                ),
+            ),
             UploadRecord.offset == UploadRecord.length,
             UploadRecord.expires_at > now,
         )
@@ -242,6 +259,7 @@ __all__ = [
     "delete_upload",
     "expired_uploads",
     "insert_upload",
+    "is_stale_finish",
     "mark_finished",
     "record_offset",
     "release_finishing",

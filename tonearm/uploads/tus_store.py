@@ -36,6 +36,11 @@ DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 write_bytes: Callable[[int, memoryview], int] = os.write
 
 
+def tus_dir(uploads_root: Path) -> Path:
+    """Where the data files of tus uploads live: inside the uploads root, same file system."""
+    return uploads_root / TUS_DIR
+
+
 class UploadBusy(Exception):
     """Another request is writing this upload right now."""
 
@@ -131,7 +136,7 @@ class TusStore:
 
     def __init__(self, services: Services, *, threads: int = 8) -> None:
         self.services = services
-        self.files = TusFiles(services.settings.resolved_uploads_dir / TUS_DIR)
+        self.files = TusFiles(tus_dir(services.settings.resolved_uploads_dir))
         self._limiter = anyio.CapacityLimiter(threads)
 
     def expiry(self, now: datetime | None = None) -> datetime:
@@ -194,4 +199,13 @@ class TusStore:
         return len(expired)
 
 
-__all__ = ["DISK_FULL", "TUS_DIR", "DiskFull", "TusFiles", "TusStore", "UploadBusy", "Writer"]
+__all__ = [
+    "DISK_FULL",
+    "TUS_DIR",
+    "DiskFull",
+    "TusFiles",
+    "TusStore",
+    "UploadBusy",
+    "Writer",
+    "tus_dir",
+]

@@ -1,25 +1,15 @@
-"""A real HTTP server (uvicorn in a thread) over this test's database, and its users.
-
-tus is HTTP behaviour through and through (status codes, headers, a body cut off halfway),
-so these tests talk to a listening socket. The server runs in this process, so a test can
-swap in a full disk (``tus_store.write_bytes``) the way it would be seen in production.
-"""
+"""Fixtures for upload tests: an app whose uploader may upload, and multipart helpers."""
 
 from __future__ import annotations
 
-import base64
-import socket
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import json
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -30,119 +20,123 @@ from tonearm.db.engine import create_session_factory
 from tonearm.db.models import UserRecord
 from tonearm.settings import Settings
 
-TUS = {"Tus-Resumable": "1.0.0"}
-OFFSET_STREAM = {"Content-Type": "application/offset+octet-stream"}
-
-
-def metadata(**values: str) -> str:
-    """An ``Upload-Metadata`` header value."""
-    return ",".join(
-        f"{key} {base64.b64encode(value.encode()).decode()}" for key, value in values.items()
-    )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    """A listening tonearm app and what a test needs to reach it."""
-
-    base_url: str
-    settings: Settings
-
-    @property
-    def endpoint(self) -> str:
-        """The tus creation URL."""
-        return self.base_url + "/api/uploads"
-
-    @property
-    def tus_dir(self) -> Path:
-        """Where the data files are."""
-        return self.settings.resolved_uploads_dir / ".tus"
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on a free loopback port until the block ends."""
-    port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+ORIGIN = "http://tonearm.test"
+UPLOAD = """mutation($files: [Upload!]!, $albumId: ID) {
+  uploadTracks(files: $files, albumId: $albumId) {
+    __typename
+    ... on UploadBatch { results {
+      __typename
+      ... on UploadedTrack { fileName track { id title isUpload: __typename } }
+      ... on Duplicate { fileName message track { id } }
+      ... on NotAudio { fileName message }
+      ... on Corrupt { fileName message }
+      ... on TooLarge { fileName message limitBytes }
+      ... on QuotaExceeded { fileName message usedBytes limitBytes }
+    } }
+    ... on UploadNotAllowedError { message }
+    ... on AlbumNotFoundError { message albumId }
+  }
+}"""
+File = tuple[str, bytes]
 
 
 @pytest.fixture
 def settings(
     make_settings: Callable[..., Settings], database_url_for_test: str, media_root: Path
 ) -> Settings:
-    """Accounts on, a small size limit and quota, this test's database."""
+    """Settings on this test's database; uploads under ``<data dir>/uploads``, no queue."""
     return make_settings(
-        database_url=database_url_for_test,
-        media_root=media_root,
-        max_upload_bytes=8 * 1024 * 1024,
-        upload_quota_bytes=4 * 1024 * 1024,
-        variants_on_upload="on-demand",
+        database_url=database_url_for_test, media_root=media_root, variants_on_upload="on-demand"
     )
 
 
 @pytest.fixture
-def live(settings: Settings) -> Iterator[LiveServer]:
-    """The app for ``settings`` listening on loopback."""
-    with serve(create_app(settings)) as base_url:
-        yield LiveServer(base_url, settings)
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The full app (engine disposed afterwards)."""
+    application = create_app(settings)
+    yield application
+    await application.state.services.engine.dispose()
 
 
-async def _grant_upload(engine: AsyncEngine, user: SignedInUser) -> None:
+async def grant_upload(engine: AsyncEngine, user: SignedInUser, allowed: bool = True) -> None:
+    """Set a user's upload permission in the registry."""
     async with create_session_factory(engine).begin() as session:
         await session.execute(
-            update(UserRecord).where(UserRecord.id == user.record.id).values(can_upload=True)
+            update(UserRecord).where(UserRecord.id == user.record.id).values(can_upload=allowed)
         )
 
 
 @pytest.fixture
 async def uploader(engine: AsyncEngine) -> SignedInUser:
-    """A listener an admin allowed to upload."""
-    user = await make_user(engine, "uploader")
-    await _grant_upload(engine, user)
+    """A listener granted the upload permission."""
+    user = await make_user(engine, "uploader", Role.LISTENER)
+    await grant_upload(engine, user)
     return user
 
 
 @pytest.fixture
-async def other_uploader(engine: AsyncEngine) -> SignedInUser:
-    """A second user allowed to upload."""
-    user = await make_user(engine, "other")
-    await _grant_upload(engine, user)
-    return user
+async def client(app: FastAPI, uploader: SignedInUser) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client signed in as the uploader (bearer token)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url=ORIGIN, headers=uploader.bearer, timeout=60
+    ) as http:
+        yield http
 
 
-@pytest.fixture
-async def listener(engine: AsyncEngine) -> SignedInUser:
-    """A user without the upload permission."""
-    return await make_user(engine, "listener")
+def multipart_parts(
+    files: Sequence[File], *, album_id: str | None = None, query: str = UPLOAD
+) -> tuple[dict[str, str], list[tuple[str, tuple[str, bytes, str]]]]:
+    """The spec's operations and map fields, and one file part per file."""
+    operations = {
+        "query": query,
+        "variables": {"files": [None] * len(files), "albumId": album_id},
+    }
+    files_map = {str(index): [f"variables.files.{index}"] for index in range(len(files))}
+    data = {"operations": json.dumps(operations), "map": json.dumps(files_map)}
+    parts = [
+        (str(index), (name, content, "application/octet-stream"))
+        for index, (name, content) in enumerate(files)
+    ]
+    return data, parts
 
 
-@pytest.fixture
-async def admin(engine: AsyncEngine) -> SignedInUser:
-    """An admin (may always upload, no quota)."""
-    return await make_user(engine, "admin", Role.ADMIN)
+async def upload(
+    client: httpx.AsyncClient,
+    files: Sequence[File],
+    *,
+    album_id: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    """POST an uploadTracks multipart request."""
+    data, parts = multipart_parts(files, album_id=album_id)
+    return await client.post("/graphql", data=data, files=parts, headers=headers or {})
 
 
-@pytest.fixture
-async def http(live: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
-    """A raw HTTP client for the live server."""
-    async with httpx.AsyncClient(base_url=live.base_url, timeout=30) as client:
-        yield client
+def results(response: httpx.Response) -> list[dict[str, Any]]:
+    """The per-file results of a successful batch."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    batch = body["data"]["uploadTracks"]
+    assert batch["__typename"] == "UploadBatch", batch
+    found: list[dict[str, Any]] = batch["results"]
+    return found
+
+
+def staged_files(settings: Settings) -> list[Path]:
+    """Whatever is in the staging area."""
+    staging = settings.resolved_uploads_dir / ".staging"
+    return sorted(staging.iterdir()) if staging.exists() else []
+
+
+def stored_files(settings: Settings) -> list[Path]:
+    """Every stored upload (the staging area and tus files left out)."""
+    root = settings.resolved_uploads_dir
+    if not root.exists():
+        return []
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not path.relative_to(root).parts[0].startswith(".")
+    )

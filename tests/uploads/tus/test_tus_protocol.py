@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.accounts import SignedInUser
-from tests.uploads.conftest import OFFSET_STREAM, TUS, LiveServer, metadata, serve
+from tests.uploads.tus.conftest import OFFSET_STREAM, TUS, LiveServer, metadata, serve
 from tonearm.accounts.sessions import SESSION_COOKIE
 from tonearm.app import create_app
 from tonearm.db.engine import create_session_factory

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.accounts import SignedInUser
 from tests.support.audio import write_mp3
-from tests.uploads.conftest import LiveServer
-from tests.uploads.test_tus_clients import upload_in_chunks
-from tests.uploads.test_tus_protocol import create, new_upload, patch
+from tests.uploads.tus.conftest import LiveServer, metadata
+from tests.uploads.tus.test_tus_clients import upload_in_chunks
+from tests.uploads.tus.test_tus_protocol import create, new_upload, patch, tus
 from tonearm.db.engine import create_session_factory
 from tonearm.db.models import TrackRecord, UploadRecord, UserRecord
 
@@ -58,9 +58,6 @@ async def upload_bytes(
     http: httpx.AsyncClient, user: SignedInUser, data: bytes, name: str = "a.mp3"
 ) -> str:
     """A complete tus upload of ``data`` in one PATCH; its id."""
-    from tests.uploads.conftest import metadata
-    from tests.uploads.test_tus_protocol import tus
-
     response = await http.post(
         "/api/uploads",
         headers=tus(

@@ -10,8 +10,8 @@ import httpx
 from tusclient.client import TusClient
 
 from tests.support.accounts import SignedInUser
-from tests.uploads.conftest import LiveServer
-from tests.uploads.test_tus_protocol import (
+from tests.uploads.tus.conftest import LiveServer
+from tests.uploads.tus.test_tus_protocol import (
     _cut_off_patch,
     data_file,
     new_upload,

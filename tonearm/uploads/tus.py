@@ -60,7 +60,13 @@ EXPOSED_HEADERS = [
     "Tus-Extension",
     "Tus-Max-Size",
 ]
-REQUEST_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset"]
+REQUEST_HEADERS = [
+    "Tus-Resumable",
+    "Upload-Length",
+    "Upload-Metadata",
+    "Upload-Offset",
+    "X-HTTP-Method-Override",
+]
 
 
 def upload_location(upload_id: uuid.UUID) -> str:
@@ -514,6 +520,20 @@ def tus_routes(services: Services) -> list[Route]:
 
     async def upload_item(request: Request) -> Response:
         method = request.method
+        if method == "POST":
+            # Clients behind proxies that drop PATCH or DELETE send POST with the real
+            # method in X-HTTP-Method-Override (tus 1.0.0: the server MUST honour it).
+            method = request.headers.get("x-http-method-override", "").strip().upper()
+            if method not in {"PATCH", "DELETE", "HEAD"}:
+                return JSONResponse(
+                    {
+                        "error": "MethodNotAllowed",
+                        "message": "POST creates uploads at "
+                        f"{UPLOADS_PATH}; here send PATCH, HEAD or DELETE.",
+                    },
+                    status_code=405,
+                    headers={"Tus-Resumable": TUS_VERSION, "Allow": "HEAD, PATCH, DELETE, OPTIONS"},
+                )
         if method == "HEAD":
             return await server.head(request)
         if method == "PATCH":
@@ -528,7 +548,7 @@ def tus_routes(services: Services) -> list[Route]:
         Route(
             f"{UPLOADS_PATH}/{{upload_id}}",
             upload_item,
-            methods=["HEAD", "PATCH", "DELETE", "OPTIONS"],
+            methods=["HEAD", "PATCH", "DELETE", "OPTIONS", "POST"],
             name="tus_upload",
         ),
     ]

@@ -555,6 +555,24 @@ async def test_a_full_disk_is_507_and_keeps_the_durable_offset(
     assert data_file(live, path) == data
 
 
+async def test_x_http_method_override_turns_a_post_into_patch_or_delete(
+    http: httpx.AsyncClient, uploader: SignedInUser, live: LiveServer
+) -> None:
+    path = await new_upload(http, uploader, 10)
+    headers = tus(uploader, **OFFSET_STREAM, **{"Upload-Offset": "0"})
+
+    patched = await http.post(
+        path, content=b"abc", headers={**headers, "X-HTTP-Method-Override": "PATCH"}
+    )
+    plain_post = await http.post(path, content=b"abc", headers=headers)
+    deleted = await http.post(path, headers={**tus(uploader), "X-HTTP-Method-Override": "DELETE"})
+
+    assert (patched.status_code, patched.headers["upload-offset"]) == (204, "3")
+    assert plain_post.status_code == 405
+    assert deleted.status_code == 204
+    assert (await http.head(path, headers=tus(uploader))).status_code == 404
+
+
 # --- DELETE ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tonearm.db.models import TrackRecord, UploadRecord, UserRecord, utcnow
+from tonearm.db.models import UploadRecord, utcnow
 
 UploadState = Literal["receiving", "finishing", "finished"]
 RECEIVING: UploadState = "receiving"
@@ -65,16 +65,6 @@ def _row(record: UploadRecord) -> UploadRow:
         expires_at=record.expires_at,
         updated_at=record.updated_at,
     )
-
-
-async def user_may_upload(session: AsyncSession, user_id: uuid.UUID) -> bool:
-    """Whether an admin granted this (active) user the upload permission."""
-    granted = await session.scalar(
-        select(UserRecord.can_upload).where(
-            UserRecord.id == user_id, UserRecord.is_active.is_(True)
-        )
-    )
-    return bool(granted)
 
 
 async def insert_upload(
@@ -201,16 +191,6 @@ async def unfinished_bytes(session: AsyncSession, user_id: uuid.UUID, *, now: da
     return int(total or 0)
 
 
-async def stored_upload_bytes(session: AsyncSession, user_id: uuid.UUID) -> int:
-    """The sizes of the tracks this user uploaded (``tracks.origin`` "upload")."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(TrackRecord.size_bytes), 0)).where(
-            TrackRecord.uploaded_by == user_id, TrackRecord.origin == "upload"
-        )
-    )
-    return int(total or 0)
-
-
 async def release_finishing(session: AsyncSession, upload_id: uuid.UUID) -> None:
     """A finish that failed unexpectedly: the upload may be finished again."""
     await session.execute(
@@ -263,8 +243,6 @@ __all__ = [
     "mark_finished",
     "record_offset",
     "release_finishing",
-    "stored_upload_bytes",
     "unfinished_bytes",
     "upload_of",
-    "user_may_upload",
 ]

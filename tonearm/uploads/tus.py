@@ -30,10 +30,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tonearm.accounts.users import may_upload
 from tonearm.accounts.viewer import Viewer, resolve_viewer
 from tonearm.db import uploads as rows
-from tonearm.db.models import utcnow
+from tonearm.db.models import UserRecord, utcnow
 from tonearm.services import Services
+from tonearm.uploads.quota import used_bytes
 from tonearm.uploads.tus_store import DiskFull, TusStore, UploadBusy, Writer
 from tonearm.web.credentials import bearer_token, origin_allowed, session_cookie
 
@@ -270,7 +272,8 @@ class TusServer:
                 raise Unauthenticated("Sign in first: the session or token is not valid.")
             if bearer is None and not origin_allowed(request, self.settings.cors_origins):
                 raise Forbidden("Cross-site request refused: send uploads from an allowed origin.")
-            allowed = viewer.is_admin or await rows.user_may_upload(session, viewer.user_id)
+            user = await session.get(UserRecord, viewer.user_id)
+            allowed = user is not None and may_upload(user)
             await session.commit()  # a bearer token's last-used time
         if not allowed:
             raise Forbidden("You may not upload: ask an administrator for the upload permission.")
@@ -309,7 +312,7 @@ class TusServer:
             async with self.services.sessions.begin() as session:
                 quota = self.settings.upload_quota_bytes
                 if quota is not None and not viewer.is_admin:
-                    used = await rows.stored_upload_bytes(session, viewer.user_id)
+                    used = await used_bytes(session, viewer.user_id)
                     used += await rows.unfinished_bytes(session, viewer.user_id, now=now)
                     if used + length > quota:
                         raise TooLarge(

@@ -26,7 +26,7 @@ UPLOAD = """mutation($files: [Upload!]!, $albumId: ID) {
     __typename
     ... on UploadBatch { results {
       __typename
-      ... on UploadedTrack { fileName track { id title isUpload: __typename } }
+      ... on UploadedTrack { fileName track { id title durationSeconds album { id title } } }
       ... on Duplicate { fileName message track { id } }
       ... on NotAudio { fileName message }
       ... on Corrupt { fileName message }
@@ -140,3 +140,26 @@ def stored_files(settings: Settings) -> list[Path]:
         for path in root.rglob("*")
         if path.is_file() and not path.relative_to(root).parts[0].startswith(".")
     )
+
+
+BOUNDARY = "tonearm-test-boundary-7f3a"
+
+
+def raw_multipart(files: Sequence[tuple[bytes, bytes]], *, query: str = UPLOAD) -> bytes:
+    """A spec multipart body built by hand: file names go on the wire as the raw bytes given
+    (clients such as httpx escape control characters themselves)."""
+    operations = json.dumps({"query": query, "variables": {"files": [None] * len(files)}})
+    files_map = json.dumps({str(n): [f"variables.files.{n}"] for n in range(len(files))})
+    out = bytearray()
+    for name, value in (("operations", operations), ("map", files_map)):
+        out += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        out += value.encode() + b"\r\n"
+    for index, (file_name, content) in enumerate(files):
+        out += f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{index}"; '.encode()
+        out += b'filename="' + file_name + b'"\r\nContent-Type: audio/mpeg\r\n\r\n'
+        out += content + b"\r\n"
+    out += f"--{BOUNDARY}--\r\n".encode()
+    return bytes(out)
+
+
+RAW_CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"

@@ -201,33 +201,6 @@ async def release_finishing(session: AsyncSession, upload_id: uuid.UUID) -> None
     )
 
 
-async def expired_uploads(session: AsyncSession, *, now: datetime) -> list[uuid.UUID]:
-    """Unfinished uploads untouched past their expiry."""
-    rows = await session.scalars(
-        select(UploadRecord.id).where(
-            UploadRecord.state == RECEIVING, UploadRecord.expires_at <= now
-        )
-    )
-    return list(rows)
-
-
-async def delete_expired(
-    session: AsyncSession, upload_ids: list[uuid.UUID], *, now: datetime
-) -> None:
-    """Delete those of ``upload_ids`` that are still expired and receiving."""
-    if not upload_ids:
-        return
-    await session.execute(
-        delete(UploadRecord)
-        .where(
-            UploadRecord.id.in_(upload_ids),
-            UploadRecord.state == RECEIVING,
-            UploadRecord.expires_at <= now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
 __all__ = [
     "FINISHED",
     "FINISHING",
@@ -235,9 +208,7 @@ __all__ = [
     "UploadRow",
     "UploadState",
     "claim_for_finishing",
-    "delete_expired",
     "delete_upload",
-    "expired_uploads",
     "insert_upload",
     "is_stale_finish",
     "mark_finished",

@@ -67,7 +67,7 @@ async def resolve_finish_upload(info: Info, upload_id: strawberry.ID) -> FinishU
         ) from None
     except StorageFull as full:
         raise api_error(
-            ErrorCode.INTERNAL_SERVER_ERROR, f"{full.message}; try again later."
+            ErrorCode.STORAGE_FULL, f"{full.message}; finish the upload again later."
         ) from None
     match finished:
         case tus_finish.NotFound():

@@ -23,22 +23,16 @@ from pathlib import Path
 import anyio
 import anyio.to_thread
 
-from tonearm.db import uploads as rows
 from tonearm.db.models import utcnow
 from tonearm.services import Services
+from tonearm.uploads.sweep import TUS_DIR, sweep_uploads, tus_dir
 
-TUS_DIR = ".tus"
 # Errors that mean "the disk is full", answered with 507 Insufficient Storage.
 DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 # The one write call of the data files, looked up at each write: the one place tests swap
 # in a full disk (which cannot be made here safely).
 write_bytes: Callable[[int, memoryview], int] = os.write
-
-
-def tus_dir(uploads_root: Path) -> Path:
-    """Where the data files of tus uploads live: inside the uploads root, same file system."""
-    return uploads_root / TUS_DIR
 
 
 class UploadBusy(Exception):
@@ -189,14 +183,12 @@ class TusStore:
             await anyio.to_thread.run_sync(self.files.remove, upload_id, limiter=self._limiter)
 
     async def sweep_expired(self) -> int:
-        """Remove expired, unfinished uploads (row and file); how many went."""
-        now = utcnow()
-        async with self.services.sessions.begin() as session:
-            expired = await rows.expired_uploads(session, now=now)
-            await rows.delete_expired(session, expired, now=now)
-        for upload_id in expired:
-            await self.remove(upload_id)
-        return len(expired)
+        """Remove expired, unfinished uploads (row and file) and stale staging files, with
+        the start-up sweep's one definition; how many uploads went."""
+        report = await sweep_uploads(
+            self.services.sessions, uploads_root=self.services.settings.resolved_uploads_dir
+        )
+        return report.expired_uploads
 
 
 __all__ = [

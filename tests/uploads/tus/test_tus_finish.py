@@ -105,6 +105,10 @@ async def test_a_file_sent_in_many_patches_becomes_a_track(
     assert stored.read_bytes() == song.read_bytes()
     assert not (live.tus_dir / upload_id).exists()
     assert not any((live.settings.resolved_uploads_dir / ".staging").iterdir())
+    # A finished upload is no longer a tus resource.
+    location = f"/api/uploads/{upload_id}"
+    assert (await http.head(location, headers=tus(uploader))).status_code == 404
+    assert (await patch(http, uploader, location, 0, b"x")).status_code == 404
 
 
 async def test_finishing_twice_points_at_the_track(

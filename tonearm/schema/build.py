@@ -26,6 +26,7 @@ from tonearm.resolvers.accounts import (
 )
 from tonearm.resolvers.albums import resolve_album, resolve_albums
 from tonearm.resolvers.artists import resolve_artist, resolve_artists
+from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.streams import resolve_create_stream_url
@@ -61,7 +62,7 @@ from tonearm.schema.types import (
     Track,
     TrackConnection,
 )
-from tonearm.schema.upload_types import UploadTracksResult
+from tonearm.schema.upload_types import FinishUploadResult, UploadTracksResult
 from tonearm.schema.users import (
     BrowserSession,
     ChangePasswordResult,
@@ -166,6 +167,14 @@ class Mutation:
         resolver=resolve_retry_variant,
         description="Queue a failed variant to be made again (admins only).",
         permission_classes=ADMIN_ONLY,
+    )
+    finish_upload: FinishUploadResult = strawberry.mutation(
+        resolver=resolve_finish_upload,
+        description=(
+            "Turn a complete resumable (tus) upload into a track: the last step after "
+            "POST and PATCH at /api/uploads. Answers like one file of uploadTracks."
+        ),
+        permission_classes=SIGNED_IN,
     )
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,

@@ -187,9 +187,10 @@ def track_visible(reader: Reader, row: Any = TrackRecord) -> ColumnElement[bool]
     """The WHERE clause of tracks ``reader`` may see (``row``: ``TrackRecord`` or an alias)."""
     if reader.is_admin:
         return true()
+    published: ColumnElement[bool] = row.is_published.is_(True)
     if reader.user_id is None:
-        return row.is_published.is_(True)
-    return or_(row.is_published.is_(True), has_track_role(reader.user_id, row))
+        return published
+    return or_(published, has_track_role(reader.user_id, row))
 
 
 def album_visible(reader: Reader) -> ColumnElement[bool]:

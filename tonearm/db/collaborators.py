@@ -107,9 +107,9 @@ async def album_roles(
         )
         .distinct()
     )
-    for (album_id,) in editable:
-        if album_id is not None:
-            found[album_id] = (found[album_id][0], True)
+    for (linked,) in editable:
+        if linked is not None:
+            found[linked] = (found[linked][0], True)
     return found
 
 

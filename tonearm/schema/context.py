@@ -26,6 +26,14 @@ from tonearm.catalog.album_queries import (
 from tonearm.catalog.artist_queries import artists_by_ids, artists_of_tracks, newest_album_artworks
 from tonearm.catalog.queries import tracks_by_ids
 from tonearm.catalog.variant_queries import VariantRow, variants_of_tracks
+from tonearm.db.collaborators import (
+    CollaboratorRow,
+    RoleRows,
+    album_collaborators,
+    album_roles,
+    track_collaborators,
+    track_roles,
+)
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
 from tonearm.services import Services
 from tonearm.web.credentials import bearer_token, session_cookie
@@ -91,6 +99,21 @@ class Context(BaseContext):
             partial(newest_album_artworks, reader=reader)
         )
 
+        # Roles and collaborators of a page's tracks and albums: one query per page each.
+        user_id = reader.user_id or uuid.UUID(int=0)
+        self.track_roles_loader: Loader[uuid.UUID, RoleRows | None] = self._loader(
+            partial(_for_user, track_roles, user_id)
+        )
+        self.album_roles_loader: Loader[uuid.UUID, tuple[str | None, bool] | None] = self._loader(
+            partial(_for_user, album_roles, user_id)
+        )
+        self.track_collaborators_loader: Loader[
+            tuple[uuid.UUID, uuid.UUID | None], list[CollaboratorRow] | None
+        ] = self._loader(_track_collaborators)
+        self.album_collaborators_loader: Loader[uuid.UUID, list[CollaboratorRow] | None] = (
+            self._loader(album_collaborators)
+        )
+
     @property
     def http_request(self) -> Request:
         """The HTTP request being answered (GraphQL is served over HTTP only)."""
@@ -112,6 +135,22 @@ class Context(BaseContext):
             return [found.get(key) for key in keys]
 
         return Loader(load_fn=load)
+
+
+async def _for_user(
+    fetch: Callable[[AsyncSession, uuid.UUID, Sequence[K]], Awaitable[Mapping[K, V]]],
+    user_id: uuid.UUID,
+    session: AsyncSession,
+    keys: Sequence[K],
+) -> Mapping[K, V]:
+    return await fetch(session, user_id, keys)
+
+
+async def _track_collaborators(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+) -> dict[tuple[uuid.UUID, uuid.UUID | None], list[CollaboratorRow]]:
+    found = await track_collaborators(session, keys)
+    return {key: found.get(key[0], []) for key in keys}
 
 
 def reader_of(viewer: Viewer | None) -> Reader:

@@ -262,7 +262,8 @@ async def test_album_collaborator_errors(
     await as_user(alice, ADD_ALBUM, a=album, u=uid(carol), r="VIEWER")
     listing = await as_user(
         carol,
-        "query($a: ID!) { album(id: $a) { title tracks { title } viewerRole canEdit collaborators { role } } }",
+        """query($a: ID!) { album(id: $a) {
+            title tracks { title } viewerRole canEdit collaborators { role } } }""",
         a=album,
     )
     assert listing == {

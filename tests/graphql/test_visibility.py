@@ -16,7 +16,7 @@ from tests.graphql.seed import insert_and_group, track
 from tests.support.accounts import SignedInUser, make_user
 from tonearm.accounts.users import Role
 from tonearm.db.models import AlbumRecord, TrackCollaboratorRecord, TrackRecord
-from tonearm.schema.ids import ALBUM_TYPE_NAME, ARTIST_TYPE_NAME, TRACK_TYPE_NAME, global_id
+from tonearm.schema.ids import ALBUM_TYPE_NAME, TRACK_TYPE_NAME, global_id
 
 HIDDEN = uuid.UUID("00000000-0000-4000-8000-00000000000a")
 OPEN = uuid.UUID("00000000-0000-4000-8000-00000000000b")

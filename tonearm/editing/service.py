@@ -153,6 +153,7 @@ async def _apply(
 ) -> tuple[bool, str | None]:
     """Write one track's change (not committed); returns (file changed, old album group)."""
     settings = services.settings
+    old_group = track.album_group  # the update below refreshes the object
     keep_whole = frozenset(artist_key(name) for name in settings.artist_split_exceptions)
     edits = _cleaned(change.fields)
     overrides = {**(track.overrides or {}), **edits}
@@ -176,7 +177,7 @@ async def _apply(
         )
         file_changed = True
     await session.execute(update(TrackRecord).where(TrackRecord.id == track.id).values(**values))
-    return file_changed, track.album_group
+    return file_changed, old_group
 
 
 def _write_upload_tags(root: str, track: TrackRecord, fields: Mapping[str, Any]) -> Any:

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.support.accounts import SignedInUser, make_user
 from tests.support.audio import write_mp3
 from tonearm.accounts.users import Role
+from tonearm.app import create_app
 from tonearm.catalog.rows import track_row
+from tonearm.db import variants
 from tonearm.db.engine import create_session_factory
 from tonearm.db.models import TrackCollaboratorRecord, TrackRecord
 from tonearm.library.grouping import GroupingChanges, group_tracks
@@ -373,3 +375,19 @@ async def test_an_edit_of_an_upload_is_written_into_its_tags(
     assert record.content_hash == hashlib.sha256(after).hexdigest()
     left = await asyncio.to_thread(lambda: [p.name for p in uploaded.parent.iterdir()])
     assert left == [uploaded.name]  # no copy left behind
+
+
+async def test_an_edited_upload_queues_its_variants_again_when_eager(
+    people: dict[str, SignedInUser], engine: AsyncEngine, settings: Settings, uploaded: Path
+) -> None:
+    eager = create_app(settings.model_copy(update={"variants_on_upload": "eager"}))
+    transport = httpx.ASGITransport(app=eager)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tonearm.test", headers=people["alice"].bearer
+    ) as http:
+        variables = {"id": global_id(TRACK_TYPE_NAME, UPLOADED), "input": {"title": "Again"}}
+        response = await http.post("/graphql", json={"query": EDIT, "variables": variables})
+    assert response.json()["data"]["updateTrack"]["title"] == "Again"
+    pending = await variants.variants_in_state(engine, variants.PENDING, limit=100)
+    assert {row.track_id for row in pending} == {UPLOADED}
+    assert sorted(f"{row.format}-{row.bitrate_kbps}" for row in pending) == ["opus-96"]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.graphql.seed import insert_and_group, track
@@ -57,16 +57,12 @@ async def registry(engine: AsyncEngine, people: dict[str, SignedInUser]) -> dict
             ],
         )
         album_id = await connection.scalar(
-            TrackRecord.__table__.select()
-            .with_only_columns(TrackRecord.album_id)
-            .where(TrackRecord.id == HIDDEN)
+            select(TrackRecord.album_id).where(TrackRecord.id == HIDDEN)
         )
-        artist_id = await connection.scalar(
-            AlbumRecord.__table__.select()
-            .with_only_columns(AlbumRecord.track_count)
-            .where(AlbumRecord.id == album_id)
+        track_count = await connection.scalar(
+            select(AlbumRecord.track_count).where(AlbumRecord.id == album_id)
         )
-    assert artist_id == 0  # the precomputed count covers published tracks only
+    assert track_count == 0  # the precomputed count covers published tracks only
     return {"album": album_id}
 
 

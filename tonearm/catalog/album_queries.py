@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from tonearm.catalog.access import Reader, album_visible, track_visible
+from tonearm.catalog.access import Reader, album_hidden, album_visible, track_visible
 from tonearm.catalog.pagination import (
     ORDERS,
     AlbumOrder,
@@ -100,10 +100,15 @@ async def list_albums(
 
 
 async def count_albums(session: AsyncSession, *, reader: Reader, search: str | None) -> int:
-    """How many albums the list holds for ``reader``, with the same filters as its pages."""
+    """How many albums the list holds for ``reader``, with the same filters as its pages:
+    all of them minus the ones hidden from ``reader``."""
     filters = search_filters(session.get_bind().dialect, search, AlbumRecord)
-    statement = select(func.count()).select_from(AlbumRecord).where(album_visible(reader), *filters)
-    return int(await session.scalar(statement) or 0)
+    total = select(func.count()).select_from(AlbumRecord).where(*filters).scalar_subquery()
+    hidden = album_hidden(reader)
+    if hidden is None:
+        return int(await session.scalar(select(total)) or 0)
+    unseen = select(func.count()).select_from(AlbumRecord).where(hidden, *filters).scalar_subquery()
+    return int(await session.scalar(select(total - unseen)) or 0)
 
 
 async def albums_by_ids(

@@ -10,10 +10,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tonearm.catalog.access import Reader, album_visible, artist_visible, track_visible
+from tonearm.catalog.access import (
+    Reader,
+    album_hidden,
+    artist_visible,
+    track_hidden,
+    track_visible,
+)
 from tonearm.catalog.pagination import (
     ORDERS,
     Page,
@@ -54,13 +60,17 @@ async def list_tracks(
 
 
 async def count_tracks(session: AsyncSession, *, reader: Reader, search: str | None) -> int:
-    """How many tracks the list holds for ``reader``, with the same filters as its pages."""
-    statement = (
-        select(func.count())
-        .select_from(TrackRecord)
-        .where(track_visible(reader), *search_filters(session.get_bind().dialect, search))
-    )
-    return int(await session.scalar(statement) or 0)
+    """How many tracks the list holds for ``reader``, with the same filters as its pages.
+
+    All of them minus the ones hidden from ``reader`` (``catalog.access.track_hidden``).
+    """
+    filters = search_filters(session.get_bind().dialect, search)
+    total = select(func.count()).select_from(TrackRecord).where(*filters).scalar_subquery()
+    hidden = track_hidden(reader)
+    if hidden is None:
+        return int(await session.scalar(select(total)) or 0)
+    unseen = select(func.count()).select_from(TrackRecord).where(hidden, *filters).scalar_subquery()
+    return int(await session.scalar(select(total - unseen)) or 0)
 
 
 async def tracks_by_ids(
@@ -91,19 +101,32 @@ async def library_totals(session: AsyncSession, *, reader: Reader) -> LibraryTot
         .where(artist_visible(reader))
         .scalar_subquery()
     )
-    albums = (
-        select(func.count()).select_from(AlbumRecord).where(album_visible(reader)).scalar_subquery()
-    )
+    albums: ColumnElement[int] = select(func.count()).select_from(AlbumRecord).scalar_subquery()
+    hidden_albums = album_hidden(reader)
+    if hidden_albums is not None:
+        albums = albums - (
+            select(func.count()).select_from(AlbumRecord).where(hidden_albums).scalar_subquery()
+        )
     statement = select(
         func.count(TrackRecord.row_id),
         func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),
         artists,
         albums,
-    ).where(track_visible(reader))
+    )
     row = (await session.execute(statement)).one()
+    track_count, duration = int(row[0]), float(row[1])
+    hidden = track_hidden(reader)
+    if hidden is not None:  # minus the hidden tracks: a range of the is_published index
+        unseen = select(
+            func.count(TrackRecord.row_id),
+            func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),
+        ).where(hidden)
+        hidden_count, hidden_duration = (await session.execute(unseen)).one()
+        track_count -= int(hidden_count)
+        duration -= float(hidden_duration)
     return LibraryTotals(
-        track_count=int(row[0]),
-        total_duration_seconds=float(row[1]),
+        track_count=track_count,
+        total_duration_seconds=round(duration, 6),
         artist_count=int(row[2]),
         album_count=int(row[3]),
     )

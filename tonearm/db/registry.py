@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, Text, delete, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,9 @@ TRACKS = cast(Table, TrackRecord.__table__)
 # Columns a rescan's upsert leaves alone: the id and created_at of a known path never
 # change, and the album link is the grouping phase's to set (``library/grouping.py``).
 _IMMUTABLE = frozenset({"row_id", "id", "path", "created_at", "album_id"})
+# Nor what people decided, which no file says: the publication flag and the edits (a
+# rescan's row already has the edits applied over the tags, see ``catalog.rows``).
+_IMMUTABLE |= {"is_published", "overrides"}
 # Columns only an upload sets: a scanned row keeps their defaults.
 _UPLOAD_ONLY = frozenset({"origin", "uploaded_by", "content_hash", "original_name"})
 # The scanner sees and changes only what it found in the media root; uploads are not its.
@@ -99,6 +103,11 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     return sorted(taken)
 
 
+def cast_text(column: Any) -> Any:
+    """A JSON column as text (PostgreSQL's ``json`` has no equality operator)."""
+    return sql_cast(column, Text)
+
+
 def is_row_fault(exc: BaseException) -> bool:
     """Whether a failed write is the fault of a value in it, not of the database.
 
@@ -117,6 +126,14 @@ def is_row_fault(exc: BaseException) -> bool:
     if isinstance(exc, StatementError):  # a bind processor failed: look at what it raised
         return exc.orig is not None and is_row_fault(exc.orig)
     return isinstance(exc, ValueError | OverflowError)
+
+
+async def load_overrides(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Path → the edited fields of every scanned track that has any (few; read in one go)."""
+    statement = select(TrackRecord.path, TrackRecord.overrides).where(
+        TrackRecord.origin == "library", cast_text(TrackRecord.overrides) != "{}"
+    )
+    return {path: dict(edits) for path, edits in await session.execute(statement) if edits}
 
 
 async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int = 500) -> int:

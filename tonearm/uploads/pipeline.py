@@ -15,18 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import exists, insert, or_, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.accounts.users import may_upload
 from tonearm.accounts.viewer import Viewer
 from tonearm.artwork.store import ArtworkStore
+from tonearm.catalog.access import CollaboratorRole, Reader, track_visible
+from tonearm.catalog.collaboration import album_role_of
 from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.origins import FileRoots, TrackOrigin
 from tonearm.catalog.rows import track_row
 from tonearm.db.models import (
-    AlbumCollaboratorRecord,
     AlbumRecord,
     TrackCollaboratorRecord,
     TrackRecord,
@@ -76,7 +77,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-EDITING_ROLES = ("owner", "editor")
 GROUPING_ATTEMPTS = 3
 
 _EXTENSIONS = {
@@ -202,7 +202,11 @@ async def _store(
     try:
         async with services.sessions.begin() as session:
             await session.execute(insert(TrackRecord).values(row))
-            session.add(TrackCollaboratorRecord(track_id=track_id, user_id=user.id, role="owner"))
+            session.add(
+                TrackCollaboratorRecord(
+                    track_id=track_id, user_id=user.id, role=CollaboratorRole.OWNER.value
+                )
+            )
     except IntegrityError:
         await anyio.to_thread.run_sync(discard, uploads_root / relative)
         async with services.sessions() as session:
@@ -219,52 +223,29 @@ async def _store(
 
 
 async def _album_to_join(session: AsyncSession, viewer: Viewer, album_id: uuid.UUID) -> AlbumRecord:
+    """The album, if the viewer may add tracks to it: they may edit it (``Album.canEdit``).
+
+    Anything else, unknown albums included, is ``AlbumNotFound``: the two look the same.
+    """
     album = await session.scalar(select(AlbumRecord).where(AlbumRecord.id == album_id))
     if album is None:
         raise AlbumNotFound
-    if viewer.is_admin:
-        return album
-    role_on_album = await session.scalar(
-        select(AlbumCollaboratorRecord.role).where(
-            AlbumCollaboratorRecord.album_id == album_id,
-            AlbumCollaboratorRecord.user_id == viewer.user_id,
-        )
-    )
-    if role_on_album in EDITING_ROLES:
-        return album
-    # An album made of the viewer's own uploads: every track of it is one they may edit.
-    not_editable = (
-        select(TrackRecord.id)
-        .where(TrackRecord.album_id == album_id)
-        .where(
-            ~exists().where(
-                TrackCollaboratorRecord.track_id == TrackRecord.id,
-                TrackCollaboratorRecord.user_id == viewer.user_id,
-                TrackCollaboratorRecord.role.in_(EDITING_ROLES),
-            )
-        )
-    )
-    has_tracks = await session.scalar(select(exists().where(TrackRecord.album_id == album_id)))
-    if has_tracks and not await session.scalar(select(exists(not_editable))):
-        return album
-    raise AlbumNotFound
+    _role, may_edit = await album_role_of(session, _reader(viewer), album_id)
+    if not may_edit:
+        raise AlbumNotFound
+    return album
+
+
+def _reader(viewer: Viewer) -> Reader:
+    return Reader(viewer.user_id, viewer.is_admin)
 
 
 async def _visible_duplicate(
     session: AsyncSession, viewer: Viewer, sha256: str
 ) -> uuid.UUID | None:
-    statement = select(TrackRecord.id).where(TrackRecord.content_hash == sha256)
-    if not viewer.is_admin:
-        statement = statement.where(
-            or_(
-                TrackRecord.uploaded_by == viewer.user_id,
-                TrackRecord.is_published.is_(True),
-                exists().where(
-                    TrackCollaboratorRecord.track_id == TrackRecord.id,
-                    TrackCollaboratorRecord.user_id == viewer.user_id,
-                ),
-            )
-        )
+    statement = select(TrackRecord.id).where(
+        TrackRecord.content_hash == sha256, track_visible(_reader(viewer))
+    )
     # The viewer's own copy first: it is the one the unique index protects.
     statement = statement.order_by((TrackRecord.uploaded_by == viewer.user_id).desc()).limit(1)
     found: uuid.UUID | None = await session.scalar(statement)

@@ -391,3 +391,26 @@ async def test_an_edited_upload_queues_its_variants_again_when_eager(
     pending = await variants.variants_in_state(engine, variants.PENDING, limit=100)
     assert {row.track_id for row in pending} == {UPLOADED}
     assert sorted(f"{row.format}-{row.bitrate_kbps}" for row in pending) == ["opus-96"]
+
+
+async def test_a_stream_of_an_edited_upload_is_the_retagged_file(
+    app: FastAPI, as_user: As, people: dict[str, SignedInUser], uploaded: Path
+) -> None:
+    track_id = global_id(TRACK_TYPE_NAME, UPLOADED)
+    await as_user(people["alice"], EDIT, id=track_id, input={"title": "Download Me"})
+    minted = await as_user(
+        people["alice"],
+        "mutation($id: ID!) { createStreamUrl(trackId: $id) { ... on StreamUrl { url } } }",
+        id=track_id,
+    )
+    after = await asyncio.to_thread(uploaded.read_bytes)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://tonearm.test") as http:
+        whole = await http.get(minted["url"])
+        tail = await http.get(minted["url"], headers={"Range": "bytes=-100"})
+    assert whole.status_code == 200
+    assert whole.content == after
+    assert whole.headers["content-length"] == str(len(after))
+    assert tail.status_code == 206
+    assert tail.content == after[-100:]
+    assert ID3(uploaded)["TIT2"].text == ["Download Me"]

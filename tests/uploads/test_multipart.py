@@ -262,6 +262,31 @@ async def test_a_quota_exceeded_mid_batch_keeps_the_files_before_it(
 QUOTA = "{ viewer { canUpload uploadQuota { usedBytes limitBytes } } }"
 
 
+async def test_concurrent_uploads_that_fit_one_at_a_time_do_not_both_pass_the_quota(
+    settings: Settings, uploader: SignedInUser
+) -> None:
+    from tonearm.app import create_app
+
+    files = [(f"{n}.mp3", mp3_bytes(1.0, key=20 + n)) for n in range(4)]
+    limit = max(len(content) for _, content in files) * 2 + 10  # room for two of the four
+    limited = settings.model_copy(update={"upload_quota_bytes": limit})
+    app = create_app(limited)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=ORIGIN, headers=uploader.bearer
+        ) as client:
+            answers = await asyncio.gather(*(upload(client, [file]) for file in files))
+    finally:
+        await app.state.services.engine.dispose()
+
+    kinds = sorted(result["__typename"] for answer in answers for result in results(answer))
+    stored = sum(path.stat().st_size for path in stored_files(limited))
+    assert kinds.count("UploadedTrack") == 2
+    assert kinds.count("QuotaExceeded") == 2
+    assert stored <= limit
+
+
 async def test_an_admin_has_no_quota_and_may_always_upload(
     app: FastAPI, engine: AsyncEngine, settings: Settings
 ) -> None:

@@ -6,9 +6,12 @@ The one pipeline behind both ways in (GraphQL multipart, tus): each hands over a
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,15 +138,19 @@ async def _accept(
     examined = await _examine(services, viewer, user, staged)
     if not isinstance(examined, TrackFacts):
         return examined
-    return await _store(
-        services, viewer=viewer, user=user, staged=staged, facts=examined, album=album
-    )
+    async with _one_upload_of(services.settings.resolved_uploads_dir, user.id):
+        refused = await _quota_refusal(services, viewer, user, staged)
+        if refused is not None:
+            return refused
+        return await _store(
+            services, viewer=viewer, user=user, staged=staged, facts=examined, album=album
+        )
 
 
 async def _examine(
     services: Services, viewer: Viewer, user: UserRecord, staged: StagedFile
 ) -> TrackFacts | UploadOutcome:
-    """The file's facts, or why it is refused (size, probe, duplicate, quota)."""
+    """The file's facts, or why it is refused (size, probe, duplicate)."""
     settings = services.settings
     if staged.size_bytes > settings.max_upload_bytes:
         return TooLarge(settings.max_upload_bytes)
@@ -156,12 +163,46 @@ async def _examine(
         existing = await _visible_duplicate(session, viewer, staged.sha256)
         if existing is not None:
             return Duplicate(existing)
-        limit = settings.upload_quota_bytes
-        if not viewer.is_admin and limit is not None:
-            used = await used_bytes(session, user.id)
-            if used + staged.size_bytes > limit:
-                return QuotaExceeded(used, limit)
     return facts
+
+
+async def _quota_refusal(
+    services: Services, viewer: Viewer, user: UserRecord, staged: StagedFile
+) -> QuotaExceeded | None:
+    limit = services.settings.upload_quota_bytes
+    if viewer.is_admin or limit is None:
+        return None
+    async with services.sessions() as session:
+        used = await used_bytes(session, user.id)
+    return QuotaExceeded(used, limit) if used + staged.size_bytes > limit else None
+
+
+def _lock_user(path: Path) -> int:
+    """Open and ``flock`` the user's quota lock file, waiting for it. Blocking."""
+    path.parent.mkdir(mode=0o750, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextlib.asynccontextmanager
+async def _one_upload_of(uploads_root: Path, user_id: uuid.UUID) -> AsyncIterator[None]:
+    """Hold the user's quota lock: their uploads are checked and stored one at a time.
+
+    Every worker process of this machine takes the same ``flock``, so two uploads that
+    would each fit but not both cannot both pass the check.
+    """
+    path = uploads_root / ".locks" / f"{user_id}.quota"
+    with anyio.CancelScope(shield=True):  # a cancelled wait must not leave the lock held
+        fd = await anyio.to_thread.run_sync(_lock_user, path)
+    try:
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
 
 
 async def _probe(staged: StagedFile) -> TrackFacts | NotAudio | Corrupt:

@@ -257,8 +257,13 @@ class TusServer:
             headers=headers,
         )
 
-    async def _viewer(self, request: Request) -> Viewer:
-        """The uploader: signed in, allowed to upload, and not a forged cross-site request."""
+    async def _viewer(self, request: Request, *, changes: bool = True) -> Viewer:
+        """The uploader: signed in, allowed to upload, and not a forged cross-site request.
+
+        ``changes=False`` (HEAD) skips the ``Origin`` check: asking where an upload stands
+        changes nothing, a cross-site page cannot read the answer, and browsers send no
+        ``Origin`` with a same-origin HEAD.
+        """
         bearer, cookie = bearer_token(request), session_cookie(request)
         if self.settings.auth == "none":
             raise Forbidden(
@@ -270,7 +275,11 @@ class TusServer:
             viewer = await resolve_viewer(session, bearer=bearer, cookie=cookie)
             if viewer is None or viewer.user_id is None:
                 raise Unauthenticated("Sign in first: the session or token is not valid.")
-            if bearer is None and not origin_allowed(request, self.settings.cors_origins):
+            if (
+                changes
+                and bearer is None
+                and not origin_allowed(request, self.settings.cors_origins)
+            ):
                 raise Forbidden("Cross-site request refused: send uploads from an allowed origin.")
             user = await session.get(UserRecord, viewer.user_id)
             allowed = user is not None and may_upload(user)
@@ -362,7 +371,7 @@ class TusServer:
         """HEAD: where the upload stands."""
         try:
             check_version(request)
-            upload = await self._upload(request, await self._viewer(request))
+            upload = await self._upload(request, await self._viewer(request, changes=False))
         except TusRefused as refused:
             response = self._refusal(refused)
             return Response(status_code=response.status_code, headers=dict(response.headers))

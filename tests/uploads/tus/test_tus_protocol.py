@@ -155,6 +155,32 @@ async def test_a_cookie_without_an_allowed_origin_is_refused(
     assert not live.tus_dir.exists()
 
 
+async def test_a_cookie_borne_head_needs_no_origin_but_a_patch_does(
+    http: httpx.AsyncClient, uploader: SignedInUser, live: LiveServer
+) -> None:
+    cookie = {"Cookie": f"{SESSION_COOKIE}={uploader.cookie}"}
+    created = await http.post(
+        "/api/uploads",
+        headers={**TUS, **cookie, "Upload-Length": "10", "Origin": live.base_url},
+    )
+    location = created.headers["Location"]
+
+    head = await http.head(location, headers={**TUS, **cookie})
+    patch = await http.patch(
+        location,
+        content=b"12345",
+        headers={
+            **TUS,
+            **cookie,
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+        },
+    )
+
+    assert (head.status_code, head.headers["Upload-Offset"]) == (200, "0")
+    assert patch.status_code == 403
+
+
 async def test_a_cookie_from_this_origin_may_upload(
     http: httpx.AsyncClient, uploader: SignedInUser, live: LiveServer
 ) -> None:

@@ -199,6 +199,8 @@ export interface Viewer {
 	role: Role;
 	/** Signed in with a one-time password: ask for a new one before anything else. */
 	mustChangePassword: boolean;
+	/** May upload music (admins always may; the server checks again on every upload). */
+	canUpload: boolean;
 }
 
 /** Who is signed in (null: nobody) and how the server handles accounts. */
@@ -220,6 +222,8 @@ export interface AccountUser {
 	role: Role;
 	disabled: boolean;
 	mustChangePassword: boolean;
+	/** May upload music (always true for admins). */
+	canUpload: boolean;
 	createdAt: string | null;
 	lastLoginAt: string | null;
 }
@@ -273,4 +277,5 @@ export type ChangePasswordResult =
 export interface UserChanges {
 	role?: Role;
 	disabled?: boolean;
+	canUpload?: boolean;
 }

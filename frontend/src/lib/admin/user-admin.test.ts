@@ -9,6 +9,7 @@ const root: AccountUser = {
 	role: 'ADMIN',
 	disabled: false,
 	mustChangePassword: false,
+	canUpload: true,
 	createdAt: '2026-11-01T10:00:00Z',
 	lastLoginAt: '2026-12-01T09:00:00Z'
 };

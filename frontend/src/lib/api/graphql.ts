@@ -916,7 +916,7 @@ export class TonearmApi {
 	}
 }
 
-function pickViewer(user: Viewer): Viewer {
+function pickViewer(user: Omit<Viewer, 'canUpload'> & { canUpload?: boolean }): Viewer {
 	return {
 		id: user.id,
 		username: user.username,
@@ -926,7 +926,7 @@ function pickViewer(user: Viewer): Viewer {
 	};
 }
 
-function pickAccountUser(user: AccountUser): AccountUser {
+function pickAccountUser(user: Omit<AccountUser, 'canUpload'> & { canUpload?: boolean }): AccountUser {
 	return {
 		id: user.id,
 		username: user.username,

@@ -226,7 +226,12 @@ export function sendMultipart<T>(
 	query: string,
 	variables: Record<string, unknown>,
 	files: readonly File[],
-	{ endpoint = '/graphql', onProgress, signal, xhr = () => new XMLHttpRequest() }: MultipartOptions = {}
+	{
+		endpoint = '/graphql',
+		onProgress,
+		signal,
+		xhr = () => new XMLHttpRequest() as unknown as XhrLike
+	}: MultipartOptions = {}
 ): Promise<T> {
 	return new Promise<T>((resolve, reject) => {
 		const request = xhr();
@@ -249,9 +254,10 @@ export function sendMultipart<T>(
 }
 
 function interpret<T>(status: number, text: string): T {
-	let body: { data?: T | null; errors?: GraphQLErrorEntry[] } | null = null;
+	type Body = { data?: T | null; errors?: GraphQLErrorEntry[] };
+	let body: Body | null;
 	try {
-		body = JSON.parse(text) as typeof body;
+		body = JSON.parse(text) as Body | null;
 	} catch {
 		body = null;
 	}

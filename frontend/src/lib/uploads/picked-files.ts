@@ -63,16 +63,12 @@ interface DataTransferItemWithHandle extends DataTransferItem {
 	getAsFileSystemHandle?(): Promise<FileSystemHandle | null>;
 }
 
-interface DirectoryHandleWithValues extends FileSystemDirectoryHandle {
-	values(): AsyncIterable<FileSystemHandle>;
-}
-
 async function fromHandle(handle: FileSystemHandle, prefix: string): Promise<PickedFile[]> {
 	if (SKIPPED.test(handle.name)) return [];
 	const path = prefix ? `${prefix}/${handle.name}` : handle.name;
 	if (handle.kind === 'file') return [{ file: await (handle as FileSystemFileHandle).getFile(), path }];
 	const found: PickedFile[] = [];
-	for await (const child of (handle as DirectoryHandleWithValues).values())
+	for await (const child of (handle as FileSystemDirectoryHandle).values())
 		found.push(...(await fromHandle(child, path)));
 	return found.sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }));
 }

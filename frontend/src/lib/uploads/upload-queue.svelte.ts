@@ -43,11 +43,15 @@ export class UploadItem {
 	error = $state<string | null>(null);
 
 	/** 0…1 of the bytes sent. */
-	progress = $derived(
-		this.file.size === 0 ? (this.status === 'done' ? 1 : 0) : Math.min(1, this.sent / this.file.size)
-	);
+	get progress(): number {
+		if (this.file.size === 0) return this.status === 'done' ? 1 : 0;
+		return Math.min(1, this.sent / this.file.size);
+	}
+
 	/** The result is a track (new or the existing duplicate). */
-	ok = $derived(this.result?.kind === 'uploaded' || this.result?.kind === 'duplicate');
+	get ok(): boolean {
+		return this.result?.kind === 'uploaded' || this.result?.kind === 'duplicate';
+	}
 
 	/** The running tus upload, while there is one. */
 	tus: TusHandle | null = null;

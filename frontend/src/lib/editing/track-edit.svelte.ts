@@ -127,8 +127,8 @@ export class TrackEditForm {
 
 	dirty = $derived(Object.keys(trackChanges(this.original, this.values).input).length > 0);
 	/** Fields whose value comes from an edit, not the file (form names). */
-	overridden = $derived(
-		new Set((this.track?.overriddenFields ?? []).map(formField).filter((f): f is TrackField => f !== null))
+	overridden = $derived<TrackField[]>(
+		(this.track?.overriddenFields ?? []).map(formField).filter((f): f is TrackField => f !== null)
 	);
 	isOwner = $derived(this.track?.viewerRole === 'OWNER');
 

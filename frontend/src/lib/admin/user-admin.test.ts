@@ -100,6 +100,16 @@ describe('UserAdmin', () => {
 		expect(admin.users.find((u) => u.id === zoe.id)).toMatchObject({ role: 'LISTENER', disabled: true });
 	});
 
+	it('grants and withdraws the upload permission', async () => {
+		const { api, admin } = await loaded();
+		await admin.setCanUpload(zoe, true);
+		expect(api.updateUser).toHaveBeenLastCalledWith(zoe.id, { canUpload: true });
+		expect(admin.users.find((u) => u.id === zoe.id)?.canUpload).toBe(true);
+		await admin.setCanUpload({ ...zoe, canUpload: true }, false);
+		expect(api.updateUser).toHaveBeenLastCalledWith(zoe.id, { canUpload: false });
+		expect(admin.pending).toEqual({});
+	});
+
 	it('keeps the last admin as is and says why on that row', async () => {
 		const { api, admin } = await loaded();
 		api.updateUser.mockResolvedValueOnce({

@@ -158,6 +158,7 @@ describe('the track edit form', () => {
 		form.values.genre = 'Jazz';
 		await expect(form.save()).resolves.toBe(true);
 		expect(api.updateAlbum).toHaveBeenCalledWith('QWxidW06MQ==', { year: 1999, genre: 'Jazz' });
+		expect(form.savedId).toBe('QWxidW06MQ==');
 		await expect(form.save()).resolves.toBe(false);
 		expect(form.formError).toBe('Nothing has changed.');
 	});

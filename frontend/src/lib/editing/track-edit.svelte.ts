@@ -232,6 +232,8 @@ export class AlbumEditForm {
 	saving = $state(false);
 	fieldErrors = $state.raw<Errors>({});
 	formError = $state<string | null>(null);
+	/** The album's id after the last save: a new title or artist may regroup it under a new one. */
+	savedId = $state<string | null>(null);
 
 	readonly #api: EditingApi;
 	readonly id: string;
@@ -259,6 +261,7 @@ export class AlbumEditForm {
 			const result = await this.#api.updateAlbum(this.id, input);
 			if (result.kind === 'updated') {
 				this.original = { ...this.values };
+				this.savedId = result.albumId;
 				return true;
 			}
 			if (result.kind === 'invalid' && result.field && result.field in this.values) {

@@ -95,9 +95,9 @@ export function trackChanges(original: TrackFields, values: TrackFields): { inpu
 	}
 	if (values.lyrics !== original.lyrics) input.lyrics = values.lyrics.trim() === '' ? null : values.lyrics;
 	const numbers = [
-		['trackNumber', 1, 9999],
+		['trackNumber', 1, 999],
 		['discNumber', 1, 999],
-		['year', 1, 9999]
+		['year', 1000, 9999]
 	] as const;
 	for (const [field, min, max] of numbers) {
 		if (values[field] === original[field]) continue;
@@ -218,7 +218,7 @@ export function albumChanges(original: AlbumFields, values: AlbumFields): { inpu
 	if (values.albumArtist !== original.albumArtist) input.albumArtist = values.albumArtist.trim() || null;
 	if (values.genre !== original.genre) input.genre = values.genre.trim() || null;
 	if (values.year !== original.year) {
-		const parsed = parseNumber(values.year, 1, 9999);
+		const parsed = parseNumber(values.year, 1000, 9999);
 		if (typeof parsed === 'string') errors.year = parsed;
 		else input.year = parsed;
 	}

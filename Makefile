@@ -84,6 +84,7 @@ bench: install-dev frontend
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/player.py
 	$(PY) benchmarks/variants.py
+	$(PY) benchmarks/uploads.py
 
 clean:
 	rm -rf .venv .uv frontend/node_modules frontend/build frontend/.svelte-kit

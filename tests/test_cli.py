@@ -218,6 +218,33 @@ def test_serve_demo_shows_the_first_admin_password_once_on_the_terminal(
     assert listed.stdout.splitlines()[1].split()[:3] == ["admin", "admin", "active"]
 
 
+def test_serve_sweeps_what_interrupted_uploads_left_before_it_listens(
+    tmp_path: Path, media_root: Path, busy_port: int
+) -> None:
+    staging = tmp_path / "data" / "uploads" / ".staging"
+    staging.mkdir(parents=True)
+    stale, fresh = staging / "stale.part", staging / "fresh.part"
+    stale.write_bytes(b"half an upload")
+    fresh.write_bytes(b"being received")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+
+    # The preparing child sweeps; the busy port ends the run right after it.
+    served = run(
+        ["serve", "--port", str(busy_port), "--media-root", str(media_root)],
+        tmp_path,
+        TONEARM_AUTH="none",
+    )
+
+    swept, refused = served.stderr.splitlines()
+    assert swept.endswith(
+        "INFO    tonearm.uploads.sweep: upload sweep: 1 stale staging files, 0 expired uploads "
+        "removed"
+    )
+    assert refused.startswith("tonearm: error: cannot serve on ")
+    assert sorted(p.name for p in staging.iterdir()) == ["fresh.part"]
+
+
 def test_the_workers_setting_sets_how_many_workers_serve(tmp_path: Path, media_root: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -286,12 +313,35 @@ def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
     assert (listener.returncode, listener.stdout) == (0, "created listener 'Bob'\n")
     assert (disabled.returncode, disabled.stdout) == (0, "disabled 'Bob'\n")
     assert [line.split() for line in listed.stdout.splitlines()[1:]] == [
-        ["Alice", "admin", "active", "never"],
-        ["Bob", "listener", "disabled", "never"],
+        ["Alice", "admin", "active", "yes", "never"],
+        ["Bob", "listener", "disabled", "no", "never"],
     ]
     assert (ghost.returncode, ghost.stderr) == (2, "tonearm: error: no user named 'ghost'\n")
     for result in (added, duplicate, weak, disabled, listed):
         assert "a fine password" not in result.stdout + result.stderr
+
+
+def test_user_commands_grant_and_withdraw_the_upload_permission(tmp_path: Path) -> None:
+    added = run(["user", "add", "dana", "--can-upload"], tmp_path, stdin="danas password\n")
+    run(["user", "add", "eve"], tmp_path, stdin="eves own password\n")
+    granted = run(["user", "set", "EVE", "--can-upload"], tmp_path)
+    withdrawn = run(["user", "set", "dana", "--no-can-upload"], tmp_path)
+    nothing = run(["user", "set", "dana"], tmp_path)
+    ghost = run(["user", "set", "ghost", "--can-upload"], tmp_path)
+    listed = run(["user", "list"], tmp_path)
+
+    assert (added.returncode, added.stdout) == (0, "created listener 'dana' who may upload\n")
+    assert (granted.returncode, granted.stdout) == (0, "'eve' may upload\n")
+    assert (withdrawn.returncode, withdrawn.stdout) == (0, "'dana' may no longer upload\n")
+    assert (nothing.returncode, nothing.stderr) == (
+        2,
+        "tonearm: error: nothing to set: give --can-upload or --no-can-upload\n",
+    )
+    assert (ghost.returncode, ghost.stderr) == (2, "tonearm: error: no user named 'ghost'\n")
+    assert [line.split()[:4] for line in listed.stdout.splitlines()[1:]] == [
+        ["dana", "listener", "active", "no"],
+        ["eve", "listener", "active", "yes"],
+    ]
 
 
 def test_the_last_active_admin_cannot_be_disabled_or_demoted(tmp_path: Path) -> None:
@@ -326,6 +376,7 @@ def test_reset_prints_a_one_time_password_that_must_be_changed(tmp_path: Path) -
         "carol",
         "listener",
         "active",
+        "no",
         "never",
         "(one-time",
         "password)",

@@ -21,6 +21,7 @@ from tonearm.schema.router import mount_graphql
 from tonearm.services import Services, build_services
 from tonearm.settings import Settings
 from tonearm.streaming.routes import StreamLane, stream_route
+from tonearm.uploads.tus import EXPOSED_HEADERS, REQUEST_HEADERS, tus_routes
 from tonearm.web import health
 from tonearm.web.access_log import AccessLogMiddleware
 from tonearm.web.player import PlayerFiles
@@ -58,6 +59,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(health.router)
     mount_graphql(app)
     app.router.routes.append(artwork_route(services))  # ahead of the player's catch-all mount
+    app.router.routes.extend(tus_routes(services))  # resumable uploads, off GraphQL
     _mount_player(app, settings)
     # Streams bypass FastAPI's routing and exception layers (see StreamLane) but still pass
     # through CORS, the security headers and the access log added after it.
@@ -85,9 +87,15 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
-            allow_headers=["Content-Type", "Range", "If-Range", "Authorization", "Accept"],
-            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "ETag"],
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS", "PATCH", "DELETE"],
+            allow_headers=[
+                *["Content-Type", "Range", "If-Range", "Authorization", "Accept"],
+                *REQUEST_HEADERS,
+            ],
+            expose_headers=[
+                *["Content-Range", "Accept-Ranges", "Content-Length", "ETag"],
+                *EXPOSED_HEADERS,
+            ],
             max_age=600,
         )
     app.add_middleware(SecurityHeadersMiddleware)

@@ -75,6 +75,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             options = ScanOptions.from_settings(
                 artist_split_exceptions=settings.artist_split_exceptions,
                 data_dir=settings.data_dir,
+                uploads_root=settings.resolved_uploads_dir,
             )
             options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, engine))
             with rich_progress(console) as progress:
@@ -269,6 +270,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     workers = choose_worker_count(requested=args.workers, configured=settings.workers)
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
+    _sweep_uploads(settings)
     if settings.auth == "required":
         _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
@@ -282,6 +284,20 @@ def prepare_serve(args: argparse.Namespace) -> int:
     with os.fdopen(args.prepare_report_fd, "w", encoding="utf-8") as report:
         json.dump(plan, report)
     return 0
+
+
+def _sweep_uploads(settings: Settings) -> None:
+    """Remove what interrupted uploads left (``uploads.sweep``), before workers start."""
+    from tonearm.db.engine import create_session_factory, engine_for
+    from tonearm.uploads.sweep import sweep_uploads
+
+    async def run() -> None:
+        async with engine_for(settings.resolved_database_url) as engine:
+            await sweep_uploads(
+                create_session_factory(engine), uploads_root=settings.resolved_uploads_dir
+            )
+
+    asyncio.run(run())
 
 
 def check_auth_binding(settings: Settings, host: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tonearm.accounts.rate_limit import LoginLimiter
+from tonearm.catalog.origins import FileRoots
 from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.settings import Settings
 from tonearm.streaming.tokens import StreamSigner
@@ -28,10 +29,16 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     signer: StreamSigner
     login_limiter: LoginLimiter
+    uploads_root: Path
+
+    @property
+    def file_roots(self) -> FileRoots:
+        """Where each origin's track files are (``catalog.origins``)."""
+        return FileRoots(self.media_root, self.uploads_root)
 
 
 def build_services(settings: Settings) -> Services:
-    """Resolve the media root, create the engine (no connection yet) and the signer."""
+    """Resolve the media and uploads roots, create the engine (no connection yet), the signer."""
     engine = create_engine(settings.resolved_database_url)
     return Services(
         settings=settings,
@@ -40,4 +47,5 @@ def build_services(settings: Settings) -> Services:
         sessions=create_session_factory(engine),
         signer=StreamSigner(settings.signing_keys(), settings.stream_url_ttl),
         login_limiter=LoginLimiter(limit=LOGIN_ATTEMPTS_PER_MINUTE, window=timedelta(minutes=1)),
+        uploads_root=settings.resolved_uploads_dir,
     )

@@ -51,6 +51,14 @@ PAIRS: list[tuple[str, list[str], str, str, dict[str, Any], str]] = [
         {"input": {"role": "ADMIN"}},
         "admin",
     ),
+    (
+        "update_user",
+        ["user", "set", "listener", "--can-upload"],
+        "",
+        UPDATE,
+        {"input": {"canUpload": True}},
+        "admin",
+    ),
     ("reset_password", ["user", "reset", "listener"], "", RESET, {}, "admin"),
     (
         "set_password",

@@ -1,4 +1,4 @@
-"""``tonearm user …``: add, passwd, reset, role, list, disable, enable.
+"""``tonearm user …``: add, passwd, reset, role, set, list, disable, enable.
 
 Passwords are read from a prompt on a terminal, or from the first line of standard input
 when it is piped — never from the command line, where other users could see them.
@@ -74,8 +74,11 @@ def cmd_add(args: argparse.Namespace) -> int:
     role = Role.ADMIN if args.admin else Role.LISTENER
 
     async def action(session: AsyncSession) -> str:
-        user = await users.create_user(session, username=args.name, password=password, role=role)
-        return f"created {role.value} {user.username!r}"
+        user = await users.create_user(
+            session, username=args.name, password=password, role=role, can_upload=args.can_upload
+        )
+        grant = " who may upload" if args.can_upload else ""
+        return f"created {role.value} {user.username!r}{grant}"
 
     return _run(action)
 
@@ -129,6 +132,25 @@ def cmd_role(args: argparse.Namespace) -> int:
     return _run(action)
 
 
+def cmd_set(args: argparse.Namespace) -> int:
+    """Change a user's permissions (for now: whether they may upload)."""
+    from tonearm.accounts import users
+    from tonearm.settings import ConfigurationError
+
+    if args.can_upload is None:
+        raise ConfigurationError("nothing to set: give --can-upload or --no-can-upload")
+
+    async def action(session: AsyncSession) -> str:
+        user = await users.get_user(session, args.name)
+        await users.update_user(session, user=user, can_upload=args.can_upload)
+        if args.can_upload:
+            return f"{user.username!r} may upload"
+        admin = " (an admin, who may upload regardless)" if user.role == "admin" else ""
+        return f"{user.username!r} may no longer upload{admin}"
+
+    return _run(action)
+
+
 def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         from tonearm.accounts import users
@@ -148,13 +170,14 @@ def cmd_list(_args: argparse.Namespace) -> int:
     from tonearm.accounts import users
 
     async def action(session: AsyncSession) -> str:
-        lines = [f"{'username':<24}{'role':<10}{'state':<10}last login"]
+        lines = [f"{'username':<24}{'role':<10}{'state':<10}{'upload':<8}last login"]
         for user in await users.list_users(session):
             last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "never"
             state = "active" if user.is_active else "disabled"
             if user.must_change_password:
                 last += " (one-time password)"
-            lines.append(f"{user.username:<24}{user.role:<10}{state:<10}{last}")
+            upload = "yes" if users.may_upload(user) else "no"
+            lines.append(f"{user.username:<24}{user.role:<10}{state:<10}{upload:<8}{last}")
         return "\n".join(lines)
 
     return _run(action)
@@ -167,6 +190,7 @@ def register_user_commands(commands: argparse._SubParsersAction[argparse.Argumen
     add = actions.add_parser("add", help="create a user (password from a prompt or stdin)")
     add.add_argument("name")
     add.add_argument("--admin", action="store_true", help="may scan and manage users")
+    add.add_argument("--can-upload", action="store_true", help="may upload music")
     add.set_defaults(handler=cmd_add)
     passwd = actions.add_parser("passwd", help="change a password")
     passwd.add_argument("name")
@@ -182,6 +206,15 @@ def register_user_commands(commands: argparse._SubParsersAction[argparse.Argumen
     # accounts domain into every ``tonearm`` process, the serve supervisor included.
     role.add_argument("role", metavar="{admin,listener}")
     role.set_defaults(handler=cmd_role)
+    change = actions.add_parser("set", help="change a user's permissions")
+    change.add_argument("name")
+    change.add_argument(
+        "--can-upload",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="may upload music (--no-can-upload withdraws it; admins may always upload)",
+    )
+    change.set_defaults(handler=cmd_set)
     actions.add_parser("list", help="list users").set_defaults(handler=cmd_list)
     for name, active in (("disable", False), ("enable", True)):
         parser = actions.add_parser(

@@ -83,6 +83,7 @@ async def create_user(
     password: str,
     role: Role = Role.LISTENER,
     must_change_password: bool = False,
+    can_upload: bool = False,
 ) -> UserRecord:
     """Add an account; raises ``UsernameTaken``, ``InvalidUsername`` or ``WeakPassword``."""
     name = check_username(username)
@@ -95,6 +96,7 @@ async def create_user(
         role=role.value,
         is_active=True,
         must_change_password=must_change_password,
+        can_upload=can_upload,
     )
     session.add(user)
     try:
@@ -205,6 +207,7 @@ async def update_user(
     user: UserRecord,
     role: Role | None = None,
     active: bool | None = None,
+    can_upload: bool | None = None,
 ) -> UserRecord:
     """Change the given attributes (None: leave as is).
 
@@ -220,6 +223,8 @@ async def update_user(
         user.role = role.value
     if active is not None:
         user.is_active = active
+    if can_upload is not None:
+        user.can_upload = can_upload
     if active is False:
         await end_sessions(session, user.id)
         await revoke_api_tokens(session, user_id=user.id)
@@ -232,6 +237,11 @@ async def update_user(
             f"{name!r} is the only active admin; make another user an admin first"
         )
     return user
+
+
+def may_upload(user: UserRecord) -> bool:
+    """Whether ``user`` may upload music: enabled, and an admin or granted the permission."""
+    return user.is_active and (user.role == Role.ADMIN.value or user.can_upload)
 
 
 def _is_active_admin(user: UserRecord) -> bool:

@@ -38,6 +38,7 @@ class Viewer:
     last_login_at: datetime | None
     method: AuthMethod
     must_change_password: bool = False
+    can_upload: bool = False  # the account's grant (admins may upload regardless)
 
     @property
     def is_admin(self) -> bool:
@@ -55,6 +56,7 @@ class Viewer:
             last_login_at=user.last_login_at,
             method=method,
             must_change_password=user.must_change_password,
+            can_upload=user.can_upload,
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
+from pathlib import Path
 
 
 class TrackOrigin(enum.StrEnum):
@@ -10,3 +12,22 @@ class TrackOrigin(enum.StrEnum):
 
     LIBRARY = "library"
     UPLOAD = "upload"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRoots:
+    """The one mapping from a track's origin to the (resolved) root its stored path is under.
+
+    Streams, the variant maker and the cover phase all locate a track's file through it.
+    ``uploads`` is None where no uploads root is known (e.g. a scan run without one): an
+    upload's file then has no root, and ``root_for`` says so with ``None``.
+    """
+
+    library: Path
+    uploads: Path | None = None
+
+    def root_for(self, origin: str) -> Path | None:
+        """The root of a track of ``origin`` (a ``tracks.origin`` value)."""
+        if origin == TrackOrigin.UPLOAD:
+            return self.uploads
+        return self.library

@@ -105,6 +105,15 @@ async def tracks_at_paths(session: AsyncSession, paths: Sequence[str]) -> list[G
     return found
 
 
+async def tracks_with_ids(session: AsyncSession, ids: Sequence[uuid.UUID]) -> list[GroupedTrack]:
+    """The tracks with these ids (the ones an upload or an edit just wrote)."""
+    found: list[GroupedTrack] = []
+    for chunk in _chunks(list(ids)):
+        rows = await session.execute(select(*_GROUPED_COLUMNS).where(TrackRecord.id.in_(chunk)))
+        found.extend(GroupedTrack(**row._asdict()) for row in rows)
+    return found
+
+
 async def ensure_artists(
     session: AsyncSession, artists: Mapping[str, Mapping[str, str]]
 ) -> dict[str, uuid.UUID]:
@@ -271,6 +280,7 @@ class ArtTrack:
     picture: str | None
     size_bytes: int
     mtime_ns: int
+    origin: str = "library"
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +301,15 @@ class ArtInputs:
     artists: list[ArtSubject]
 
 
-async def load_art_inputs(session: AsyncSession) -> ArtInputs:
-    """Tracks with an album, albums and album artists, with their artwork fingerprints."""
+async def load_art_inputs(
+    session: AsyncSession, album_ids: Sequence[uuid.UUID] | None = None
+) -> ArtInputs:
+    """Tracks with an album, albums and album artists, with their artwork fingerprints.
+
+    ``album_ids``: only these albums and their tracks (no artists); None: everything.
+    """
+    if album_ids is not None:
+        return await _album_art_inputs(session, album_ids)
     tracks: list[ArtTrack] = []
     result = await session.stream(
         select(
@@ -301,14 +318,15 @@ async def load_art_inputs(session: AsyncSession) -> ArtInputs:
             TrackRecord.picture,
             TrackRecord.size_bytes,
             TrackRecord.mtime_ns,
+            TrackRecord.origin,
         )
         .where(TrackRecord.album_id.is_not(None))
         .execution_options(yield_per=5000)
     )
     async for partition in result.partitions():
         tracks.extend(
-            ArtTrack(album_id, path, picture, size, mtime)
-            for album_id, path, picture, size, mtime in partition
+            ArtTrack(album_id, path, picture, size, mtime, origin)
+            for album_id, path, picture, size, mtime, origin in partition
             if album_id is not None
         )
     albums = [
@@ -317,18 +335,46 @@ async def load_art_inputs(session: AsyncSession) -> ArtInputs:
             select(AlbumRecord.id, AlbumRecord.artwork_stamp)
         )
     ]
-    album_ids: dict[uuid.UUID, list[uuid.UUID]] = {}
+    albums_of: dict[uuid.UUID, list[uuid.UUID]] = {}
     for artist_id, album_id in await session.execute(
         select(AlbumArtistRecord.artist_id, AlbumArtistRecord.album_id)
     ):
-        album_ids.setdefault(artist_id, []).append(album_id)
+        albums_of.setdefault(artist_id, []).append(album_id)
     artists = [
-        ArtSubject(artist_id, stamp, tuple(album_ids.get(artist_id, ())))
+        ArtSubject(artist_id, stamp, tuple(albums_of.get(artist_id, ())))
         for artist_id, stamp in await session.execute(
             select(ArtistRecord.id, ArtistRecord.artwork_stamp)
         )
     ]
     return ArtInputs(tracks, albums, artists)
+
+
+async def _album_art_inputs(session: AsyncSession, album_ids: Sequence[uuid.UUID]) -> ArtInputs:
+    tracks: list[ArtTrack] = []
+    albums: list[ArtSubject] = []
+    for chunk in _chunks(list(album_ids)):
+        rows = await session.execute(
+            select(
+                TrackRecord.album_id,
+                TrackRecord.path,
+                TrackRecord.picture,
+                TrackRecord.size_bytes,
+                TrackRecord.mtime_ns,
+                TrackRecord.origin,
+            ).where(TrackRecord.album_id.in_(chunk))
+        )
+        tracks.extend(
+            ArtTrack(album_id, path, picture, size, mtime, origin)
+            for album_id, path, picture, size, mtime, origin in rows
+            if album_id is not None
+        )
+        albums.extend(
+            ArtSubject(album_id, stamp)
+            for album_id, stamp in await session.execute(
+                select(AlbumRecord.id, AlbumRecord.artwork_stamp).where(AlbumRecord.id.in_(chunk))
+            )
+        )
+    return ArtInputs(tracks, albums, [])
 
 
 async def save_artworks(session: AsyncSession, artworks: Sequence[Mapping[str, Any]]) -> None:

@@ -18,6 +18,10 @@ TRACKS = cast(Table, TrackRecord.__table__)
 # Columns a rescan's upsert leaves alone: the id and created_at of a known path never
 # change, and the album link is the grouping phase's to set (``library/grouping.py``).
 _IMMUTABLE = frozenset({"row_id", "id", "path", "created_at", "album_id"})
+# Columns only an upload sets: a scanned row keeps their defaults.
+_UPLOAD_ONLY = frozenset({"origin", "uploaded_by", "content_hash", "original_name"})
+# The scanner sees and changes only what it found in the media root; uploads are not its.
+_SCANNED = TrackRecord.origin == "library"
 # SQLSTATE classes of a refused value: data exception, integrity constraint violation.
 _ROW_SQLSTATE_CLASSES = frozenset({"22", "23"})
 
@@ -39,7 +43,9 @@ async def load_known_files(session: AsyncSession) -> dict[str, KnownFile]:
             TrackRecord.size_bytes,
             TrackRecord.mtime_ns,
             TrackRecord.album_group,
-        ).execution_options(yield_per=5000)
+        )
+        .where(_SCANNED)
+        .execution_options(yield_per=5000)
     )
     # One await per partition, not per row: row-wise iteration of an async result costs a
     # greenlet switch per row, most of a no-change rescan's time.
@@ -51,10 +57,26 @@ async def load_known_files(session: AsyncSession) -> dict[str, KnownFile]:
     return known
 
 
-async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert new paths and update known ones, keeping each path's id and created_at."""
+async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Insert new paths and update known ones, keeping each path's id and created_at.
+
+    Returns the paths left alone because an uploaded track holds them (an upload's stored
+    path can equal a media file's, a user-id folder): an upload row is never overwritten.
+    """
     if not rows:
-        return
+        return []
+    taken = set(
+        (
+            await session.scalars(
+                select(TrackRecord.path).where(
+                    TrackRecord.path.in_([row["path"] for row in rows]), ~_SCANNED
+                )
+            )
+        ).all()
+    )
+    rows = [row for row in rows if row["path"] not in taken]
+    if not rows:
+        return sorted(taken)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
@@ -65,11 +87,16 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     updated = {
         column.name: statement.excluded[column.name]
         for column in TrackRecord.__table__.columns
-        if column.name not in _IMMUTABLE
+        if column.name not in _IMMUTABLE | _UPLOAD_ONLY
     }
+    # The WHERE settles a race with an upload committed since the check above: its row stays.
     await session.execute(
-        statement.on_conflict_do_update(index_elements=["path"], set_=updated), values
+        statement.on_conflict_do_update(
+            index_elements=["path"], set_=updated, where=TRACKS.c.origin == "library"
+        ),
+        values,
     )
+    return sorted(taken)
 
 
 def is_row_fault(exc: BaseException) -> bool:
@@ -98,6 +125,8 @@ async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int =
     removed = 0
     for start in range(0, len(pending), batch):
         chunk = pending[start : start + batch]
-        result = await session.execute(delete(TrackRecord).where(TrackRecord.path.in_(chunk)))
+        result = await session.execute(
+            delete(TrackRecord).where(TrackRecord.path.in_(chunk), _SCANNED)
+        )
         removed += int(getattr(result, "rowcount", 0) or 0)
     return removed

@@ -84,6 +84,7 @@ class SourceFile:
     channels: int | None
     size_bytes: int
     mtime_ns: int
+    origin: str = "library"  # which root ``path`` is under (``catalog.origins.FileRoots``)
 
 
 def _row(mapping: Any) -> VariantRow:
@@ -394,6 +395,7 @@ _SOURCE_COLUMNS = (
     TrackRecord.channels,
     TrackRecord.size_bytes,
     TrackRecord.mtime_ns,
+    TrackRecord.origin,
 )
 _IN_CHUNK = 500
 
@@ -410,6 +412,7 @@ def _source(row: Any) -> SourceFile:
         channels=row.channels,
         size_bytes=row.size_bytes,
         mtime_ns=row.mtime_ns,
+        origin=row.origin,
     )
 
 

@@ -15,6 +15,7 @@ that finds the same candidates reads no image at all. An artist's picture is an
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -27,13 +28,16 @@ from tonearm.artwork.folder import choose_artist_image, choose_cover
 from tonearm.artwork.make import (
     MAX_EMBEDDED_IMAGE_BYTES,
     Loader,
+    bytes_loader,
     file_loader,
     make_artworks,
 )
 from tonearm.artwork.results import Artwork, ArtworkRefusal, RefusalReason
 from tonearm.artwork.store import ArtworkStore
+from tonearm.catalog.origins import FileRoots, TrackOrigin
 from tonearm.db.entities import (
     ArtInputs,
+    ArtTrack,
     load_art_inputs,
     save_artworks,
     set_album_artwork,
@@ -45,6 +49,7 @@ from tonearm.library.pictures import embedded_picture
 from tonearm.library.summary import SkippedFile
 from tonearm.library.walker import ImageFile
 
+logger = logging.getLogger(__name__)
 _PICTURE_RANK = {PictureKind.FRONT.value: 0, PictureKind.OTHER.value: 1}
 
 
@@ -56,6 +61,7 @@ class Candidate:
     embedded: bool
     size: int
     mtime_ns: int
+    origin: str = TrackOrigin.LIBRARY.value  # the root ``path`` is under (``FileRoots``)
 
 
 @dataclass(slots=True)
@@ -70,10 +76,14 @@ class _Subject:
 
 def fingerprint(candidates: Sequence[Candidate]) -> str:
     """What identifies a candidate list: a rescan finding the same one skips the subject."""
-    text = "\n".join(
-        f"{'e' if c.embedded else 'f'}:{c.size}:{c.mtime_ns}:{c.path}" for c in candidates
-    )
+    text = "\n".join(f"{_kind(c)}:{c.size}:{c.mtime_ns}:{c.path}" for c in candidates)
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _kind(candidate: Candidate) -> str:
+    if candidate.origin != TrackOrigin.LIBRARY:
+        return "u"
+    return "e" if candidate.embedded else "f"
 
 
 def _images_by_folder(images: Iterable[ImageFile]) -> dict[str, dict[str, ImageFile]]:
@@ -90,11 +100,16 @@ def _common_parent(folders: Sequence[str]) -> str | None:
 
 
 def album_candidates(
-    tracks: Sequence[tuple[str, str | None, int, int]],
+    tracks: Sequence[ArtTrack],
     images: dict[str, dict[str, ImageFile]],
 ) -> list[Candidate]:
-    """The cover candidates of one album from its tracks ``(path, picture, size, mtime)``."""
-    counts = Counter(folder_of(path) for path, _, _, _ in tracks)
+    """The cover candidates of one album from its tracks.
+
+    Folder images come from the media root only: an uploaded track's folder has none.
+    """
+    counts = Counter(
+        folder_of(track.path) for track in tracks if track.origin == TrackOrigin.LIBRARY
+    )
     folders = sorted(counts, key=lambda folder: (-counts[folder], folder))
     if len(folders) > 1 and (parent := _common_parent(folders)) is not None:
         folders.append(parent)
@@ -107,17 +122,17 @@ def album_candidates(
             found.append(Candidate(image.rel_path, False, image.size, image.mtime_ns))
     embedded = sorted(
         (
-            (_PICTURE_RANK[picture], path, size, mtime)
-            for path, picture, size, mtime in tracks
-            if picture in _PICTURE_RANK
+            (_PICTURE_RANK[t.picture], t.path, t.size_bytes, t.mtime_ns, t.origin)
+            for t in tracks
+            if t.picture in _PICTURE_RANK
         ),
     )
     # One embedded candidate of each kind: the same picture is usually in every track.
     seen_ranks: set[int] = set()
-    for rank, path, size, mtime in embedded:
+    for rank, path, size, mtime, origin in embedded:
         if rank not in seen_ranks:
             seen_ranks.add(rank)
-            found.append(Candidate(path, True, size, mtime))
+            found.append(Candidate(path, True, size, mtime, origin))
     return found
 
 
@@ -137,7 +152,10 @@ def artist_candidates(
     return [Candidate(image.rel_path, False, image.size, image.mtime_ns)]
 
 
-def _loader(root: Path, candidate: Candidate) -> Loader:
+def _loader(roots: FileRoots, candidate: Candidate) -> Loader:
+    root = roots.root_for(candidate.origin)
+    if root is None:
+        return bytes_loader(b"")  # refused as not an image; ``_subjects`` avoids this
     if not candidate.embedded:
         return file_loader(root / candidate.path)
 
@@ -152,20 +170,34 @@ def _loader(root: Path, candidate: Candidate) -> Loader:
     return load
 
 
-def _subjects(inputs: ArtInputs, images: dict[str, dict[str, ImageFile]]) -> list[_Subject]:
-    tracks_by_album: dict[uuid.UUID, list[tuple[str, str | None, int, int]]] = defaultdict(list)
+def _subjects(
+    inputs: ArtInputs,
+    images: dict[str, dict[str, ImageFile]],
+    *,
+    uploads_known: bool,
+    uploads_only: bool = False,
+) -> list[_Subject]:
+    """What to decide again. ``uploads_known``: whether uploads' files can be read (else
+    albums with uploads are left as they are); ``uploads_only``: no walk found folder images,
+    so only albums of uploads alone, or that never had a cover decided, are looked at."""
+    tracks_by_album: dict[uuid.UUID, list[ArtTrack]] = defaultdict(list)
     for track in inputs.tracks:
-        tracks_by_album[track.album_id].append(
-            (track.path, track.picture, track.size_bytes, track.mtime_ns)
-        )
+        tracks_by_album[track.album_id].append(track)
     subjects: list[_Subject] = []
     for album in inputs.albums:
-        candidates = album_candidates(tracks_by_album.get(album.id, []), images)
+        tracks = tracks_by_album.get(album.id, [])
+        has_uploads = any(t.origin != TrackOrigin.LIBRARY for t in tracks)
+        if has_uploads and not uploads_known:
+            continue
+        all_uploads = all(t.origin != TrackOrigin.LIBRARY for t in tracks)
+        if uploads_only and not (all_uploads or album.artwork_stamp is None):
+            continue
+        candidates = album_candidates(tracks, images)
         mark = fingerprint(candidates)
         if mark != album.artwork_stamp:
             subjects.append(_Subject(("album", album.id), candidates, mark))
     folders_by_album = {
-        album_id: sorted({folder_of(path) for path, _, _, _ in tracks})
+        album_id: sorted({folder_of(t.path) for t in tracks if t.origin == TrackOrigin.LIBRARY})
         for album_id, tracks in tracks_by_album.items()
     }
     for artist in inputs.artists:
@@ -186,14 +218,48 @@ async def make_covers(
     store: ArtworkStore,
     images: Iterable[ImageFile],
     skipped: list[SkippedFile],
+    uploads_root: Path | None = None,
 ) -> int:
     """Bring every album's and artist's artwork in step with its candidates.
 
-    Returns how many subjects were looked at again (0 on a no-change rescan).
+    Returns how many subjects were looked at again (0 on a no-change rescan). Without
+    ``uploads_root``, albums holding uploads keep their artwork.
     """
     async with sessions() as session:
         inputs = await load_art_inputs(session)
-    subjects = _subjects(inputs, _images_by_folder(images))
+    subjects = _subjects(inputs, _images_by_folder(images), uploads_known=uploads_root is not None)
+    return await _decide(sessions, FileRoots(root, uploads_root), store, subjects, skipped)
+
+
+async def make_upload_covers(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    roots: FileRoots,
+    store: ArtworkStore,
+    album_ids: Sequence[uuid.UUID],
+) -> int:
+    """The covers of albums an upload changed, from embedded pictures (no walk: no folder
+    images). An album that also holds scanned tracks and has had its cover decided keeps
+    it: only a scan sees its folder images."""
+    if not album_ids:
+        return 0
+    async with sessions() as session:
+        inputs = await load_art_inputs(session, album_ids)
+    subjects = _subjects(inputs, {}, uploads_known=True, uploads_only=True)
+    skipped: list[SkippedFile] = []
+    done = await _decide(sessions, roots, store, subjects, skipped)
+    for refusal in skipped:
+        logger.info("upload cover: %s", refusal.reason)
+    return done
+
+
+async def _decide(
+    sessions: async_sessionmaker[AsyncSession],
+    roots: FileRoots,
+    store: ArtworkStore,
+    subjects: list[_Subject],
+    skipped: list[SkippedFile],
+) -> int:
     if not subjects:
         return 0
     by_key = {subject.key: subject for subject in subjects}
@@ -204,7 +270,7 @@ async def make_covers(
     while pending:
         retry: list[_Subject] = []
         sources = [
-            (subject.key, _loader(root, subject.candidates[subject.tried])) for subject in pending
+            (subject.key, _loader(roots, subject.candidates[subject.tried])) for subject in pending
         ]
         async for key, result in make_artworks(sources, store):
             subject = by_key[key]

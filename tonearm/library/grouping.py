@@ -33,6 +33,7 @@ from tonearm.db.entities import (
     replace_track_artists,
     tracks_at_paths,
     tracks_in_groups,
+    tracks_with_ids,
     upsert_albums,
 )
 
@@ -41,13 +42,18 @@ MAX_GENRES = 20
 
 @dataclass(slots=True)
 class GroupingChanges:
-    """What the grouping phase must look at: tracks written and groups that lost tracks."""
+    """What the grouping phase must look at: tracks written and groups that lost tracks.
+
+    A scan names the tracks it wrote by path; an upload (whose path is under another root)
+    by id.
+    """
 
     written_paths: list[str] = field(default_factory=list)
     old_groups: set[str] = field(default_factory=set)
+    written_ids: list[uuid.UUID] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.written_paths or self.old_groups)
+        return bool(self.written_paths or self.old_groups or self.written_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +84,13 @@ async def group_tracks(
         return []
     async with sessions.begin() as session:
         written = await tracks_at_paths(session, changes.written_paths)
+        if changes.written_ids:
+            known = {track.id for track in written}
+            written += [
+                track
+                for track in await tracks_with_ids(session, changes.written_ids)
+                if track.id not in known
+            ]
         await _link_artists(session, written)
         groups = {track.album_group for track in written if track.album_group}
         groups |= changes.old_groups

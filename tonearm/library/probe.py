@@ -25,7 +25,14 @@ from tonearm.library.streams import TRUNCATED, StreamRefused
 from tonearm.library.tags import clean_text
 from tonearm.paths import display_path
 
-__all__ = ["ProbeError", "clean_text", "detect_mime_type", "fallback_title", "probe_file"]
+__all__ = [
+    "NotAudioType",
+    "ProbeError",
+    "clean_text",
+    "detect_mime_type",
+    "fallback_title",
+    "probe_file",
+]
 
 HEAD_BYTES = 8192
 MAX_ID3_TAGS = 4  # taggers that fail to replace a tag sometimes stack several
@@ -38,6 +45,10 @@ class ProbeError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotAudioType(ProbeError):
+    """libmagic sees no accepted audio type in the file at all (as opposed to broken audio)."""
 
 
 def _magic() -> magic.Magic:
@@ -121,7 +132,9 @@ def read_audio(handle: BinaryIO) -> OpenedAudio:
         raise ProbeError(f"unknown type ({type(exc).__name__})") from None
     container = container_for(mime_type)
     if container is None:
-        raise ProbeError("empty file" if not size else f"unsupported type {mime_type}")
+        if not size:
+            raise ProbeError("empty file")
+        raise NotAudioType(f"unsupported type {mime_type}")
     try:
         layout = container.layout(handle, size) if container.layout else NO_LAYOUT
         audio = _parse(container, layout.source or handle)

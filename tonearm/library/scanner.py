@@ -40,6 +40,7 @@ from tonearm.library.walker import Candidate, ImageFile, WalkProblem, walk_media
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
+UPLOAD_HOLDS_PATH = "an uploaded track is stored at this path; the upload keeps it"
 logger = logging.getLogger(__name__)
 
 
@@ -50,18 +51,26 @@ class ScanOptions:
     artist_split_exceptions: frozenset[str] = frozenset()
     # Where cover-art thumbnails go; None: the scan makes no artwork.
     artwork_store: ArtworkStore | None = None
+    # The uploads root, so covers of albums holding uploads can read their pictures; None:
+    # those albums keep their artwork.
+    uploads_root: Path | None = None
     # Told the relative paths of the tracks the scan added or changed, once they are
     # written (``TONEARM_VARIANTS_ON_SCAN=eager`` queues their variants with it).
     tracks_written: Callable[[Sequence[str]], Awaitable[None]] | None = None
 
     @classmethod
     def from_settings(
-        cls, *, artist_split_exceptions: Iterable[str], data_dir: Path | None
+        cls,
+        *,
+        artist_split_exceptions: Iterable[str],
+        data_dir: Path | None,
+        uploads_root: Path | None = None,
     ) -> ScanOptions:
         """Options from the settings' values (names folded here, as the recipe compares)."""
         return cls(
             frozenset(artist_key(name) for name in artist_split_exceptions if name.strip()),
             ArtworkStore.in_data_dir(data_dir) if data_dir is not None else None,
+            uploads_root=uploads_root,
         )
 
 
@@ -163,8 +172,8 @@ async def _write(
     """
     try:
         async with sessions.begin() as session:
-            await upsert_tracks(session, rows)
-        return rows, []
+            taken = set(await upsert_tracks(session, rows))
+        return [row for row in rows if row["path"] not in taken], _uploads_there(taken)
     except Exception as exc:
         if not is_row_fault(exc):
             raise
@@ -173,7 +182,7 @@ async def _write(
     for row in rows:
         try:
             async with sessions.begin() as session:
-                await upsert_tracks(session, [row])
+                taken = set(await upsert_tracks(session, [row]))
         except Exception as exc:
             if not is_row_fault(exc):
                 raise
@@ -181,8 +190,16 @@ async def _write(
             _log_refusal(row["path"], reason, exc)
             refused.append(SkippedFile(row["path"], reason))
         else:
-            written.append(row)
+            if taken:
+                refused += _uploads_there(taken)
+            else:
+                written.append(row)
     return written, refused
+
+
+def _uploads_there(paths: set[str]) -> list[SkippedFile]:
+    """Media files at the stored path of an upload: the upload keeps the path."""
+    return [SkippedFile(path, UPLOAD_HOLDS_PATH) for path in sorted(paths)]
 
 
 def _gone(known: dict[str, KnownFile], plan: _Plan) -> list[str]:
@@ -237,6 +254,7 @@ async def scan_library(
                 store=options.artwork_store,
                 images=plan.images,
                 skipped=summary.skipped,
+                uploads_root=options.uploads_root,
             )
     if options and options.tracks_written is not None and plan.changes.written_paths:
         await options.tracks_written(plan.changes.written_paths)

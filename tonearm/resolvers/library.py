@@ -30,7 +30,9 @@ async def resolve_scan_library(info: Info) -> ScanSummary:
     services = info.context.services
     settings = services.settings
     options = scanner.ScanOptions.from_settings(
-        artist_split_exceptions=settings.artist_split_exceptions, data_dir=settings.data_dir
+        artist_split_exceptions=settings.artist_split_exceptions,
+        data_dir=settings.data_dir,
+        uploads_root=settings.resolved_uploads_dir,
     )
     # TONEARM_VARIANTS_ON_SCAN=eager: the scan queues the variants of what it wrote.
     options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, services.engine))

@@ -83,10 +83,11 @@ async def resolve_create_user(
 async def resolve_update_user(
     info: Info, id: strawberry.ID, input: UpdateUserInput
 ) -> User | UserNotFoundError | LastActiveAdminError:
-    """Change a user's role or disable/enable them (admins only)."""
+    """Change a user's role, upload permission, or disable/enable them (admins only)."""
     user_id = _user_id(id)
     role = None if isinstance(input.role, UnsetType) else input.role
     disabled = None if isinstance(input.disabled, UnsetType) else input.disabled
+    can_upload = None if isinstance(input.can_upload, UnsetType) else input.can_upload
     async with info.context.db() as session:
         try:
             record = await users.get_user_by_id(session, user_id)
@@ -95,6 +96,7 @@ async def resolve_update_user(
                 user=record,
                 role=role,
                 active=None if disabled is None else not disabled,
+                can_upload=can_upload,
             )
         except users.UnknownUser:
             return UserNotFoundError(message=USER_NOT_FOUND, user_id=id)

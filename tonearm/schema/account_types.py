@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from tonearm.accounts.users import Role
 from tonearm.accounts.viewer import Viewer
 from tonearm.db.models import ApiTokenRecord, UserRecord
+from tonearm.schema.context import Context
 from tonearm.schema.ids import API_TOKEN_TYPE_NAME, USER_TYPE_NAME, global_id
+
+if TYPE_CHECKING:
+    from tonearm.schema.upload_types import UploadQuota
 
 # The domain's enum, exposed as it is: one concept, one definition.
 strawberry.enum(
@@ -32,6 +37,17 @@ class AuthMode(Enum):
     NONE = strawberry.enum_value("none", description="Everyone is the local admin.")
 
 
+UPLOAD_TYPES = "tonearm.schema.upload_types"
+
+
+async def _upload_quota(
+    root: strawberry.Parent[User], info: strawberry.Info[Context, None]
+) -> Annotated[UploadQuota, strawberry.lazy(UPLOAD_TYPES)] | None:
+    from tonearm.resolvers.uploads import resolve_upload_quota
+
+    return await resolve_upload_quota(info, root.user_id, root.role)
+
+
 @strawberry.type(name="User", description="An account (or the local admin without accounts).")
 class User:
     """The viewer as GraphQL shows it; never a password hash."""
@@ -50,6 +66,18 @@ class User:
             "with changePassword."
         )
     )
+    can_upload: bool = strawberry.field(
+        description=(
+            "Whether the user may upload music: always for admins, otherwise when an admin "
+            "granted it (false without accounts: uploads belong to an account)."
+        )
+    )
+    user_id: strawberry.Private[uuid.UUID | None] = None
+
+    upload_quota: Annotated[UploadQuota, strawberry.lazy(UPLOAD_TYPES)] | None = strawberry.field(
+        resolver=_upload_quota,
+        description="The upload quota: only on yourself (viewer) or for admins, else null.",
+    )
 
     @classmethod
     def from_viewer(cls, viewer: Viewer) -> User:
@@ -64,6 +92,8 @@ class User:
             last_login_at=viewer.last_login_at,
             disabled=False,
             must_change_password=viewer.must_change_password,
+            can_upload=viewer.user_id is not None and (viewer.is_admin or viewer.can_upload),
+            user_id=viewer.user_id,
         )
 
     @classmethod
@@ -77,6 +107,8 @@ class User:
             last_login_at=record.last_login_at,
             disabled=not record.is_active,
             must_change_password=record.must_change_password,
+            can_upload=record.role == Role.ADMIN.value or record.can_upload,
+            user_id=record.id,
         )
 
 

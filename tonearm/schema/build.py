@@ -26,11 +26,13 @@ from tonearm.resolvers.accounts import (
 )
 from tonearm.resolvers.albums import resolve_album, resolve_albums
 from tonearm.resolvers.artists import resolve_artist, resolve_artists
+from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_track, resolve_tracks
 from tonearm.resolvers.transcoding import resolve_retry_variant, resolve_transcode_queue
+from tonearm.resolvers.uploads import resolve_upload_tracks
 from tonearm.resolvers.users import (
     resolve_change_password,
     resolve_create_user,
@@ -60,6 +62,7 @@ from tonearm.schema.types import (
     Track,
     TrackConnection,
 )
+from tonearm.schema.upload_types import FinishUploadResult, UploadTracksResult
 from tonearm.schema.users import (
     BrowserSession,
     ChangePasswordResult,
@@ -165,11 +168,30 @@ class Mutation:
         description="Queue a failed variant to be made again (admins only).",
         permission_classes=ADMIN_ONLY,
     )
+    finish_upload: FinishUploadResult = strawberry.mutation(
+        resolver=resolve_finish_upload,
+        description=(
+            "Turn a complete resumable (tus) upload into a track: the last step after "
+            "POST and PATCH at /api/uploads. Answers like one file of uploadTracks."
+        ),
+        permission_classes=SIGNED_IN,
+    )
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,
         graphql_type=ScanSummaryType,
         description="Scan the media root into the registry now (admins only).",
         permission_classes=ADMIN_ONLY,
+    )
+    upload_tracks: UploadTracksResult = strawberry.mutation(
+        resolver=resolve_upload_tracks,
+        description=(
+            "Upload files as tracks in one GraphQL multipart request (one Upload per file; "
+            "albumId: add them to that album). One result per file, in order; a file over "
+            "the size limit, not audio, broken, a duplicate or over the quota is a typed "
+            "result and the others still count. Cookie-authenticated requests need the "
+            "header Tonearm-CSRF: 1."
+        ),
+        permission_classes=SIGNED_IN,
     )
     login: LoginResult = strawberry.mutation(
         resolver=resolve_login,

@@ -56,6 +56,10 @@ class UpdateUserInput:
         default=strawberry.UNSET,
         description="true disables the account and ends its sessions and API tokens.",
     )
+    can_upload: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Grant (true) or withdraw (false) the upload permission (admins keep it).",
+    )
 
 
 @strawberry.type(description="A new account with its one-time password.")

@@ -28,6 +28,7 @@ from typing import TypeVar, TypeVarTuple
 import anyio
 import anyio.to_thread
 
+from tonearm.catalog.origins import FileRoots, TrackOrigin
 from tonearm.streaming import files
 from tonearm.streaming.files import TrackFile
 
@@ -45,26 +46,39 @@ class Located:
 
 
 class TrackFiles:
-    """Locate and read track files for one worker, off the event loop."""
+    """Locate and read track files for one worker, off the event loop.
+
+    ``roots`` says where each origin's files are; the variant store passes its own root as
+    the only (library) one.
+    """
 
     def __init__(
         self,
-        media_root: str,
+        roots: FileRoots,
         *,
         ttl: float = 5.0,
         max_entries: int = 4096,
         threads: int = 16,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._media_root = media_root
+        self._roots = roots
         self._ttl = ttl
         self._max_entries = max_entries
         self._clock = clock
         self._limiter = anyio.CapacityLimiter(threads)
         self._entries: OrderedDict[_Key, tuple[float, TrackFile]] = OrderedDict()
 
-    async def locate(self, track_id: uuid.UUID, stored_path: str, *, fresh: bool) -> Located:
+    async def locate(
+        self,
+        track_id: uuid.UUID,
+        stored_path: str,
+        *,
+        fresh: bool,
+        origin: str = TrackOrigin.LIBRARY.value,
+    ) -> Located:
         """The confined file of a track: remembered when fresh enough and ``fresh`` is false.
+
+        ``origin`` (``tracks.origin``) picks the root.
 
         Raises ``TrackFileRefused`` or ``TrackFileMissing`` (see ``files.locate_track_file``).
         """
@@ -75,7 +89,7 @@ class TrackFiles:
                 return Located(hit[1], remembered=True)
         try:
             # Looked up at call time so tests can observe (or slow down) file access.
-            found = await self._run(files.locate_track_file, self._media_root, stored_path)
+            found = await self._run(files.locate_origin_file, self._roots, origin, stored_path)
         except BaseException:
             self._entries.pop(key, None)
             raise

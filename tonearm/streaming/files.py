@@ -1,4 +1,7 @@
-"""Finding a registered track's file at stream time, confined to the media root.
+"""Finding a registered track's file at stream time, confined to its root.
+
+A track's root is the media root or the uploads root, by its origin
+(``catalog.origins.FileRoots``, the one mapping; ``locate_origin_file``).
 
 Everything here is blocking (``realpath``, ``stat``, ``open``, ``pread``): media often lives
 on NFS, SMB or a disk that spins down, so these functions only ever run in a worker thread,
@@ -15,6 +18,7 @@ import os
 import stat
 from dataclasses import dataclass
 
+from tonearm.catalog.origins import FileRoots
 from tonearm.paths import is_inside
 from tonearm.streaming.errors import TrackFileMissing, TrackFileRefused
 
@@ -58,6 +62,14 @@ def locate_track_file(media_root: str, stored_path: str) -> TrackFile:
     if not stat.S_ISREG(info.st_mode):
         raise TrackFileRefused
     return TrackFile(resolved, info)
+
+
+def locate_origin_file(roots: FileRoots, origin: str, stored_path: str) -> TrackFile:
+    """``locate_track_file`` under the root of ``origin`` (``TrackFileMissing`` without one)."""
+    root = roots.root_for(origin)
+    if root is None:
+        raise TrackFileMissing
+    return locate_track_file(str(root), stored_path)
 
 
 def open_track_file(track: TrackFile) -> int:

@@ -68,7 +68,7 @@ def may_use_remembered_location(request: Request) -> bool:
 
 def stream_route(services: Services) -> Route:
     """The stream route bound to ``services``."""
-    track_files = TrackFiles(str(services.media_root))
+    track_files = TrackFiles(services.file_roots)
     tracks = StreamableTrackCache(services.engine)
     listeners = ActiveListenerCache(services.engine)
     variants = VariantStreams(services)
@@ -101,14 +101,16 @@ def stream_route(services: Services) -> Route:
 
         async def locate(*, fresh: bool) -> Located:
             try:
-                return await track_files.locate(track_id, track.path, fresh=fresh)
+                return await track_files.locate(
+                    track_id, track.path, fresh=fresh, origin=track.origin
+                )
             except TrackNotFound as refused:
                 # For the operator: the id and the stored (relative) path, never the token.
                 # The client only learns "not_found", whatever the reason.
                 reason = (
                     "is missing"
                     if isinstance(refused, TrackFileMissing)
-                    else "resolves outside the media root or is not a regular file"
+                    else "resolves outside its root or is not a regular file"
                 )
                 logger.warning(
                     "track %s: stored file %r %s", track_id, display_path(track.path), reason

@@ -33,6 +33,7 @@ class StreamableTrack:
     duration_seconds: float = 0.0
     size_bytes: int = 0
     mtime_ns: int = 0
+    origin: str = "library"  # which root ``path`` is under (``catalog.origins.FileRoots``)
 
     @property
     def download_name(self) -> str:
@@ -58,6 +59,7 @@ async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> Str
         TrackRecord.duration_seconds,
         TrackRecord.size_bytes,
         TrackRecord.mtime_ns,
+        TrackRecord.origin,
     ).where(TrackRecord.id == track_id)
     async with engine.connect() as connection:
         row = (await connection.execute(statement)).first()
@@ -71,6 +73,7 @@ async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> Str
         duration_seconds=row.duration_seconds,
         size_bytes=row.size_bytes,
         mtime_ns=row.mtime_ns,
+        origin=row.origin,
     )
 
 

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from tonearm.catalog.origins import FileRoots
 from tonearm.catalog.variants import VariantKey
 from tonearm.db import variants as registry
 from tonearm.db.variants import VariantRow
@@ -165,11 +166,12 @@ class VariantStreams:
         settings = services.settings
         self.engine = services.engine
         self.store = VariantStore.in_data_dir(settings.data_dir)
-        self.files = TrackFiles(str(self.store.root))
+        self.files = TrackFiles(FileRoots(self.store.root))
         self.maker = Maker(
             engine=services.engine,
             store=self.store,
             media_root=services.media_root,
+            uploads_root=services.uploads_root,
             ffmpeg_program=settings.ffmpeg,
             store_max_bytes=settings.variant_store_max_bytes,
         )

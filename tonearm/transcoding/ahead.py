@@ -126,6 +126,7 @@ async def _transcode(
         engine=engine,
         store=VariantStore.in_data_dir(settings.data_dir),
         media_root=settings.require_media_root(),
+        uploads_root=settings.resolved_uploads_dir,
         ffmpeg_program=settings.ffmpeg,
         store_max_bytes=settings.variant_store_max_bytes,
     )

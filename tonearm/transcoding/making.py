@@ -5,8 +5,9 @@ job (``jobs.py``), ``tonearm transcode`` — so they cannot differ in what they 
 
 1. the registry row goes ``pending`` and the variant's lock is held (one encode per
    variant on this machine, however many requests and workers want it);
-2. the original is located inside the media root and opened (``streaming.files``: the same
-   confinement as a stream), and ffmpeg encodes from that descriptor into a ``.part`` file;
+2. the original is located inside its root (the media root, or the uploads root for an
+   upload) and opened (``streaming.files``: the same confinement as a stream), and ffmpeg
+   encodes from that descriptor into a ``.part`` file;
 3. the ``.part`` file is decoded completely; its duration must be within 50 ms of the
    track's. When it is not, the source is decoded too: if the source's audio is what the
    variant holds, the registry's duration (a tag that lied) is corrected; otherwise the
@@ -32,11 +33,12 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tonearm.catalog.formats import AudioFormat
+from tonearm.catalog.origins import FileRoots
 from tonearm.catalog.variants import SourceAudio, VariantKey, offered_variants
 from tonearm.db import variants as registry
 from tonearm.db.variants import SourceFile
 from tonearm.streaming.errors import TrackNotFound
-from tonearm.streaming.files import locate_track_file, open_track_file
+from tonearm.streaming.files import locate_origin_file, open_track_file
 from tonearm.transcoding import ffmpeg
 from tonearm.transcoding.store import VariantLock, VariantStore, file_digest
 
@@ -80,7 +82,7 @@ def source_audio(source: SourceFile) -> SourceAudio:
 
 
 class Maker:
-    """Makes variants for one process: the registry, the store, ffmpeg and the media root."""
+    """Makes variants for one process: the registry, the store, ffmpeg and the file roots."""
 
     def __init__(
         self,
@@ -88,12 +90,13 @@ class Maker:
         engine: AsyncEngine,
         store: VariantStore,
         media_root: Path,
+        uploads_root: Path | None = None,
         ffmpeg_program: str = "ffmpeg",
         store_max_bytes: int | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
-        self.media_root = str(media_root)
+        self.roots = FileRoots(media_root, uploads_root)
         self.ffmpeg = ffmpeg_program
         self.store_max_bytes = store_max_bytes
 
@@ -111,10 +114,10 @@ class Maker:
         return await anyio.to_thread.run_sync(self.store.try_lock, track_id, key)
 
     async def open_source(self, source: SourceFile) -> int:
-        """A descriptor of the original, confined to the media root like a stream."""
+        """A descriptor of the original, confined to its origin's root like a stream."""
 
         def locate_and_open() -> int:
-            return open_track_file(locate_track_file(self.media_root, source.path))
+            return open_track_file(locate_origin_file(self.roots, source.origin, source.path))
 
         try:
             return await anyio.to_thread.run_sync(locate_and_open)

@@ -90,6 +90,7 @@ class WorkerRuntime:
             engine=self.engine,
             store=VariantStore.in_data_dir(settings.data_dir),
             media_root=media_root,
+            uploads_root=settings.resolved_uploads_dir,
             ffmpeg_program=settings.ffmpeg,
             store_max_bytes=settings.variant_store_max_bytes,
         )

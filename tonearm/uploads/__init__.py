@@ -1,0 +1,1 @@
+"""Uploads: staging, the one pipeline into the registry, quotas and the sweep (README.md)."""

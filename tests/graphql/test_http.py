@@ -111,7 +111,9 @@ async def test_non_json_content_type_is_415(client: httpx.AsyncClient) -> None:
         "/graphql", content=LIBRARY, headers={"content-type": "text/plain"}
     )
     assert response.status_code == 415
-    assert response.json() == {"errors": [{"message": "Send the request as application/json."}]}
+    assert response.json() == {
+        "errors": [{"message": "Send the request as application/json (or multipart/form-data)."}]
+    }
 
 
 @pytest.mark.parametrize(

@@ -511,3 +511,20 @@ async def test_uploading_into_an_album_puts_the_track_there(
         "message": "No album you may add tracks to has this ID.",
         "albumId": album["id"],
     }
+
+
+async def test_one_file_part_mapped_to_two_variables_is_stored_once(
+    client: httpx.AsyncClient, engine: AsyncEngine, settings: Settings
+) -> None:
+    operations = {"query": UPLOAD, "variables": {"files": [None, None]}}
+    files_map = {"0": ["variables.files.0", "variables.files.1"]}
+    response = await client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps(files_map)},
+        files=[("0", ("twice.mp3", mp3_bytes(1.0, key=96), "audio/mpeg"))],
+    )
+    first, second = results(response)
+    assert first == second
+    assert first["__typename"] == "UploadedTrack"
+    assert len(await tracks(engine)) == 1
+    assert staged_files(settings) == []

@@ -83,7 +83,11 @@ async def resolve_upload_tracks(
         except UploadNotAllowed as refused:
             return UploadNotAllowedError(message=str(refused))
     results: list[UploadResult] = []
+    answered: dict[int, UploadResult] = {}  # the map may name one file part twice
     for index, file in enumerate(received):
+        if id(file) in answered:
+            results.append(answered[id(file)])
+            continue
         staged = file.take()
         if file.too_large_limit is not None:
             results.append(too_large(file.file_name, file.too_large_limit))
@@ -104,7 +108,9 @@ async def resolve_upload_tracks(
             return UploadNotAllowedError(message=str(refused))
         except StorageFull:
             raise _storage_full(index) from None
-        results.append(upload_result(outcome, file.file_name, await outcome_track(info, outcome)))
+        result = upload_result(outcome, file.file_name, await outcome_track(info, outcome))
+        answered[id(file)] = result
+        results.append(result)
     return UploadBatch(results=results)
 
 

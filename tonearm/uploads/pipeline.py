@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import exists, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.accounts.users import may_upload
@@ -77,6 +77,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 EDITING_ROLES = ("owner", "editor")
+GROUPING_ATTEMPTS = 3
 
 _EXTENSIONS = {
     AudioFormat.MP3: "mp3",
@@ -343,8 +344,13 @@ def _row(
 
 
 async def _after_registering(services: Services, track_id: uuid.UUID) -> None:
-    """Grouping, cover and variants of a new track; a failure here keeps the track."""
-    album_ids = await group_tracks(services.sessions, GroupingChanges(written_ids=[track_id]))
+    """Grouping, cover and variants of a new track; a failure here keeps the track (it is
+    registered and its file stored: answering an error would make a retry a ``Duplicate``)."""
+    try:
+        album_ids = await _group(services, track_id)
+    except Exception:
+        logger.exception("uploaded track %s not grouped into albums and artists", track_id)
+        album_ids = []
     settings = services.settings
     try:
         await make_upload_covers(
@@ -357,6 +363,19 @@ async def _after_registering(services: Services, track_id: uuid.UUID) -> None:
         logger.exception("cover of uploaded track %s not made", track_id)
     if settings.variants_on_upload == "eager":
         await _queue_variants(services, track_id)
+
+
+async def _group(services: Services, track_id: uuid.UUID) -> list[uuid.UUID]:
+    """The grouping phase for one new track, tried again when a concurrent grouping (another
+    upload, a scan) made the same album or artist first."""
+    for attempt in range(GROUPING_ATTEMPTS):
+        try:
+            return await group_tracks(services.sessions, GroupingChanges(written_ids=[track_id]))
+        except DBAPIError:
+            if attempt + 1 == GROUPING_ATTEMPTS:
+                raise
+            await anyio.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 async def _queue_variants(services: Services, track_id: uuid.UUID) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from tests.db.conftest import migrate
 from tests.support.audio import write_mp3
 from tests.support.old_registry import COLUMNS_OF_0005, raw_tracks, track_rows, tracks_table
+from tonearm.catalog.access import ADMIN
 from tonearm.catalog.album_queries import count_albums
 from tonearm.catalog.artist_queries import count_artists
 from tonearm.catalog.queries import count_tracks
@@ -76,9 +77,9 @@ async def _check_fts(engine: AsyncEngine, tables: tuple[str, ...]) -> None:
 async def _counts(engine: AsyncEngine, search: str | None = None) -> tuple[int, int, int]:
     async with AsyncSession(engine) as session:
         return (
-            await count_tracks(session, search=search),
-            await count_albums(session, search=search),
-            await count_artists(session, search=search),
+            await count_tracks(session, reader=ADMIN, search=search),
+            await count_albums(session, reader=ADMIN, search=search),
+            await count_artists(session, reader=ADMIN, search=search),
         )
 
 
@@ -141,7 +142,7 @@ async def test_the_downgrade_keeps_every_track_and_drops_the_new_tables(
         if engine.dialect.name == "sqlite":
             assert not {"albums_fts", "artists_fts"} & await _tables(engine)
         async with AsyncSession(engine) as session:
-            assert await count_tracks(session, search="hunter") == 1
+            assert await count_tracks(session, reader=ADMIN, search="hunter") == 1
         await engine.dispose()
 
         # And up again: the next scan reads every file and builds the albums anew.

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from tests.db.conftest import migrate
 from tests.support.audio import write_mp3
 from tests.support.old_registry import raw_tracks, track_rows, tracks_table
+from tonearm.catalog.access import ADMIN
 from tonearm.catalog.queries import count_tracks
 from tonearm.db.engine import create_engine
 from tonearm.db.migrations import alembic_config
@@ -55,7 +56,7 @@ async def old_engine(empty_database_url: str) -> AsyncIterator[AsyncEngine]:
 
 async def _found(engine: AsyncEngine, search: str) -> int:
     async with AsyncSession(engine) as session:
-        return await count_tracks(session, search=search)
+        return await count_tracks(session, reader=ADMIN, search=search)
 
 
 async def _check_fts(engine: AsyncEngine) -> None:

@@ -210,3 +210,36 @@ async def test_fragments_and_nodes_keep_the_statement_count_constant(
     assert body["data"]["n19"]["album"]["title"].startswith("Album ")
     # the viewer, the tracks, their albums, their artists, the albums' artworks
     assert len(statements) == 5
+
+
+ROLES_PAGE = """{ tracks(first: 100) { edges { node { id viewerRole canEdit isPublished
+    collaborators { user { username } role } } } } }"""
+
+
+async def test_roles_of_a_page_cost_one_statement(
+    app: FastAPI, engine: AsyncEngine, seeded: None, statements: list[str]
+) -> None:
+    import httpx
+
+    from tests.support.accounts import make_user
+
+    listener = await make_user(engine, "listener")
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://tonearm.test", headers=listener.bearer
+    ) as http:
+        await http.post("/graphql", json={"query": "{ library { trackCount } }"})  # token use
+        statements.clear()
+        body = (await http.post("/graphql", json={"query": ROLES_PAGE})).json()
+    edges = body["data"]["tracks"]["edges"]
+    assert len(edges) == 100
+    assert {(e["node"]["viewerRole"], e["node"]["canEdit"]) for e in edges} == {(None, False)}
+    assert len(statements) == 3  # the viewer, the page, the roles of its 100 tracks
+
+
+async def test_collaborators_of_a_page_cost_one_statement(
+    gql: Gql, seeded: None, statements: list[str]
+) -> None:
+    body = await gql(ROLES_PAGE)
+    assert len(body["data"]["tracks"]["edges"]) == 100
+    assert len(statements) == 3  # the viewer, the page, the collaborators (no album on these)

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.support.audio import write_mp3
+from tonearm.catalog.access import ADMIN
 from tonearm.catalog.queries import count_tracks
 from tonearm.db.engine import create_engine
 from tonearm.db.models import TrackRecord
@@ -52,7 +53,7 @@ async def stored_paths(engine: AsyncEngine) -> set[bytes]:
 
 async def found(engine: AsyncEngine, search: str) -> int:
     async with AsyncSession(engine) as session:
-        return await count_tracks(session, search=search)
+        return await count_tracks(session, reader=ADMIN, search=search)
 
 
 def skipped(summary: ScanSummary) -> dict[str, str]:

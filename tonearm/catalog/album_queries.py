@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from tonearm.catalog.access import Reader, album_hidden, album_visible, track_visible
 from tonearm.catalog.pagination import (
     ORDERS,
     AlbumOrder,
@@ -47,13 +48,14 @@ class AlbumPage:
 async def list_albums(
     session: AsyncSession,
     *,
+    reader: Reader,
     order: AlbumOrder,
     page: PageRequest,
     search: str | None,
     with_artists: bool = False,
     with_artworks: bool = False,
 ) -> AlbumPage:
-    """A keyset page of albums in ``order``, optionally limited to a search.
+    """A keyset page of the albums ``reader`` may see in ``order``, optionally searched.
 
     ``with_artists`` and ``with_artworks`` read the album artists and the covers' artworks
     in the same statement, for a page that shows them: the page is a subquery, joined to
@@ -61,7 +63,7 @@ async def list_albums(
     """
     filters = search_filters(session.get_bind().dialect, search, AlbumRecord)
     spec = ORDERS[order]
-    statement = select(AlbumRecord).where(*filters)
+    statement = select(AlbumRecord).where(album_visible(reader), *filters)
     if not (with_artists or with_artworks):
         albums = await keyset_page(session, statement, spec=spec, page=page, convert=first_column)
         return AlbumPage(albums, {}, {})
@@ -97,20 +99,25 @@ async def list_albums(
     return AlbumPage(albums, artists if with_artists else {}, artworks)
 
 
-async def count_albums(session: AsyncSession, *, search: str | None) -> int:
-    """How many albums the list holds, with the same search filter as its pages."""
+async def count_albums(session: AsyncSession, *, reader: Reader, search: str | None) -> int:
+    """How many albums the list holds for ``reader``, with the same filters as its pages:
+    all of them minus the ones hidden from ``reader``."""
     filters = search_filters(session.get_bind().dialect, search, AlbumRecord)
-    statement = select(func.count()).select_from(AlbumRecord).where(*filters)
-    return int(await session.scalar(statement) or 0)
+    total = select(func.count()).select_from(AlbumRecord).where(*filters).scalar_subquery()
+    hidden = album_hidden(reader)
+    if hidden is None:
+        return int(await session.scalar(select(total)) or 0)
+    unseen = select(func.count()).select_from(AlbumRecord).where(hidden, *filters).scalar_subquery()
+    return int(await session.scalar(select(total - unseen)) or 0)
 
 
 async def albums_by_ids(
-    session: AsyncSession, album_ids: Sequence[uuid.UUID]
+    session: AsyncSession, album_ids: Sequence[uuid.UUID], *, reader: Reader
 ) -> dict[uuid.UUID, AlbumRecord]:
-    """The albums with these ids, in one query (unknown ids are simply absent)."""
+    """The albums with these ids that ``reader`` may see, in one query (others are absent)."""
     if not album_ids:
         return {}
-    statement = select(AlbumRecord).where(AlbumRecord.id.in_(set(album_ids)))
+    statement = select(AlbumRecord).where(AlbumRecord.id.in_(set(album_ids)), album_visible(reader))
     return {record.id: record for record in (await session.scalars(statement)).all()}
 
 
@@ -135,9 +142,10 @@ async def album_artists_of(
 
 
 async def tracks_of_albums(
-    session: AsyncSession, album_ids: Sequence[uuid.UUID]
+    session: AsyncSession, album_ids: Sequence[uuid.UUID], *, reader: Reader
 ) -> dict[uuid.UUID, list[TrackRecord]]:
-    """The tracks of each album by disc, then track number, then title (every id gets a list).
+    """The tracks ``reader`` may see of each album by disc, then track number, then title
+    (every id gets a list).
 
     A track without a disc number sits on disc 1 (as the grouping phase counts discs); one
     without a track number comes first on its disc, as in the track list's library order.
@@ -147,7 +155,7 @@ async def tracks_of_albums(
         return found
     statement = (
         select(TrackRecord)
-        .where(TrackRecord.album_id.in_(set(album_ids)))
+        .where(TrackRecord.album_id.in_(set(album_ids)), track_visible(reader))
         .order_by(
             func.coalesce(TrackRecord.disc_number, 1),
             func.coalesce(TrackRecord.track_number, 0),

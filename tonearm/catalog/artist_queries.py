@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tonearm.catalog.access import Reader, album_visible, artist_visible, track_visible
 from tonearm.catalog.artists import PERFORMING_ROLES, ArtistRole
 from tonearm.catalog.pagination import (
     ORDERS,
@@ -24,7 +25,6 @@ from tonearm.catalog.pagination import (
     first_column,
     keyset_page,
 )
-from tonearm.catalog.queries import LISTED_ARTIST
 from tonearm.catalog.search import search_filters
 from tonearm.db.models import (
     AlbumArtistRecord,
@@ -51,30 +51,39 @@ class ArtistAlbum:
 
 
 async def list_artists(
-    session: AsyncSession, *, order: ArtistOrder, page: PageRequest, search: str | None
+    session: AsyncSession,
+    *,
+    reader: Reader,
+    order: ArtistOrder,
+    page: PageRequest,
+    search: str | None,
 ) -> Page[ArtistRecord]:
-    """A keyset page of the artists credited on a track or album, in ``order``."""
+    """A keyset page of the artists credited on a track or album ``reader`` may see."""
     filters = search_filters(session.get_bind().dialect, search, ArtistRecord)
-    statement = select(ArtistRecord).where(LISTED_ARTIST, *filters)
+    statement = select(ArtistRecord).where(artist_visible(reader), *filters)
     return await keyset_page(
         session, statement, spec=ORDERS[order], page=page, convert=first_column
     )
 
 
-async def count_artists(session: AsyncSession, *, search: str | None) -> int:
-    """How many artists the list holds, with the same search filter as its pages."""
+async def count_artists(session: AsyncSession, *, reader: Reader, search: str | None) -> int:
+    """How many artists the list holds for ``reader``, with the same filters as its pages."""
     filters = search_filters(session.get_bind().dialect, search, ArtistRecord)
-    statement = select(func.count()).select_from(ArtistRecord).where(LISTED_ARTIST, *filters)
+    statement = (
+        select(func.count()).select_from(ArtistRecord).where(artist_visible(reader), *filters)
+    )
     return int(await session.scalar(statement) or 0)
 
 
 async def artists_by_ids(
-    session: AsyncSession, artist_ids: Sequence[uuid.UUID]
+    session: AsyncSession, artist_ids: Sequence[uuid.UUID], *, reader: Reader
 ) -> dict[uuid.UUID, ArtistRecord]:
-    """The artists with these ids, in one query (unknown ids are simply absent)."""
+    """The artists with these ids that ``reader`` may see, in one query (others are absent)."""
     if not artist_ids:
         return {}
-    statement = select(ArtistRecord).where(ArtistRecord.id.in_(set(artist_ids)))
+    statement = select(ArtistRecord).where(
+        ArtistRecord.id.in_(set(artist_ids)), artist_visible(reader)
+    )
     return {record.id: record for record in (await session.scalars(statement)).all()}
 
 
@@ -105,7 +114,7 @@ def _own_albums(artist_id: uuid.UUID) -> ColumnElement[bool]:
     return AlbumRecord.id.in_(own)
 
 
-def _credited_albums(artist_id: uuid.UUID) -> ColumnElement[bool]:
+def _credited_albums(artist_id: uuid.UUID, reader: Reader) -> ColumnElement[bool]:
     credited = (
         select(TrackRecord.album_id)
         .join(TrackArtistRecord, TrackArtistRecord.track_id == TrackRecord.id)
@@ -113,19 +122,23 @@ def _credited_albums(artist_id: uuid.UUID) -> ColumnElement[bool]:
             TrackArtistRecord.artist_id == artist_id,
             TrackArtistRecord.role.in_(_PERFORMING),
             TrackRecord.album_id.is_not(None),
+            track_visible(reader),
         )
     )
     return AlbumRecord.id.in_(credited)
 
 
 async def artist_albums(
-    session: AsyncSession, *, artist_id: uuid.UUID, page: PageRequest
+    session: AsyncSession, *, reader: Reader, artist_id: uuid.UUID, page: PageRequest
 ) -> Page[ArtistAlbum]:
-    """A keyset page of an artist's albums: their own, then appearances, each by year."""
+    """A keyset page of an artist's albums ``reader`` may see: their own, then appearances,
+    each by year."""
     own = _own_albums(artist_id)
     rank = case((own, 0), else_=1)
     spec = ORDERS[ArtistAlbumOrder.YEAR].with_columns(rank, AlbumRecord.sort_year)
-    statement = select(AlbumRecord, rank).where(or_(own, _credited_albums(artist_id)))
+    statement = select(AlbumRecord, rank).where(
+        or_(own, _credited_albums(artist_id, reader)), album_visible(reader)
+    )
     return await keyset_page(
         session,
         statement,
@@ -135,20 +148,26 @@ async def artist_albums(
     )
 
 
-async def count_artist_albums(session: AsyncSession, *, artist_id: uuid.UUID) -> int:
+async def count_artist_albums(
+    session: AsyncSession, *, reader: Reader, artist_id: uuid.UUID
+) -> int:
     """How many albums ``artist_albums`` lists for this artist (appearances included)."""
     statement = (
         select(func.count())
         .select_from(AlbumRecord)
-        .where(or_(_own_albums(artist_id), _credited_albums(artist_id)))
+        .where(
+            or_(_own_albums(artist_id), _credited_albums(artist_id, reader)),
+            album_visible(reader),
+        )
     )
     return int(await session.scalar(statement) or 0)
 
 
 async def newest_album_artworks(
-    session: AsyncSession, artist_ids: Sequence[uuid.UUID]
+    session: AsyncSession, artist_ids: Sequence[uuid.UUID], *, reader: Reader
 ) -> dict[uuid.UUID, str]:
-    """The cover of each artist's newest album that has one (by year, then when added).
+    """The cover of each artist's newest album ``reader`` may see that has one (by year,
+    then when added).
 
     Only albums they are an album artist of count; an artist without any is absent.
     """
@@ -172,6 +191,7 @@ async def newest_album_artworks(
         .where(
             AlbumArtistRecord.artist_id.in_(set(artist_ids)),
             AlbumRecord.artwork_hash.is_not(None),
+            album_visible(reader),
         )
         .subquery()
     )

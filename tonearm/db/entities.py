@@ -52,6 +52,7 @@ class GroupedTrack:
     is_compilation: bool
     musicbrainz_album_id: str | None
     duration_seconds: float
+    is_published: bool = True
 
 
 _GROUPED_COLUMNS = (
@@ -72,6 +73,7 @@ _GROUPED_COLUMNS = (
     TrackRecord.is_compilation,
     TrackRecord.musicbrainz_album_id,
     TrackRecord.duration_seconds,
+    TrackRecord.is_published,
 )
 
 
@@ -246,17 +248,28 @@ async def remove_empty_albums(session: AsyncSession) -> int:
 
 
 async def refresh_artist_counts(session: AsyncSession) -> None:
-    """Recount every artist's albums and tracks; drop artists nothing credits any more."""
+    """Recount every artist's albums and tracks; drop artists nothing credits any more.
+
+    Counted are published tracks and albums with one (``catalog.access``: what everyone
+    sees); unpublished credits keep the artist but not the counts.
+    """
     tracks = (
         select(func.count())
+        .select_from(TrackArtistRecord)
+        .join(TrackRecord, TrackRecord.id == TrackArtistRecord.track_id)
         .where(
             TrackArtistRecord.artist_id == ArtistRecord.id,
             TrackArtistRecord.role.in_(PERFORMING_ROLES),
+            TrackRecord.is_published.is_(True),
         )
         .scalar_subquery()
     )
     albums = (
-        select(func.count()).where(AlbumArtistRecord.artist_id == ArtistRecord.id).scalar_subquery()
+        select(func.count())
+        .select_from(AlbumArtistRecord)
+        .join(AlbumRecord, AlbumRecord.id == AlbumArtistRecord.album_id)
+        .where(AlbumArtistRecord.artist_id == ArtistRecord.id, AlbumRecord.track_count > 0)
+        .scalar_subquery()
     )
     await session.execute(
         update(ArtistRecord)

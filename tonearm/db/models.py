@@ -182,7 +182,7 @@ class TrackRecord(Base):
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="the uploader, for quotas")
     content_hash: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of an upload")
     original_name: Mapped[str | None] = mapped_column(String(1024), comment="metadata only")
-    is_published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    is_published: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
     is_explicit: Mapped[bool] = mapped_column(default=False, server_default=false())
     lyrics: Mapped[str | None] = mapped_column(Text)
     overrides: Mapped[dict[str, Any]] = mapped_column(
@@ -261,7 +261,8 @@ class AlbumRecord(Base):
     is_compilation: Mapped[bool] = mapped_column(default=False)
     musicbrainz_album_id: Mapped[str | None] = mapped_column(String(36))
     disc_count: Mapped[int] = mapped_column(default=1)
-    track_count: Mapped[int] = mapped_column(default=0)
+    # Published tracks only (``catalog.access``); indexed for the hidden albums' count.
+    track_count: Mapped[int] = mapped_column(default=0, index=True)
     duration_seconds: Mapped[float] = mapped_column(default=0.0)
     genres: Mapped[list[str]] = mapped_column(JSON, default=list)
     search_text: Mapped[str] = mapped_column(Text)

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, Text, delete, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,9 @@ _IMMUTABLE = frozenset({"row_id", "id", "path", "created_at", "album_id"})
 _UPLOAD_ONLY = frozenset({"origin", "uploaded_by", "content_hash", "original_name"})
 # The scanner sees and changes only what it found in the media root; uploads are not its.
 _SCANNED = TrackRecord.origin == "library"
+# Nor what people decided, which no file says: the publication flag and the edits (a
+# rescan's row already has the edits applied over the tags, see ``catalog.rows``).
+_IMMUTABLE |= {"is_published", "overrides"}
 # SQLSTATE classes of a refused value: data exception, integrity constraint violation.
 _ROW_SQLSTATE_CLASSES = frozenset({"22", "23"})
 
@@ -99,6 +103,11 @@ async def upsert_tracks(session: AsyncSession, rows: Sequence[Mapping[str, Any]]
     return sorted(taken)
 
 
+def cast_text(column: Any) -> Any:
+    """A JSON column as text (PostgreSQL's ``json`` has no equality operator)."""
+    return sql_cast(column, Text)
+
+
 def is_row_fault(exc: BaseException) -> bool:
     """Whether a failed write is the fault of a value in it, not of the database.
 
@@ -117,6 +126,14 @@ def is_row_fault(exc: BaseException) -> bool:
     if isinstance(exc, StatementError):  # a bind processor failed: look at what it raised
         return exc.orig is not None and is_row_fault(exc.orig)
     return isinstance(exc, ValueError | OverflowError)
+
+
+async def load_overrides(session: AsyncSession) -> dict[str, dict[str, Any]]:
+    """Path → the edited fields of every scanned track that has any (few; read in one go)."""
+    statement = select(TrackRecord.path, TrackRecord.overrides).where(
+        TrackRecord.origin == "library", cast_text(TrackRecord.overrides) != "{}"
+    )
+    return {path: dict(edits) for path, edits in await session.execute(statement) if edits}
 
 
 async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int = 500) -> int:

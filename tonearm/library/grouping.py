@@ -179,7 +179,11 @@ def _genres(tracks: Iterable[GroupedTrack]) -> list[str]:
     return [genre for genre, _ in counts.most_common(MAX_GENRES)]
 
 
-def _album_plan(identity: str, album_id: uuid.UUID, tracks: Sequence[GroupedTrack]) -> AlbumPlan:
+def _album_plan(identity: str, album_id: uuid.UUID, members: Sequence[GroupedTrack]) -> AlbumPlan:
+    # What everyone sees of an album comes from its published tracks (``catalog.access``);
+    # an album with none is described by all of them, for those who may see it.
+    published = [t for t in members if t.is_published]
+    tracks = published or members
     is_compilation = any(t.is_compilation for t in tracks)
     title = most_common(t.album for t in tracks if t.album) or ""
     artists = _album_artists(tracks, is_compilation)
@@ -198,8 +202,8 @@ def _album_plan(identity: str, album_id: uuid.UUID, tracks: Sequence[GroupedTrac
             t.musicbrainz_album_id for t in tracks if t.musicbrainz_album_id
         ),
         "disc_count": max(discs),
-        "track_count": len(tracks),
-        "duration_seconds": round(sum(t.duration_seconds for t in tracks), 3),
+        "track_count": len(published),
+        "duration_seconds": round(sum(t.duration_seconds for t in published), 3),
         "genres": _genres(tracks),
         "search_text": search_document(title, credit, *artists),
         "sort_title": SORT_SEPARATOR.join([title_key, credit_key]),
@@ -211,7 +215,7 @@ def _album_plan(identity: str, album_id: uuid.UUID, tracks: Sequence[GroupedTrac
         identity=identity,
         values=values,
         artist_names=tuple(name for name in artists if artist_key(name)),
-        track_ids=tuple(t.id for t in tracks),
+        track_ids=tuple(t.id for t in members),
     )
 
 

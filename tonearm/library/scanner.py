@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tonearm.artwork.store import ArtworkStore
 from tonearm.catalog.artists import artist_key
-from tonearm.catalog.rows import track_row
+from tonearm.catalog.rows import apply_overrides, track_row
 from tonearm.db.locks import scan_lock
 from tonearm.db.registry import (
     KnownFile,
     delete_paths,
     is_row_fault,
     load_known_files,
+    load_overrides,
     upsert_tracks,
 )
 from tonearm.library.covers import make_covers
@@ -121,25 +122,35 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
     return _Plan(to_probe, seen, protected, total, images=images)
 
 
-def _row(candidate: Candidate, facts: TrackFacts, options: ScanOptions) -> dict[str, Any]:
-    return track_row(
+def _row(
+    candidate: Candidate,
+    facts: TrackFacts,
+    options: ScanOptions,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    row = track_row(
         path=candidate.rel_path,
         size_bytes=candidate.size,
         mtime_ns=candidate.mtime_ns,
         keep_whole=options.artist_split_exceptions,
         **{field.name: getattr(facts, field.name) for field in dataclasses.fields(facts)},
     )
+    # A rescan never reverts an edit: the stored overrides win over the file's tags.
+    return apply_overrides(row, overrides, keep_whole=options.artist_split_exceptions)
 
 
 def _probe_batch(
-    root: Path, batch: Iterable[Candidate], options: ScanOptions
+    root: Path,
+    batch: Iterable[Candidate],
+    options: ScanOptions,
+    overrides: dict[str, dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[SkippedFile]]:
     rows: list[dict[str, Any]] = []
     skipped: list[SkippedFile] = []
     for candidate in batch:
         try:
             facts = probe_file(root / candidate.rel_path, candidate.rel_path)
-            rows.append(_row(candidate, facts, options))
+            rows.append(_row(candidate, facts, options, overrides.get(candidate.rel_path)))
         except ProbeError as exc:
             skipped.append(SkippedFile(candidate.rel_path, exc.reason))
         except Exception as exc:  # a bug met on one file must not cost the rest of the scan
@@ -232,6 +243,7 @@ async def scan_library(
     async with scan_lock(engine):
         async with sessions() as session:
             known = await load_known_files(session)
+            overrides = await load_overrides(session)
         plan = await asyncio.to_thread(_plan, media_root, known, summary)
         if progress:
             progress.started(plan.total)
@@ -244,6 +256,7 @@ async def scan_library(
             summary=summary,
             progress=progress,
             options=options or ScanOptions(),
+            overrides=overrides,
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
         await group_tracks(sessions, plan.changes)
@@ -271,6 +284,7 @@ async def _ingest(
     summary: ScanSummary,
     progress: ScanProgress | None,
     options: ScanOptions,
+    overrides: dict[str, dict[str, Any]],
 ) -> None:
     """Probe batch N+1 in a worker thread while batch N is written."""
     batches = [
@@ -279,14 +293,16 @@ async def _ingest(
     ]
     if not batches:
         return
-    probing = asyncio.ensure_future(asyncio.to_thread(_probe_batch, root, batches[0], options))
+    probing = asyncio.ensure_future(
+        asyncio.to_thread(_probe_batch, root, batches[0], options, overrides)
+    )
     try:
         for index, batch in enumerate(batches):
             rows, skipped = await probing
             if index + 1 < len(batches):
                 following = batches[index + 1]
                 probing = asyncio.ensure_future(
-                    asyncio.to_thread(_probe_batch, root, following, options)
+                    asyncio.to_thread(_probe_batch, root, following, options, overrides)
                 )
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, summary)

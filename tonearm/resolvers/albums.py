@@ -42,6 +42,7 @@ async def resolve_albums(  # noqa: PLR0917 - Relay's argument list
     async with context.db() as session:
         found = await list_albums(
             session,
+            reader=context.reader,
             order=order_by,
             page=page,
             search=text,
@@ -65,7 +66,7 @@ async def resolve_albums(  # noqa: PLR0917 - Relay's argument list
 
 async def _count(context: Context, search: str | None) -> int:
     async with context.db() as session:
-        return await count_albums(session, search=search)
+        return await count_albums(session, reader=context.reader, search=search)
 
 
 def album_of(context: Context, record: AlbumRecord) -> Album:

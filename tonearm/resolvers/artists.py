@@ -59,7 +59,9 @@ async def resolve_artists(  # noqa: PLR0917 - Relay's argument list
     text = checked_search(search)
     context = info.context
     async with context.db() as session:
-        result = await list_artists(session, order=order_by, page=page, search=text)
+        result = await list_artists(
+            session, reader=context.reader, order=order_by, page=page, search=text
+        )
     await prefetch_artists(context, result.records, node_selection(info))
     edges = [
         relay.Edge(cursor=encode_cursor(order_by, record), node=_artist_of(context, record))
@@ -74,7 +76,7 @@ async def resolve_artists(  # noqa: PLR0917 - Relay's argument list
 
 async def _count(context: Context, search: str | None) -> int:
     async with context.db() as session:
-        return await count_artists(session, search=search)
+        return await count_artists(session, reader=context.reader, search=search)
 
 
 def _artist_of(context: Context, record: ArtistRecord) -> Artist:
@@ -123,7 +125,9 @@ async def resolve_artist_albums(
     page = checked_page(order, first=first, after=after)
     context = info.context
     async with context.db() as session:
-        result = await artist_albums(session, artist_id=artist.artist_id, page=page)
+        result = await artist_albums(
+            session, reader=context.reader, artist_id=artist.artist_id, page=page
+        )
     edges = [
         AlbumEdge(
             cursor=encode_cursor(order, entry),
@@ -142,7 +146,7 @@ async def resolve_artist_albums(
 
 async def _count_albums(context: Context, artist_id: uuid.UUID) -> int:
     async with context.db() as session:
-        return await count_artist_albums(session, artist_id=artist_id)
+        return await count_artist_albums(session, reader=context.reader, artist_id=artist_id)
 
 
 def resolve_artist_cover(info: Info, artist: Artist) -> AwaitableOrValue[CoverArt | None]:

@@ -20,7 +20,7 @@ Info = strawberry.Info[Context, None]
 async def resolve_library(info: Info) -> LibraryStats:
     """Totals over the registry."""
     async with info.context.db() as session:
-        totals = await library_totals(session)
+        totals = await library_totals(session, reader=info.context.reader)
     return LibraryStats.from_totals(totals)
 
 

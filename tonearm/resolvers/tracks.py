@@ -34,7 +34,9 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
     text = checked_search(search)
     context = info.context
     async with context.db() as session:
-        result = await list_tracks(session, order=order_by, page=page, search=text)
+        result = await list_tracks(
+            session, reader=context.reader, order=order_by, page=page, search=text
+        )
     await prefetch_tracks(context, result.records, node_selection(info))
     edges = [
         relay.Edge(cursor=encode_cursor(order_by, record), node=Track.from_record(record))
@@ -49,7 +51,7 @@ async def resolve_tracks(  # noqa: PLR0917 - Relay's argument list
 
 async def _count(context: Context, search: str | None) -> int:
     async with context.db() as session:
-        return await count_tracks(session, search=search)
+        return await count_tracks(session, reader=context.reader, search=search)
 
 
 def track_uuid(global_id: str) -> uuid.UUID:

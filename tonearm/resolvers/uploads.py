@@ -18,13 +18,13 @@ from strawberry.file_uploads import Upload
 
 from tonearm.accounts.users import Role
 from tonearm.db.models import TrackRecord
+from tonearm.schema.collaborator_types import AlbumNotFoundError
 from tonearm.schema.context import Context
 from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.schema.ids import ALBUM_TYPE_NAME, id_argument
 from tonearm.schema.multipart import ReceivedFile
 from tonearm.schema.types import Track
 from tonearm.schema.upload_types import (
-    AlbumNotFoundError,
     UploadBatch,
     UploadNotAllowedError,
     UploadQuota,

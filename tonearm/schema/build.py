@@ -26,6 +26,16 @@ from tonearm.resolvers.accounts import (
 )
 from tonearm.resolvers.albums import resolve_album, resolve_albums
 from tonearm.resolvers.artists import resolve_artist, resolve_artists
+from tonearm.resolvers.collaborators import (
+    resolve_add_album_collaborator,
+    resolve_add_track_collaborator,
+    resolve_remove_album_collaborator,
+    resolve_remove_track_collaborator,
+    resolve_update_album_collaborator,
+    resolve_update_track_collaborator,
+    resolve_user_by_username,
+)
+from tonearm.resolvers.editing import resolve_update_album, resolve_update_track
 from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.nodes import resolve_node
@@ -48,6 +58,13 @@ from tonearm.schema.account_types import (
     CreatedApiToken,
     LoginResult,
     User,
+)
+from tonearm.schema.collaborator_types import PublicUser
+from tonearm.schema.editing_types import (
+    AlbumCollaboratorsResult,
+    TrackCollaboratorsResult,
+    UpdateAlbumResult,
+    UpdateTrackResult,
 )
 from tonearm.schema.execution import FlatFieldsExecutionContext
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
@@ -143,6 +160,11 @@ class Query:
         description="Every account, by name (admins only).",
         permission_classes=ADMIN_ONLY,
     )
+    user_by_username: PublicUser | None = strawberry.field(
+        resolver=resolve_user_by_username,
+        description="An enabled account by its exact name (any case), to share work with; or null.",
+        permission_classes=SIGNED_IN,
+    )
     transcode_queue: TranscodeQueue = strawberry.field(
         resolver=resolve_transcode_queue,
         description="The variant job queue: counts and the latest failures (admins only).",
@@ -174,6 +196,49 @@ class Mutation:
             "Turn a complete resumable (tus) upload into a track: the last step after "
             "POST and PATCH at /api/uploads. Answers like one file of uploadTracks."
         ),
+        permission_classes=SIGNED_IN,
+    )
+    update_track: UpdateTrackResult = strawberry.mutation(
+        resolver=resolve_update_track,
+        description=(
+            "Edit a track (owners, editors, admins). Scanned files keep the edit as an "
+            "override rescans respect; uploaded files also get it in their tags."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    update_album: UpdateAlbumResult = strawberry.mutation(
+        resolver=resolve_update_album,
+        description="Set album fields on every track of the album you may edit.",
+        permission_classes=SIGNED_IN,
+    )
+    add_track_collaborator: TrackCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_add_track_collaborator,
+        description="Give someone a role on a track (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    update_track_collaborator: TrackCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_update_track_collaborator,
+        description="Change someone's role on a track (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    remove_track_collaborator: TrackCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_remove_track_collaborator,
+        description="Take someone's role on a track away (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    add_album_collaborator: AlbumCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_add_album_collaborator,
+        description="Give someone a role on an album and its tracks (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    update_album_collaborator: AlbumCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_update_album_collaborator,
+        description="Change someone's role on an album (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    remove_album_collaborator: AlbumCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_remove_album_collaborator,
+        description="Take someone's role on an album away (its owners and admins).",
         permission_classes=SIGNED_IN,
     )
     scan_library: ScanSummary = strawberry.mutation(

@@ -7,6 +7,7 @@ import uuid
 from asyncio import Future
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from tonearm.accounts.viewer import LOCAL_VIEWER, Viewer, resolve_viewer
+from tonearm.catalog.access import ANONYMOUS, Reader
 from tonearm.catalog.album_queries import (
     album_artists_of,
     albums_by_ids,
@@ -24,6 +26,14 @@ from tonearm.catalog.album_queries import (
 from tonearm.catalog.artist_queries import artists_by_ids, artists_of_tracks, newest_album_artworks
 from tonearm.catalog.queries import tracks_by_ids
 from tonearm.catalog.variant_queries import VariantRow, variants_of_tracks
+from tonearm.db.collaborators import (
+    CollaboratorRow,
+    RoleRows,
+    album_collaborators,
+    album_roles,
+    track_collaborators,
+    track_roles,
+)
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
 from tonearm.services import Services
 from tonearm.web.credentials import bearer_token, session_cookie
@@ -55,14 +65,22 @@ class Context(BaseContext):
         super().__init__()
         self.services = services
         self.viewer = viewer
+        self.reader = reader_of(viewer)
+        reader = self.reader
         self._session = session
         # graphql-core resolves sibling fields concurrently; one AsyncSession must not be.
         self._session_lock = asyncio.Lock()
         # One DataLoader per lookup: every key asked for while a level of the response is
         # resolved is fetched in one query (see ``catalog/album_queries.py`` and friends).
-        self.track_loader: Loader[uuid.UUID, TrackRecord | None] = self._loader(tracks_by_ids)
-        self.album_loader: Loader[uuid.UUID, AlbumRecord | None] = self._loader(albums_by_ids)
-        self.artist_loader: Loader[uuid.UUID, ArtistRecord | None] = self._loader(artists_by_ids)
+        self.track_loader: Loader[uuid.UUID, TrackRecord | None] = self._loader(
+            partial(tracks_by_ids, reader=reader)
+        )
+        self.album_loader: Loader[uuid.UUID, AlbumRecord | None] = self._loader(
+            partial(albums_by_ids, reader=reader)
+        )
+        self.artist_loader: Loader[uuid.UUID, ArtistRecord | None] = self._loader(
+            partial(artists_by_ids, reader=reader)
+        )
         self.artwork_loader: Loader[str, ArtworkRecord | None] = self._loader(artworks_by_hashes)
         self.album_artists_loader: Loader[uuid.UUID, list[ArtistRecord] | None] = self._loader(
             album_artists_of
@@ -71,14 +89,29 @@ class Context(BaseContext):
             artists_of_tracks
         )
         self.album_tracks_loader: Loader[uuid.UUID, list[TrackRecord] | None] = self._loader(
-            tracks_of_albums
+            partial(tracks_of_albums, reader=reader)
         )
         self.variants_loader: Loader[uuid.UUID, list[VariantRow] | None] = self._loader(
             variants_of_tracks
         )
         # The cover of an artist without artwork of their own: their newest album's.
         self.artist_cover_loader: Loader[uuid.UUID, str | None] = self._loader(
-            newest_album_artworks
+            partial(newest_album_artworks, reader=reader)
+        )
+
+        # Roles and collaborators of a page's tracks and albums: one query per page each.
+        user_id = reader.user_id or uuid.UUID(int=0)
+        self.track_roles_loader: Loader[uuid.UUID, RoleRows | None] = self._loader(
+            partial(_for_user, track_roles, user_id)
+        )
+        self.album_roles_loader: Loader[uuid.UUID, tuple[str | None, bool] | None] = self._loader(
+            partial(_for_user, album_roles, user_id)
+        )
+        self.track_collaborators_loader: Loader[
+            tuple[uuid.UUID, uuid.UUID | None], list[CollaboratorRow] | None
+        ] = self._loader(_track_collaborators)
+        self.album_collaborators_loader: Loader[uuid.UUID, list[CollaboratorRow] | None] = (
+            self._loader(album_collaborators)
         )
 
     @property
@@ -102,6 +135,29 @@ class Context(BaseContext):
             return [found.get(key) for key in keys]
 
         return Loader(load_fn=load)
+
+
+async def _for_user(
+    fetch: Callable[[AsyncSession, uuid.UUID, Sequence[K]], Awaitable[Mapping[K, V]]],
+    user_id: uuid.UUID,
+    session: AsyncSession,
+    keys: Sequence[K],
+) -> Mapping[K, V]:
+    return await fetch(session, user_id, keys)
+
+
+async def _track_collaborators(
+    session: AsyncSession, keys: Sequence[tuple[uuid.UUID, uuid.UUID | None]]
+) -> dict[tuple[uuid.UUID, uuid.UUID | None], list[CollaboratorRow]]:
+    found = await track_collaborators(session, keys)
+    return {key: found.get(key[0], []) for key in keys}
+
+
+def reader_of(viewer: Viewer | None) -> Reader:
+    """How the catalog sees a viewer: their user id and whether they are an admin."""
+    if viewer is None:
+        return ANONYMOUS
+    return Reader(viewer.user_id, viewer.is_admin)
 
 
 async def request_viewer(

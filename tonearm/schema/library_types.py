@@ -18,9 +18,11 @@ from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 from strawberry.types.unset import UNSET
 
+from tonearm.catalog.access import CollaboratorRole
 from tonearm.catalog.artists import ArtistRole
 from tonearm.catalog.pagination import AlbumOrder, ArtistOrder
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord
+from tonearm.schema.collaborator_types import Collaborator
 from tonearm.schema.context import Context
 from tonearm.schema.types import Track
 
@@ -126,7 +128,9 @@ class Artist(relay.Node):
     album_count: int = strawberry.field(
         description="Albums they are an album artist of (appearances not counted)."
     )
-    track_count: int = strawberry.field(description="Tracks they are a main or featured artist on.")
+    track_count: int = strawberry.field(
+        description="Published tracks they are a main or featured artist on."
+    )
     cover_art: AwaitableOrValue[CoverArt | None] = strawberry.field(
         resolver=_artist_cover,
         graphql_type=CoverArt | None,
@@ -188,6 +192,26 @@ def _album_cover(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue
     return resolve_cover(info, root.artwork_hash)
 
 
+def _album_viewer_role(
+    root: strawberry.Parent[Album], info: Info
+) -> AwaitableOrValue[CollaboratorRole | None]:
+    from tonearm.resolvers.collaborators import resolve_album_viewer_role
+
+    return resolve_album_viewer_role(info, root)
+
+
+def _album_can_edit(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.collaborators import resolve_album_can_edit
+
+    return resolve_album_can_edit(info, root)
+
+
+async def _album_collaborators(root: strawberry.Parent[Album], info: Info) -> list[Collaborator]:
+    from tonearm.resolvers.collaborators import resolve_album_collaborators
+
+    return await resolve_album_collaborators(info, root)
+
+
 @strawberry.type(description="An album: the tracks that share one album identity.")
 class Album(relay.Node):
     """One album of the library; counts and duration are kept up to date by the scan."""
@@ -207,8 +231,8 @@ class Album(relay.Node):
         description="Whether its tracks are flagged as a compilation (TCMP, cpil, COMPILATION)."
     )
     disc_count: int = strawberry.field(description="Highest disc number of its tracks.")
-    track_count: int = strawberry.field(description="Number of tracks.")
-    duration_seconds: float = strawberry.field(description="Playing time of all its tracks.")
+    track_count: int = strawberry.field(description="Number of published tracks.")
+    duration_seconds: float = strawberry.field(description="Playing time of its published tracks.")
     genres: list[str] = strawberry.field(description="Genres of its tracks, most common first.")
     tracks: AwaitableOrValue[list[Track]] = strawberry.field(
         resolver=_album_tracks,
@@ -221,6 +245,23 @@ class Album(relay.Node):
         description="The album's cover; null when it has none.",
     )
     created_at: datetime = strawberry.field(description="When the album was first registered.")
+    viewer_role: AwaitableOrValue[CollaboratorRole | None] = strawberry.field(
+        resolver=_album_viewer_role,
+        graphql_type=CollaboratorRole | None,
+        description="Your role on the album (admins: OWNER), or null.",
+    )
+    can_edit: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_album_can_edit,
+        graphql_type=bool,
+        description=(
+            "Whether updateAlbum would change anything for you: an album role of EDITOR or "
+            "OWNER, or a track of it you may edit (admins: always)."
+        ),
+    )
+    collaborators: list[Collaborator] = strawberry.field(
+        resolver=_album_collaborators,
+        description="Who has a role on the album; only for its owners and admins, else empty.",
+    )
     album_id: strawberry.Private[uuid.UUID]
     artwork_hash: strawberry.Private[str | None]
 

@@ -11,12 +11,16 @@ import strawberry
 from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
 
+from tonearm.catalog.access import CollaboratorRole
 from tonearm.catalog.formats import AudioFormat
+from tonearm.catalog.origins import TrackOrigin
 from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
+from tonearm.catalog.rows import overridden_fields
 from tonearm.db.models import TrackRecord
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.paths import display_path
+from tonearm.schema.collaborator_types import Collaborator
 from tonearm.schema.context import Context
 from tonearm.schema.scalars import Long
 from tonearm.schema.variant_types import (
@@ -73,6 +77,26 @@ def _track_cover(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue
     from tonearm.resolvers.covers import resolve_album_cover
 
     return resolve_album_cover(info, root.album_id)
+
+
+def _track_viewer_role(
+    root: strawberry.Parent[Track], info: Info
+) -> AwaitableOrValue[CollaboratorRole | None]:
+    from tonearm.resolvers.collaborators import resolve_track_viewer_role
+
+    return resolve_track_viewer_role(info, root)
+
+
+def _track_can_edit(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.collaborators import resolve_track_can_edit
+
+    return resolve_track_can_edit(info, root)
+
+
+async def _track_collaborators(root: strawberry.Parent[Track], info: Info) -> list[Collaborator]:
+    from tonearm.resolvers.collaborators import resolve_track_collaborators
+
+    return await resolve_track_collaborators(info, root)
 
 
 @strawberry.type(description="An audio file in the registry: its tags and stream facts.")
@@ -132,6 +156,38 @@ class Track(relay.Node):
             "96, 160 and 320 kbps, never above the source's bitrate."
         ),
     )
+    is_published: bool = strawberry.field(
+        description="Whether everyone sees it; unpublished, only its collaborators and admins do."
+    )
+    is_explicit: bool = strawberry.field(description="Marked as explicit.")
+    lyrics: str | None = strawberry.field(description="Lyrics, when someone added them.")
+    overridden_fields: list[str] = strawberry.field(
+        description=(
+            "TrackInput field names whose value comes from an edit, not from the file "
+            "(scanned tracks: a rescan keeps them). Empty for uploads, whose file carries "
+            "the edits."
+        )
+    )
+    is_upload: bool = strawberry.field(
+        description="Uploaded through the API (else scanned from the media root)."
+    )
+    viewer_role: AwaitableOrValue[CollaboratorRole | None] = strawberry.field(
+        resolver=_track_viewer_role,
+        graphql_type=CollaboratorRole | None,
+        description="Your role on the track (its own or its album's; admins: OWNER), or null.",
+    )
+    can_edit: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_track_can_edit,
+        graphql_type=bool,
+        description="Whether you may change its fields (owners, editors and admins).",
+    )
+    collaborators: list[Collaborator] = strawberry.field(
+        resolver=_track_collaborators,
+        description=(
+            "Who has a role on the track, album owners included (inherited); only for its "
+            "owners and admins, empty for everyone else."
+        ),
+    )
     track_id: strawberry.Private[uuid.UUID]
     album_id: strawberry.Private[uuid.UUID | None]
     mtime_ns: strawberry.Private[int]
@@ -177,6 +233,13 @@ class Track(relay.Node):
             mime_type=record.mime_type,
             created_at=record.created_at,
             updated_at=record.updated_at,
+            is_published=record.is_published,
+            is_explicit=record.is_explicit,
+            lyrics=record.lyrics,
+            is_upload=record.origin == TrackOrigin.UPLOAD,
+            overridden_fields=[]
+            if record.origin == TrackOrigin.UPLOAD
+            else overridden_fields(record.overrides),
         )
 
 

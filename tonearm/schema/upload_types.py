@@ -10,6 +10,8 @@ from typing import Annotated
 
 import strawberry
 
+# One AlbumNotFoundError in the schema: the editing and collaborator unions name it too.
+from tonearm.schema.collaborator_types import AlbumNotFoundError
 from tonearm.schema.scalars import Long
 from tonearm.schema.types import Track
 from tonearm.uploads.outcomes import (
@@ -98,14 +100,6 @@ class UploadNotAllowedError:
     """The viewer lacks the upload permission (admins always have it)."""
 
     message: str = strawberry.field(description="What went wrong, for people.")
-
-
-@strawberry.type(description="No album you may add tracks to has the given ID.")
-class AlbumNotFoundError:
-    """An unknown album, or one the viewer may not edit (the two look the same)."""
-
-    message: str = strawberry.field(description="What went wrong, for people.")
-    album_id: strawberry.ID = strawberry.field(description="The ID that was asked for.")
 
 
 UploadTracksResult = Annotated[

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
+from tonearm.catalog.access import ANONYMOUS
 from tonearm.catalog.queries import count_tracks
 from tonearm.services import Services
 
@@ -21,7 +22,7 @@ async def healthz(request: Request) -> JSONResponse:
     services: Services = request.app.state.services
     try:
         async with services.sessions() as session:
-            tracks = await count_tracks(session, search=None)
+            tracks = await count_tracks(session, reader=ANONYMOUS, search=None)
     except (SQLAlchemyError, OSError):
         logger.exception("health check: database unreachable")
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)

@@ -1,0 +1,1 @@
+"""Editing tracks and albums: validation, overrides, tags of uploaded files, regrouping."""

@@ -71,6 +71,8 @@ export interface UploadQueueOptions {
 	batchBytes?: number;
 	tusConcurrency?: number;
 	albumId?: string | null;
+	/** New tracks arrived (after a batch or a finished tus upload with at least one). */
+	onTracksAdded?: () => void;
 }
 
 /**
@@ -101,6 +103,7 @@ export class UploadQueue {
 	readonly #batchBytes: number;
 	readonly #tusConcurrency: number;
 	readonly #albumId: string | null;
+	readonly #onTracksAdded: () => void;
 	#batchRunning = false;
 	#statusSeq = 0;
 
@@ -112,6 +115,7 @@ export class UploadQueue {
 		this.#batchBytes = options.batchBytes ?? BATCH_BYTES;
 		this.#tusConcurrency = options.tusConcurrency ?? TUS_CONCURRENCY;
 		this.#albumId = options.albumId ?? null;
+		this.#onTracksAdded = options.onTracksAdded ?? (() => {});
 	}
 
 	/** How a file of this size is sent. */
@@ -231,6 +235,7 @@ export class UploadQueue {
 		} finally {
 			this.#batchRunning = false;
 		}
+		if (batch.some((item) => item.result?.kind === 'uploaded')) this.#onTracksAdded();
 		void this.refreshStatus();
 		this.#pump();
 	}
@@ -259,6 +264,7 @@ export class UploadQueue {
 		try {
 			item.result = await this.#api.finishUpload(uploadId, item.file.name);
 			item.status = 'done';
+			if (item.result.kind === 'uploaded') this.#onTracksAdded();
 		} catch (error) {
 			item.status = 'failed';
 			item.error = describeError(error);

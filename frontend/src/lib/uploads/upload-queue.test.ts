@@ -99,7 +99,8 @@ describe('UploadQueue', () => {
 
 	it('maps each file to its result, and asks for the quota again after a batch', async () => {
 		const server = fakeUploads();
-		const queue = new UploadQueue({ api: server.api, tus: fakeTus().start });
+		const added = vi.fn();
+		const queue = new UploadQueue({ api: server.api, tus: fakeTus().start, onTracksAdded: added });
 		const [one, text, two] = queue.add([picked('one.mp3', 10), picked('notes.txt.mp3', 10), picked('two.mp3', 10)]);
 		await settle();
 		await settle();
@@ -113,6 +114,7 @@ describe('UploadQueue', () => {
 		});
 		expect(text?.ok).toBe(false);
 		expect(queue.counts).toEqual({ uploaded: 2, duplicates: 0, problems: 1 });
+		expect(added).toHaveBeenCalledOnce(); // the library is told once per batch
 		expect(server.api.uploadStatus).toHaveBeenCalledTimes(1);
 		expect(queue.quota).toEqual({ usedBytes: 5 * MiB, limitBytes: 100 * MiB });
 	});

@@ -162,11 +162,13 @@ test.describe.serial('uploads', () => {
 	test('the uploader edits a title and sees it in the list', async () => {
 		const page = uploader.page;
 		await trackRowByTitle(page, 'Upload Tone A').getByRole('button', { name: 'Edit Upload Tone A' }).click();
-		const dialog = page.getByRole('dialog', { name: 'Edit “Upload Tone A”' });
+		const dialog = page.getByRole('dialog');
+		await expect(dialog.getByRole('heading', { name: 'Edit “Upload Tone A”' })).toBeVisible();
 		await expect(dialog.getByLabel('Title')).toHaveValue('Upload Tone A');
 		await dialog.getByLabel('Title').fill('Morning Tone');
 		await dialog.getByRole('button', { name: 'Save' }).click();
 		await expect(dialog.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible();
+		await expect(dialog.getByRole('heading', { name: 'Edit “Morning Tone”' })).toBeVisible();
 		await dialog.getByRole('button', { name: 'Close' }).click();
 		await expect(dialog).toBeHidden();
 		await expect(trackRowByTitle(page, 'Morning Tone')).toBeVisible();
@@ -180,7 +182,7 @@ test.describe.serial('uploads', () => {
 		const serverUrl = uploadsUrl();
 		const page = uploader.page;
 		await trackRowByTitle(page, 'Morning Tone').getByRole('button', { name: 'Edit Morning Tone' }).click();
-		const dialog = page.getByRole('dialog', { name: 'Edit “Morning Tone”' });
+		const dialog = page.getByRole('dialog');
 		const people = dialog.getByRole('list', { name: 'Collaborators' });
 		await expect(people.getByRole('listitem').filter({ hasText: UPLOADER })).toBeVisible();
 		await dialog.getByRole('textbox', { name: 'Username' }).fill('nobody-here');

@@ -163,7 +163,7 @@ async function startServer(name: string, mediaRoot: string, extraEnv: Record<str
 	return { url, child, dataDir };
 }
 
-async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 60_000) {
+async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 120_000) {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) {
@@ -205,9 +205,13 @@ export default async function globalSetup() {
 	const started = await Promise.allSettled([
 		startServer('main', mediaRoot, {}),
 		startServer('short-ttl', mediaRoot, { TONEARM_STREAM_URL_TTL: String(SHORT_TTL_SECONDS) }),
-		startServer('variants', variantRoot, {}),
-		startServer('uploads', emptyRoot, {})
+		startServer('variants', variantRoot, {})
 	]);
+	// Started once the others answer: four servers starting at once on two busy cores took
+	// longer than the health timeout.
+	if (started.every((r) => r.status === 'fulfilled')) {
+		started.push(...(await Promise.allSettled([startServer('uploads', emptyRoot, {})])));
+	}
 	const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 	const failed = started.find((r) => r.status === 'rejected');
 	if (failed) {

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,10 +43,12 @@ from tonearm.catalog.origins import TrackOrigin
 from tonearm.catalog.rows import OVERRIDE_FIELDS, apply_overrides
 from tonearm.db.collaborators import track_roles
 from tonearm.db.models import AlbumRecord, TrackRecord
-from tonearm.editing.tags import write_tags
 from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.services import Services
 from tonearm.streaming.files import locate_track_file
+
+if TYPE_CHECKING:
+    from tonearm.editing.tags import WrittenFile
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,11 @@ async def _apply(
     return file_changed, old_group
 
 
-def _write_upload_tags(root: str, track: TrackRecord, fields: Mapping[str, Any]) -> Any:
+def _write_upload_tags(root: str, track: TrackRecord, fields: Mapping[str, Any]) -> WrittenFile:
+    # Imported here, in the worker thread: a server worker loads mutagen only when someone
+    # first edits an upload (as it loads the scanner only for a scan).
+    from tonearm.editing.tags import write_tags
+
     located = locate_track_file(root, track.path)
     return write_tags(Path(located.path), AudioFormat(track.format), fields)
 

@@ -2,10 +2,11 @@
  * Starts real tonearm servers for the e2e suite:
  *  1. builds the player (`vite build`) unless TONEARM_E2E_SKIP_BUILD=1,
  *  2. generates the demo library into e2e/.cache/demo-library (again when demo.py changed),
- *  3. starts `tonearm serve` three times on free loopback ports, each with its own data dir:
- *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3, and one
+ *  3. starts `tonearm serve` four times on free loopback ports, each with its own data dir:
+ *     one with the default stream-URL lifetime, one with TONEARM_STREAM_URL_TTL=3, one
  *     for variants whose media root holds only a long FLAC made with Debian's ffmpeg (so its
- *     variants are made on first play, and the demo library's counts stay as they are); accounts
+ *     variants are made on first play, and the demo library's counts stay as they are), and
+ *     one for uploads with an empty media root (uploads.spec.ts adds its tracks); accounts
  *     are on (TONEARM_AUTH unset = required), so each data dir first gets the listener
  *     E2E_USERNAME and the admin E2E_ADMIN_USERNAME (`tonearm user add`, password on stdin),
  *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops them.
@@ -162,7 +163,7 @@ async function startServer(name: string, mediaRoot: string, extraEnv: Record<str
 	return { url, child, dataDir };
 }
 
-async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 60_000) {
+async function waitForHealth(url: string, child: ChildProcess, name: string, timeoutMs = 120_000) {
 	const deadline = Date.now() + timeoutMs;
 	while (Date.now() < deadline) {
 		if (child.exitCode !== null) {
@@ -200,24 +201,33 @@ export default async function globalSetup() {
 	}
 	const mediaRoot = demoLibrary();
 	const variantRoot = variantLibrary();
+	const emptyRoot = mkdtempSync(path.join(tmpdir(), 'tonearm-e2e-empty-root-'));
 	const started = await Promise.allSettled([
 		startServer('main', mediaRoot, {}),
 		startServer('short-ttl', mediaRoot, { TONEARM_STREAM_URL_TTL: String(SHORT_TTL_SECONDS) }),
 		startServer('variants', variantRoot, {})
 	]);
+	// Started once the others answer: four servers starting at once on two busy cores took
+	// longer than the health timeout.
+	if (started.every((r) => r.status === 'fulfilled')) {
+		started.push(...(await Promise.allSettled([startServer('uploads', emptyRoot, {})])));
+	}
 	const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 	const failed = started.find((r) => r.status === 'rejected');
 	if (failed) {
 		servers.forEach(stop);
+		rmSync(emptyRoot, { recursive: true, force: true });
 		throw failed.reason;
 	}
-	const [main, short, variants] = servers as [Server, Server, Server];
+	const [main, short, variants, uploads] = servers as [Server, Server, Server, Server];
 	process.env.TONEARM_E2E_URL = main.url;
 	process.env.TONEARM_E2E_SHORT_TTL_URL = short.url;
 	process.env.TONEARM_E2E_VARIANTS_URL = variants.url;
+	process.env.TONEARM_E2E_UPLOADS_URL = uploads.url;
 
 	return async () => {
 		for (const server of servers) stop(server);
+		rmSync(emptyRoot, { recursive: true, force: true });
 		await new Promise((r) => setTimeout(r, 200));
 		for (const server of servers) {
 			if (server.child.exitCode === null && server.child.pid) {

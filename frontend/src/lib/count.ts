@@ -13,3 +13,17 @@ export function formatCount(n: number): string {
 	grouped ??= new Intl.NumberFormat();
 	return grouped.format(n);
 }
+
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'] as const;
+
+/** A size for people, in powers of 1,024 with one decimal from KB up (`1 byte`, `8.5 MB`). */
+export function formatBytes(n: number): string {
+	if (n === 1) return '1 byte';
+	let value = n;
+	let unit = 0;
+	while (value >= 1024 && unit < UNITS.length - 1) {
+		value /= 1024;
+		unit++;
+	}
+	return unit === 0 ? `${formatCount(value)} bytes` : `${value.toFixed(1)} ${UNITS[unit]}`;
+}

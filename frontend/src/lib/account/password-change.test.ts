@@ -3,7 +3,13 @@ import { GraphQLError, NetworkError } from '$lib/api/graphql';
 import type { ChangePasswordResult } from '$lib/api/types';
 import { PasswordChange } from './password-change.svelte';
 
-const viewer = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false } as const;
+const viewer = {
+	id: 'VXNlcjox',
+	username: 'ada',
+	role: 'LISTENER',
+	mustChangePassword: false,
+	canUpload: false
+} as const;
 
 function fakeApi(answer: () => Promise<ChangePasswordResult>) {
 	return { changePassword: vi.fn<(current: string, next: string) => Promise<ChangePasswordResult>>(answer) };

@@ -12,7 +12,7 @@ export interface IssuedPassword {
 	reason: 'created' | 'reset';
 }
 
-export type UserAction = 'role' | 'disabled' | 'reset';
+export type UserAction = 'role' | 'disabled' | 'upload' | 'reset';
 
 /**
  * The admin page: the list of accounts and what an admin does to them. Refusals the server
@@ -89,6 +89,11 @@ export class UserAdmin {
 
 	setDisabled(user: AccountUser, disabled: boolean): Promise<void> {
 		return this.#update(user, 'disabled', { disabled });
+	}
+
+	/** Allow or stop uploads by a listener (admins may always upload). */
+	setCanUpload(user: AccountUser, canUpload: boolean): Promise<void> {
+		return this.#update(user, 'upload', { canUpload });
 	}
 
 	/** A new one-time password for the user (their sessions and API tokens end). */

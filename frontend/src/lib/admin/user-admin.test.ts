@@ -9,6 +9,7 @@ const root: AccountUser = {
 	role: 'ADMIN',
 	disabled: false,
 	mustChangePassword: false,
+	canUpload: true,
 	createdAt: '2026-11-01T10:00:00Z',
 	lastLoginAt: '2026-12-01T09:00:00Z'
 };
@@ -97,6 +98,16 @@ describe('UserAdmin', () => {
 			[zoe.id, { disabled: true }]
 		]);
 		expect(admin.users.find((u) => u.id === zoe.id)).toMatchObject({ role: 'LISTENER', disabled: true });
+	});
+
+	it('grants and withdraws the upload permission', async () => {
+		const { api, admin } = await loaded();
+		await admin.setCanUpload(zoe, true);
+		expect(api.updateUser).toHaveBeenLastCalledWith(zoe.id, { canUpload: true });
+		expect(admin.users.find((u) => u.id === zoe.id)?.canUpload).toBe(true);
+		await admin.setCanUpload({ ...zoe, canUpload: true }, false);
+		expect(api.updateUser).toHaveBeenLastCalledWith(zoe.id, { canUpload: false });
+		expect(admin.pending).toEqual({});
 	});
 
 	it('keeps the last admin as is and says why on that row', async () => {

@@ -47,6 +47,8 @@ export const ALBUM_QUERY = /* GraphQL */ `
 			trackCount
 			durationSeconds
 			genres
+			canEdit
+			viewerRole
 			tracks {
 				...PlayerTrack
 			}

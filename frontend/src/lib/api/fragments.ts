@@ -38,6 +38,7 @@ export const TRACK_FIELDS = /* GraphQL */ `
 			url
 			expiresAt
 		}
+		canEdit
 	}
 `;
 

@@ -300,17 +300,24 @@ describe('isUnauthenticated', () => {
 });
 
 describe('TonearmApi accounts', () => {
-	const user = { __typename: 'User', id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false };
+	const user = {
+		__typename: 'User',
+		id: 'VXNlcjox',
+		username: 'ada',
+		role: 'LISTENER',
+		mustChangePassword: false,
+		canUpload: true
+	};
 
 	it('asks for the viewer and the auth mode', async () => {
 		const fetch = fakeFetch(() => json({ data: { viewer: user, authMode: 'REQUIRED' } }));
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.viewer()).resolves.toEqual({
-			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false },
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false, canUpload: true },
 			authMode: 'REQUIRED'
 		});
 		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
-		expect(body.query).toMatch(/viewer\s*{\s*id\s+username\s+role\s+mustChangePassword\s*}/);
+		expect(body.query).toMatch(/viewer\s*{\s*id\s+username\s+role\s+mustChangePassword\s+canUpload\s*}/);
 		expect(body.query).toMatch(/authMode/);
 	});
 
@@ -328,7 +335,7 @@ describe('TonearmApi accounts', () => {
 		const api = new TonearmApi(new GraphQLClient({ fetch }));
 		await expect(api.login('ada', 'correct horse')).resolves.toEqual({
 			kind: 'signed-in',
-			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false }
+			viewer: { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false, canUpload: true }
 		});
 		const body = JSON.parse(String(fetch.calls[0]?.init?.body));
 		expect(body.variables).toEqual({ username: 'ada', password: 'correct horse' });
@@ -394,6 +401,7 @@ describe('TonearmApi user management and own account', () => {
 		role: 'LISTENER',
 		disabled: false,
 		mustChangePassword: true,
+		canUpload: false,
 		createdAt: '2026-12-01T10:00:00+00:00',
 		lastLoginAt: null
 	};
@@ -473,9 +481,10 @@ describe('TonearmApi user management and own account', () => {
 				mustChangePassword: false
 			}
 		};
+		// An answer without canUpload (it is not asked for everywhere) reads as "may not".
 		await expect(client.changePassword('again', 'zoes-own-password')).resolves.toEqual({
 			kind: 'changed',
-			viewer: { id: 'VXNlcjoy', username: 'zoe', role: 'LISTENER', mustChangePassword: false }
+			viewer: { id: 'VXNlcjoy', username: 'zoe', role: 'LISTENER', mustChangePassword: false, canUpload: false }
 		});
 		expect(sent(fetch, 1).variables).toEqual({ currentPassword: 'again', newPassword: 'zoes-own-password' });
 

@@ -335,6 +335,7 @@ export const VIEWER_QUERY = /* GraphQL */ `
 			username
 			role
 			mustChangePassword
+			canUpload
 		}
 		authMode
 	}
@@ -349,6 +350,7 @@ export const LOGIN_MUTATION = /* GraphQL */ `
 				username
 				role
 				mustChangePassword
+				canUpload
 			}
 			... on LoginFailed {
 				message
@@ -374,6 +376,7 @@ const ACCOUNT_USER_FIELDS = /* GraphQL */ `
 		role
 		disabled
 		mustChangePassword
+		canUpload
 		createdAt
 		lastLoginAt
 	}
@@ -454,6 +457,7 @@ export const CHANGE_PASSWORD_MUTATION = /* GraphQL */ `
 				username
 				role
 				mustChangePassword
+				canUpload
 			}
 			... on WrongPasswordError {
 				message
@@ -641,6 +645,20 @@ export class TonearmApi {
 			if (isUnauthenticated(error)) return false;
 			throw error;
 		}
+	}
+
+	/**
+	 * Run an operation that needs a session (for the operations defined beside their state,
+	 * e.g. uploads.ts and editing.ts): like the methods here, an ended session is reported.
+	 */
+	run<T>(query: string, variables: Variables = {}, signal?: AbortSignal): Promise<T> {
+		return this.#authed<T>(query, variables, signal);
+	}
+
+	/** Tell the listeners that a request found the session gone (uploads sent outside `run`). */
+	reportUnauthenticated(error: unknown): void {
+		if (!isUnauthenticated(error)) return;
+		for (const listener of [...this.#unauthenticated]) listener(error as GraphQLError);
 	}
 
 	/** A request that needs a session: tell the listeners when it has none. */
@@ -898,22 +916,24 @@ export class TonearmApi {
 	}
 }
 
-function pickViewer(user: Viewer): Viewer {
+function pickViewer(user: Omit<Viewer, 'canUpload'> & { canUpload?: boolean }): Viewer {
 	return {
 		id: user.id,
 		username: user.username,
 		role: user.role,
-		mustChangePassword: user.mustChangePassword === true
+		mustChangePassword: user.mustChangePassword === true,
+		canUpload: user.canUpload === true
 	};
 }
 
-function pickAccountUser(user: AccountUser): AccountUser {
+function pickAccountUser(user: Omit<AccountUser, 'canUpload'> & { canUpload?: boolean }): AccountUser {
 	return {
 		id: user.id,
 		username: user.username,
 		role: user.role,
 		disabled: user.disabled,
 		mustChangePassword: user.mustChangePassword,
+		canUpload: user.canUpload === true,
 		createdAt: user.createdAt,
 		lastLoginAt: user.lastLoginAt
 	};

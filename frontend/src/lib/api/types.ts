@@ -61,6 +61,8 @@ export interface Track {
 	coverArt: Cover | null;
 	/** A signed stream URL the server minted for the viewer with this track (`Track.streamUrl`). */
 	streamUrl?: StreamUrl | null;
+	/** The viewer may edit its fields (owner, editor or admin); offers the edit dialog. */
+	canEdit?: boolean;
 }
 
 /** An album as a grid tile shows it. */
@@ -82,6 +84,10 @@ export interface Album extends AlbumSummary {
 	genres: string[];
 	/** Disc, then track number, then title. */
 	tracks: Track[];
+	/** The viewer may edit the album's fields (bulk edit). */
+	canEdit?: boolean;
+	/** The viewer's role on the album (OWNER may manage its collaborators); null when none. */
+	viewerRole?: 'OWNER' | 'EDITOR' | 'VIEWER' | null;
 }
 
 /** An album on an artist's page: theirs, or one they only appear on. */
@@ -199,6 +205,8 @@ export interface Viewer {
 	role: Role;
 	/** Signed in with a one-time password: ask for a new one before anything else. */
 	mustChangePassword: boolean;
+	/** May upload music (admins always may; the server checks again on every upload). */
+	canUpload: boolean;
 }
 
 /** Who is signed in (null: nobody) and how the server handles accounts. */
@@ -220,6 +228,8 @@ export interface AccountUser {
 	role: Role;
 	disabled: boolean;
 	mustChangePassword: boolean;
+	/** May upload music (always true for admins). */
+	canUpload: boolean;
 	createdAt: string | null;
 	lastLoginAt: string | null;
 }
@@ -273,4 +283,5 @@ export type ChangePasswordResult =
 export interface UserChanges {
 	role?: Role;
 	disabled?: boolean;
+	canUpload?: boolean;
 }

@@ -4,7 +4,7 @@ import type { Track } from '$lib/api/types';
 import { BOOT_QUERY, boot, bootWithin, earlyBootScript } from './boot';
 import { PAGE_SIZE } from './track-list.svelte';
 
-const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER' };
+const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false, canUpload: false };
 const track: Track = {
 	id: 'VHJhY2s6MQ==',
 	title: 'One',

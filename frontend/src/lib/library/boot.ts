@@ -17,6 +17,7 @@ export const BOOT_QUERY = /* GraphQL */ `
 			username
 			role
 			mustChangePassword
+			canUpload
 		}
 		authMode
 		library {
@@ -121,9 +122,12 @@ export async function boot(client: GraphQLClient = new GraphQLClient()): Promise
 		return null;
 	}
 	if (!data.viewer) return null; // a library without a viewer: not an answer we can use
-	const { id, username, role, mustChangePassword } = data.viewer;
+	const { id, username, role, mustChangePassword, canUpload } = data.viewer;
 	return {
-		viewer: { viewer: { id, username, role, mustChangePassword }, authMode: data.authMode },
+		viewer: {
+			viewer: { id, username, role, mustChangePassword, canUpload: canUpload === true },
+			authMode: data.authMode
+		},
 		library: {
 			stats: data.library,
 			orderBy: BOOT_ORDER,

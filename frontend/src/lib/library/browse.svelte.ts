@@ -34,6 +34,11 @@ export class Browse<Q, T> {
 		return this.list.start();
 	}
 
+	/** Forget the pages loaded (the library changed: an upload): the next `show` starts over. */
+	invalidate(): void {
+		this.list = this.#listFor(this.query);
+	}
+
 	/** Load again what failed (after signing in again, say); nothing when nothing failed. */
 	retryFailed(): Promise<void> {
 		return this.list.status === 'error' ? this.list.retry() : Promise.resolve();

@@ -104,6 +104,13 @@ export class Library {
 		this.#requery(true);
 	}
 
+	/** Load the totals and the current query's first page again (the library changed: an upload). */
+	reload(): Promise<void> {
+		clearTimeout(this.#debounce);
+		this.#requery(true);
+		return this.loadStats();
+	}
+
 	/** Retry whatever failed. */
 	async retry(): Promise<void> {
 		const jobs: Promise<void>[] = [];

@@ -73,6 +73,12 @@ export class TrackList {
 		this.#apply(page);
 	}
 
+	/** Show a track as it is now (after an edit) where it is in the list. */
+	replace(track: Track): void {
+		if (this.indexOf(track.id) < 0) return;
+		this.tracks = this.tracks.map((t) => (t.id === track.id ? track : t));
+	}
+
 	indexOf(trackId: string): number {
 		return this.tracks.findIndex((t) => t.id === trackId);
 	}

@@ -95,6 +95,17 @@ describe('TrackList', () => {
 	});
 });
 
+describe('TrackList.replace', () => {
+	it('shows an edited track in its place, and ignores one it does not hold', async () => {
+		const { api } = fakeApi(3);
+		const list = new TrackList(api, { search: '', orderBy: 'ARTIST' }, 3);
+		await list.loadMore();
+		list.replace({ ...track(1), title: 'Edited' });
+		list.replace({ ...track(9), title: 'Elsewhere' });
+		expect(list.tracks.map((t) => t.title)).toEqual(['Track 0', 'Edited', 'Track 2']);
+	});
+});
+
 describe('Library.start', () => {
 	const stats = { trackCount: 5, artistCount: 1, albumCount: 1, totalDurationSeconds: 300 };
 	const page = { tracks: [track(0)], totalCount: 5, pageInfo: { hasNextPage: true, endCursor: '1' } };

@@ -14,7 +14,7 @@ describe('loginOutcome', () => {
 		expect(
 			loginOutcome({
 				kind: 'signed-in',
-				viewer: { id: 'u', username: 'ada', role: 'ADMIN', mustChangePassword: false }
+				viewer: { id: 'u', username: 'ada', role: 'ADMIN', mustChangePassword: false, canUpload: true }
 			})
 		).toBeNull();
 	});

@@ -3,7 +3,7 @@ import { GraphQLError, NetworkError, SESSION_ENDED_MESSAGE, type TonearmApi } fr
 import type { LoginResult, ViewerInfo } from '$lib/api/types';
 import { Session } from './session.svelte';
 
-const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false } as const;
+const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false, canUpload: false } as const;
 
 type Overrides = {
 	viewer?: () => Promise<ViewerInfo>;
@@ -58,7 +58,13 @@ describe('Session', () => {
 	});
 
 	it('offers no logout when accounts are off (auth mode NONE)', async () => {
-		const local = { id: 'VXNlcjow', username: 'local', role: 'ADMIN', mustChangePassword: false } as const;
+		const local = {
+			id: 'VXNlcjow',
+			username: 'local',
+			role: 'ADMIN',
+			mustChangePassword: false,
+			canUpload: true
+		} as const;
 		const session = new Session(fakeApi({ viewer: async () => ({ viewer: local, authMode: 'NONE' }) }));
 		await session.check();
 		expect(session.status).toBe('signed-in');

@@ -4,7 +4,7 @@
  * tus-js-client sets on every request) is the header a cross-site form cannot send. Its
  * upload id, for `finishUpload`, is the last path segment of the upload's `Location`.
  */
-import { DefaultHttpStack, Upload, type HttpRequest, type HttpStack } from 'tus-js-client';
+import { Upload } from 'tus-js-client';
 
 export const TUS_ENDPOINT = '/api/uploads';
 export const TUS_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -33,31 +33,6 @@ export function uploadIdFrom(location: string): string {
 	return decodeURIComponent(path.replace(/\/+$/, '').split('/').pop() ?? '');
 }
 
-/**
- * The browser's HTTP stack, except that `HEAD` (asking where an upload stands, before a
- * resume) goes as `POST` with `X-HTTP-Method-Override: HEAD`, which tus allows: browsers
- * send no `Origin` with a same-origin `HEAD`, and the server refuses cookie-borne upload
- * requests without one (its CSRF check).
- */
-export class OriginHttpStack implements HttpStack {
-	readonly #inner: HttpStack;
-
-	constructor(inner: HttpStack = new DefaultHttpStack({})) {
-		this.#inner = inner;
-	}
-
-	createRequest(method: string, url: string): HttpRequest {
-		if (method.toUpperCase() !== 'HEAD') return this.#inner.createRequest(method, url);
-		const request = this.#inner.createRequest('POST', url);
-		request.setHeader('X-HTTP-Method-Override', 'HEAD');
-		return request;
-	}
-
-	getName(): string {
-		return `OriginHttpStack(${this.#inner.getName()})`;
-	}
-}
-
 /** `TusStarter` with tus-js-client, resuming an upload of the same file this browser left unfinished. */
 export const startTusUpload: TusStarter = (file, callbacks) => {
 	const upload = new Upload(file, {
@@ -66,7 +41,6 @@ export const startTusUpload: TusStarter = (file, callbacks) => {
 		retryDelays: TUS_RETRY_DELAYS,
 		metadata: { filename: file.name, filetype: file.type },
 		removeFingerprintOnSuccess: true,
-		httpStack: new OriginHttpStack(),
 		onProgress: (sent, total) => callbacks.onProgress(sent, total),
 		onSuccess: () => callbacks.onSuccess(uploadIdFrom(upload.url ?? '')),
 		onError: (error) => callbacks.onError(tusErrorMessage(error))

@@ -3,7 +3,7 @@ import { GraphQLClient, NetworkError, TonearmApi } from '$lib/api/graphql';
 import { multipartBody, toUploadResult, uploadsApi, type UploadResult, type XhrLike } from '$lib/api/uploads';
 import { graphqlFetch } from '$lib/testing';
 import type { TusCallbacks } from './tus';
-import { OriginHttpStack, uploadIdFrom } from './tus';
+import { uploadIdFrom } from './tus';
 import { UploadQueue, type PickedFile } from './upload-queue.svelte';
 
 const MiB = 1024 * 1024;
@@ -287,25 +287,6 @@ describe('upload results and requests', () => {
 		const api = uploadsApi(new TonearmApi(new GraphQLClient({ fetch: server.fetch })));
 		await expect(api.uploadStatus()).resolves.toEqual({ canUpload: true, quota: { usedBytes: 12, limitBytes: null } });
 		expect(server.requests[0]?.operation).toBe('PlayerUploadStatus');
-	});
-
-	it('asks where a tus upload stands by POST with a method override (so the browser sends Origin)', () => {
-		const made: { method: string; url: string; headers: Record<string, string> }[] = [];
-		const inner = {
-			getName: () => 'fake',
-			createRequest(method: string, url: string) {
-				const entry = { method, url, headers: {} as Record<string, string> };
-				made.push(entry);
-				return { setHeader: (name: string, value: string) => (entry.headers[name] = value) } as never;
-			}
-		};
-		const stack = new OriginHttpStack(inner);
-		stack.createRequest('HEAD', '/api/uploads/abc');
-		stack.createRequest('PATCH', '/api/uploads/abc');
-		expect(made).toEqual([
-			{ method: 'POST', url: '/api/uploads/abc', headers: { 'X-HTTP-Method-Override': 'HEAD' } },
-			{ method: 'PATCH', url: '/api/uploads/abc', headers: {} }
-		]);
 	});
 
 	it('finds the upload id in a tus Location', () => {

@@ -30,9 +30,9 @@ from tonearm.catalog.collaboration import album_role_of
 from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.origins import FileRoots, TrackOrigin
 from tonearm.catalog.rows import track_row
+from tonearm.db.collaborators import set_track_role
 from tonearm.db.models import (
     AlbumRecord,
-    TrackCollaboratorRecord,
     TrackRecord,
     UserRecord,
 )
@@ -243,10 +243,8 @@ async def _store(
     try:
         async with services.sessions.begin() as session:
             await session.execute(insert(TrackRecord).values(row))
-            session.add(
-                TrackCollaboratorRecord(
-                    track_id=track_id, user_id=user.id, role=CollaboratorRole.OWNER.value
-                )
+            await set_track_role(
+                session, track_id=track_id, user_id=user.id, role=CollaboratorRole.OWNER.value
             )
     except IntegrityError:
         await anyio.to_thread.run_sync(discard, uploads_root / relative)

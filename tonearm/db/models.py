@@ -191,6 +191,13 @@ class TrackRecord(Base):
         server_default=text("'{}'"),
         comment="edited fields, applied over the file's tags",
     )
+    # Listening facts kept by ``social`` (never by a scan: the scanner's upsert leaves them).
+    play_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    popularity: Mapped[float] = mapped_column(
+        default=0.0,
+        server_default=text("0"),
+        comment="sum of plays and likes, each weighted 2^((t - epoch) / half-life)",
+    )
 
     __table_args__ = (
         Index("ix_tracks_uploaded_by_content_hash", "uploaded_by", "content_hash", unique=True),
@@ -198,6 +205,7 @@ class TrackRecord(Base):
         Index("ix_tracks_sort_title", "sort_title", "id"),
         Index("ix_tracks_created_at", "created_at", "id"),
         Index("ix_tracks_duration_seconds", "duration_seconds", "id"),
+        Index("ix_tracks_popularity", "popularity", "id"),
     )
 
 
@@ -469,3 +477,164 @@ class UploadRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class PlaylistRecord(Base):
+    """A playlist: a user's (static or smart) or the server's, read from an M3U file.
+
+    ``kind`` is ``static`` (stored items), ``smart`` (items are ``rules`` evaluated at read
+    time) or ``file`` (items read by the scanner from ``source_path``, read-only, owned by
+    nobody and visible to every signed-in user).
+    """
+
+    __tablename__ = "playlists"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), comment="null: the server's (a file)"
+    )
+    kind: Mapped[str] = mapped_column(String(16), comment="static, smart or file")
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    is_public: Mapped[bool] = mapped_column(default=False, server_default=false())
+    is_collaborative: Mapped[bool] = mapped_column(default=False, server_default=false())
+    rules: Mapped[dict[str, Any] | None] = mapped_column(JSON, comment="a smart playlist's")
+    source_path: Mapped[str | None] = mapped_column(
+        FilesystemPath, unique=True, comment="an M3U file's path in the media root"
+    )
+    source_stamp: Mapped[str | None] = mapped_column(String(64), comment="its size and mtime")
+    # A picture of its own (none can be set yet), else the mosaic of its first albums'
+    # covers, with the album covers it was made from so an unchanged mosaic is not remade.
+    artwork_hash: Mapped[str | None] = mapped_column(
+        ForeignKey("artworks.hash", ondelete="SET NULL")
+    )
+    mosaic_hash: Mapped[str | None] = mapped_column(
+        ForeignKey("artworks.hash", ondelete="SET NULL")
+    )
+    mosaic_key: Mapped[str | None] = mapped_column(String(64))
+    sort_name: Mapped[str] = mapped_column(SortKey)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_playlists_owner_id", "owner_id", "sort_name", "id"),
+        Index("ix_playlists_is_public", "is_public", "sort_name", "id"),
+    )
+
+
+class PlaylistItemRecord(Base):
+    """One entry of a static or file playlist; a track may appear many times.
+
+    ``position`` is a sparse sort key (gaps of 2^32): an insert or a move takes a key
+    between its neighbours, so no other row changes unless a gap is used up.
+    """
+
+    __tablename__ = "playlist_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    playlist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("playlists.id", ondelete="CASCADE")
+    )
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger)
+    added_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_playlist_items_playlist_id_position", "playlist_id", "position", unique=True),
+    )
+
+
+class PlaylistCollaboratorRecord(Base):
+    """A user the owner of a collaborative playlist lets add and reorder."""
+
+    __tablename__ = "playlist_collaborators"
+
+    playlist_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("playlists.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LikeRecord(Base):
+    """A user's like of a track, album, artist or playlist (``kind`` says which)."""
+
+    __tablename__ = "likes"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(
+        String(16), primary_key=True, comment="track, album, artist or playlist"
+    )
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_likes_kind_target_id", "kind", "target_id"),
+        Index("ix_likes_user_id_kind_created_at", "user_id", "kind", "created_at", "target_id"),
+    )
+
+
+class PlayRecord(Base):
+    """One counted play a client reported (``social.plays`` decides what counts)."""
+
+    __tablename__ = "plays"
+
+    id: Mapped[int] = mapped_column(RowId, primary_key=True, autoincrement=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    track_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    played_seconds: Mapped[float]
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_plays_user_id_started_at", "user_id", "started_at", "track_id"),
+        Index("ix_plays_started_at", "started_at", "track_id"),
+        Index("ix_plays_track_id", "track_id"),
+    )
+
+
+class PlayCountRecord(Base):
+    """A user's play count and latest play of one track, kept with each counted play."""
+
+    __tablename__ = "play_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    play_count: Mapped[int] = mapped_column(default=0)
+    last_played_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_play_counts_user_id_last_played_at", "user_id", "last_played_at"),
+    )
+
+
+class CommentRecord(Base):
+    """A comment on a track or an album: plain text, stored exactly as typed."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), comment="track or album")
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_comments_kind_target_id", "kind", "target_id", "created_at", "id"),
+        Index("ix_comments_author_id_created_at", "author_id", "created_at"),
+    )

@@ -22,6 +22,8 @@ _IMMUTABLE = frozenset({"row_id", "id", "path", "created_at", "album_id"})
 # Nor what people decided, which no file says: the publication flag and the edits (a
 # rescan's row already has the edits applied over the tags, see ``catalog.rows``).
 _IMMUTABLE |= {"is_published", "overrides"}
+# Nor what listeners did: plays and popularity are ``social``'s.
+_IMMUTABLE |= {"play_count", "popularity"}
 # Columns only an upload sets: a scanned row keeps their defaults.
 _UPLOAD_ONLY = frozenset({"origin", "uploaded_by", "content_hash", "original_name"})
 # The scanner sees and changes only what it found in the media root; uploads are not its.

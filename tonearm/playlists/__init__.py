@@ -1,0 +1,1 @@
+"""Playlists: users' static and smart playlists and the server's M3U files (see README)."""

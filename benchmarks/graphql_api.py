@@ -36,7 +36,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,10 @@ from tonearm.db.models import AlbumRecord, ArtworkRecord, TrackRecord
 from tonearm.library.grouping import GroupingChanges, group_tracks
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.harness import free_port  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 # Every scalar of a track: 17 fields, as many as the plain app returns (``format`` stands in
 # for the album title, which is an object now).
@@ -211,14 +214,6 @@ async def build_registry(url: str, count: int) -> tuple[str, str, str]:
     print(f"albums: {albums}")
     cursor = encode_cursor(TrackOrder.ARTIST, TrackRecord(sort_library=middle[0], id=middle[1]))
     return cursor, token, str(GlobalID("Album", str(album_id)))
-
-
-def free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_until_up(url: str, timeout: float = 60) -> None:

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,10 @@ from typing import Any
 import httpx
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.harness import descendants, free_port, wait_http  # noqa: E402
+
 TREE_TARGET_MIB = 160.0
 PARENT_TARGET_MIB = 50.0
 PASSWORD = "benchmark password"  # noqa: S105 - throwaway account, loopback only
@@ -70,23 +73,6 @@ class Measurement:
     @property
     def tree_mib(self) -> float:
         return sum(p.rss_mib for p in self.processes)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def descendants(pid: int) -> list[int]:
-    """``pid`` and every process below it, parents before children."""
-    found = [pid]
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError):
-                for child in (task / "children").read_text().split():
-                    found.extend(descendants(int(child)))
-    return found
 
 
 def status_kib(pid: int, field: str, name: str = "status") -> int | None:
@@ -163,18 +149,6 @@ def serving(
                 process.wait()
 
 
-def wait_up(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited with {process.returncode}:\n{log.read_text()}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"serve did not come up:\n{log.read_text()}")
-
-
 def graphql(client: httpx.Client, query: str, **variables: Any) -> dict[str, Any]:
     response = client.post("/graphql", json={"query": query, "variables": variables})
     response.raise_for_status()
@@ -219,7 +193,7 @@ def run_plain(root: Path, workdir: Path, settle: float) -> Measurement:
         log,
     ):
         base = f"http://127.0.0.1:{port}"
-        wait_up(base, process, log)
+        wait_http(base + "/healthz", process, timeout=300, log=log)
         exercise(base, "bench", PASSWORD)
         time.sleep(settle)
         return measure("plain: serve --workers 1", process.pid)
@@ -231,7 +205,7 @@ def run_demo(root: Path, workdir: Path, settle: float) -> Measurement:
     port = free_port()
     with serving(root, data_dir, port, "--demo", "--scan", "--workers", "1") as (process, log):
         base = f"http://127.0.0.1:{port}"
-        wait_up(base, process, log)
+        wait_http(base + "/healthz", process, timeout=300, log=log)
         found = re.search(r"password: (\S+)", log.read_text())
         if not found:
             raise RuntimeError(f"no demo password on the terminal:\n{log.read_text()}")

@@ -34,7 +34,7 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.stream import free_port, running, wait_http  # noqa: E402
+from benchmarks.harness import free_port, running, wait_http  # noqa: E402
 
 FRONTEND = REPO / "frontend"
 USERNAME = "bench-listener"

@@ -25,16 +25,12 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -44,6 +40,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from benchmarks.harness import free_port, running, tree_rss_mb, wait_http  # noqa: E402
 from tonearm.library.demo import DemoTrack, write_demo_library  # noqa: E402
 from tonearm.settings import choose_worker_count  # noqa: E402
 from tonearm.streaming.tokens import StreamSigner  # noqa: E402
@@ -102,63 +99,6 @@ class Target:
     url: str
     pid: int | None = None
     results: dict[str, Result] = field(default_factory=dict)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_http(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            if httpx.head(url, timeout=1).status_code < 500:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
-
-
-@contextlib.contextmanager
-def running(
-    command: list[str], *, env: dict[str, str], cwd: Path, log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            yield process
-        finally:
-            # Only this process group: the server we started and its workers.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-
-def tree_rss_mb(pid: int) -> float:
-    def tree(p: int) -> list[int]:
-        pids = [p]
-        for task in Path(f"/proc/{p}/task").iterdir():
-            with contextlib.suppress(OSError):
-                for child in (task / "children").read_text().split():
-                    pids.extend(tree(int(child)))
-        return pids
-
-    total = 0
-    for p in tree(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-    return total / 1024
 
 
 def parse_duration_ms(text: str) -> float:
@@ -375,7 +315,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
                 log=work / "baseline.log",
             )
         )
-        wait_http(f"http://127.0.0.1:{ports['tonearm']}/healthz", tonearm)
+        wait_http(f"http://127.0.0.1:{ports['tonearm']}/healthz", tonearm, timeout=30)
         # A real listener: with accounts on (the default) tokens carry the user.
         subprocess.run(
             [str(Path(sys.executable).parent / "tonearm"), "user", "add", "bench"],
@@ -403,7 +343,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
             Target("baseline", f"http://127.0.0.1:{ports['baseline']}/file", baseline.pid),
         ]
         for target, process in zip(targets, (tonearm, nginx, baseline), strict=True):
-            wait_http(target.url, process)
+            wait_http(target.url, process, timeout=30, method="HEAD")
             check_target(target, data)
         for case in cases:
             for target in targets:

@@ -66,7 +66,7 @@ import httpx
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.stream import free_port, running, wait_http  # noqa: E402
+from benchmarks.harness import free_port, running, wait_http  # noqa: E402
 from tonearm.catalog.formats import AudioFormat  # noqa: E402
 from tonearm.catalog.variants import SourceAudio, VariantKey, offered_variants  # noqa: E402
 from tonearm.settings import choose_worker_count  # noqa: E402

@@ -278,3 +278,20 @@ def test_importing_the_cover_refresh_does_not_load_pillow() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert json.loads(result.stdout) == []
+
+
+async def test_covers_beyond_the_first_page_of_items_are_found(
+    engine: AsyncEngine, media_root: Path, tmp_path: Path
+) -> None:
+    store = ArtworkStore(tmp_path / "art")
+    write_albums(media_root)
+    write_playlist(media_root, *["Red/1.mp3"] * 600, "Green/1.mp3", "Blue/1.mp3", "Cyan/2.mp3")
+
+    record = await scanned(engine, media_root, store)
+
+    covers = await album_covers(engine)
+    expected = [covers[name] for name in ("Red", "Green", "Blue", "Cyan")]
+    assert record.mosaic_key == mosaic_key(expected)
+    async with AsyncSession(engine) as session:
+        assert await first_album_artworks(session, record.id) == expected
+        assert await first_album_artworks(session, record.id, limit=1) == expected[:1]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, select, true
+from sqlalchemy import Subquery, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tonearm.artwork.results import Artwork, ArtworkRefusal
@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 MOSAIC_COVERS = 4
 # Refreshes of one playlist racing each other retry this often before leaving it to the next.
 _ATTEMPTS = 3
+# Items whose covers the first query reads; later pages are eight times larger each.
+_FIRST_PAGE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,23 +58,58 @@ def mosaic_key(artwork_hashes: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(artwork_hashes).encode("ascii")).hexdigest()
 
 
-def _first_artworks(playlist_id: uuid.UUID, limit: int) -> Select[str | None, int]:
-    """The distinct album covers of a playlist's published tracks, by first appearance."""
-    first = func.min(PlaylistItemRecord.position).label("first_position")
-    return (
-        select(AlbumRecord.artwork_hash, first)
-        .select_from(PlaylistItemRecord)
-        .join(TrackRecord, TrackRecord.id == PlaylistItemRecord.track_id)
-        .join(AlbumRecord, AlbumRecord.id == TrackRecord.album_id)
-        .where(
-            PlaylistItemRecord.playlist_id == playlist_id,
-            TrackRecord.is_published.is_(True),
-            AlbumRecord.artwork_hash.is_not(None),
-        )
-        .group_by(AlbumRecord.artwork_hash)
-        .order_by(first, AlbumRecord.artwork_hash)
-        .limit(limit)
+def _cover_page(playlist_id: uuid.UUID, after: int | None, size: int) -> Subquery:
+    """The cover of each of a page of items (null: unpublished, no album, or no cover).
+
+    Items are read in position order through the (playlist_id, position) index and the
+    scan stops at ``size``: the first covers are nearly always among the first items, so a
+    10,000-item playlist costs no more than a short one.
+    """
+    items = select(PlaylistItemRecord.position, PlaylistItemRecord.track_id).where(
+        PlaylistItemRecord.playlist_id == playlist_id
     )
+    if after is not None:
+        items = items.where(PlaylistItemRecord.position > after)
+    page = items.order_by(PlaylistItemRecord.position).limit(size).subquery("cover_items")
+    return (
+        select(page.c.position, AlbumRecord.artwork_hash)
+        .select_from(page)
+        .outerjoin(
+            TrackRecord,
+            and_(TrackRecord.id == page.c.track_id, TrackRecord.is_published.is_(True)),
+        )
+        .outerjoin(AlbumRecord, AlbumRecord.id == TrackRecord.album_id)
+        .subquery("cover_page")
+    )
+
+
+def _take(found: list[str], rows: Sequence[tuple[int, str | None]], limit: int) -> None:
+    for _, artwork_hash in rows:
+        if artwork_hash is not None and artwork_hash not in found and len(found) < limit:
+            found.append(artwork_hash)
+
+
+async def _more_artworks(
+    session: AsyncSession,
+    playlist_id: uuid.UUID,
+    found: list[str],
+    rows: Sequence[tuple[int, str | None]],
+    limit: int,
+) -> list[str]:
+    """Read further pages (each eight times the last) until ``limit`` covers or the end."""
+    size = _FIRST_PAGE
+    while len(found) < limit and len(rows) == size:
+        after = rows[-1][0]
+        size *= 8
+        page = _cover_page(playlist_id, after, size)
+        rows = [
+            (int(position), artwork_hash)
+            for position, artwork_hash in await session.execute(
+                select(page.c.position, page.c.artwork_hash).order_by(page.c.position)
+            )
+        ]
+        _take(found, rows, limit)
+    return found
 
 
 async def first_album_artworks(
@@ -81,34 +118,51 @@ async def first_album_artworks(
     """The artwork hashes of a playlist's first distinct album covers, in item order.
 
     Published tracks only (what every listener sees); albums without a cover are passed
-    over, and albums sharing one cover count once. One query.
+    over, and albums sharing one cover count once. One query unless the first
+    ``_FIRST_PAGE`` items hold fewer than ``limit`` covers.
     """
-    rows = await session.execute(_first_artworks(playlist_id, limit))
-    return [str(artwork_hash) for artwork_hash, _ in rows]
+    page = _cover_page(playlist_id, None, _FIRST_PAGE)
+    rows = [
+        (int(position), artwork_hash)
+        for position, artwork_hash in await session.execute(
+            select(page.c.position, page.c.artwork_hash).order_by(page.c.position)
+        )
+    ]
+    found: list[str] = []
+    _take(found, rows, limit)
+    return await _more_artworks(session, playlist_id, found, rows, limit)
 
 
 async def refresh_playlist_cover(where: Services | CoverMaker, playlist_id: uuid.UUID) -> None:
     """Bring a static or file playlist's cover in step with its first albums' covers.
 
-    One query when nothing changed (the playlist's fingerprint and its first covers are
-    read together); a missing playlist is left alone.
+    One query when nothing changed (the playlist's fingerprint and the covers of its first
+    items are read together); a missing playlist is left alone.
     """
     maker = where if isinstance(where, CoverMaker) else CoverMaker.of(where)
     for _ in range(_ATTEMPTS):
-        first = _first_artworks(playlist_id, MOSAIC_COVERS).subquery()
+        page = _cover_page(playlist_id, None, _FIRST_PAGE)
         statement = (
-            select(PlaylistRecord.mosaic_key, PlaylistRecord.mosaic_hash, first.c.artwork_hash)
+            select(
+                PlaylistRecord.mosaic_key,
+                PlaylistRecord.mosaic_hash,
+                page.c.position,
+                page.c.artwork_hash,
+            )
             .select_from(PlaylistRecord)
-            .outerjoin(first, true())
+            .outerjoin(page, true())
             .where(PlaylistRecord.id == playlist_id)
-            .order_by(first.c.first_position, first.c.artwork_hash)
+            .order_by(page.c.position)
         )
         async with maker.sessions() as session:
-            rows = list(await session.execute(statement))
-        if not rows:
-            return
-        stored_key, stored_hash = rows[0][0], rows[0][1]
-        hashes = [str(row[2]) for row in rows if row[2] is not None]
+            result = list(await session.execute(statement))
+            if not result:
+                return
+            stored_key, stored_hash = result[0][0], result[0][1]
+            rows = [(int(r[2]), r[3]) for r in result if r[2] is not None]
+            found: list[str] = []
+            _take(found, rows, MOSAIC_COVERS)
+            hashes = await _more_artworks(session, playlist_id, found, rows, MOSAIC_COVERS)
         if await _apply(maker, playlist_id, hashes, stored_key, stored_hash):
             return
 

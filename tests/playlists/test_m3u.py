@@ -150,3 +150,9 @@ def test_playlist_file_names() -> None:
     assert is_playlist_file("Mix.M3U8")
     assert not is_playlist_file(".m3u")
     assert not is_playlist_file("mix.pls")
+
+
+def test_an_entry_longer_than_any_path_is_not_looked_up() -> None:
+    (entry,) = parse_m3u(b"a/" * 2049 + b"x.mp3").entries
+
+    assert entry_target(entry, playlist_dir="", media_root=ROOT).problem == "too long to be a path"

@@ -31,6 +31,8 @@ from tonearm.paths import display_path, is_inside
 UTF8_BOM = b"\xef\xbb\xbf"
 PLAYLIST_EXTENSIONS = frozenset({".m3u", ".m3u8"})
 OUTSIDE_ROOT = "outside the media root"
+# Linux's PATH_MAX: a longer entry cannot be a path, and is not looked up.
+MAX_ENTRY_BYTES = 4096
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 _EXTINF = re.compile(r"^\s*(-?\d+(?:\.\d+)?)?\s*(?:[^,]*)?,(.*)$", re.DOTALL)
@@ -161,6 +163,8 @@ def entry_target(entry: M3UEntry, *, playlist_dir: str, media_root: str) -> Entr
     root itself).
     """
     location = entry.location.strip()
+    if len(entry.raw) > MAX_ENTRY_BYTES:
+        return EntryTarget((), "too long to be a path")
     scheme = _SCHEME.match(location)
     if scheme and not _DRIVE.match(location):
         if scheme[1].lower() != "file":

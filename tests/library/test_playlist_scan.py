@@ -100,7 +100,8 @@ async def test_relative_absolute_file_url_and_windows_entries_resolve_in_order(
     library(media_root)
     (media_root / "Lists/road.m3u8").write_text(
         "#EXTM3U\r\n#PLAYLIST:Road trip\r\n#EXTINF:1,A 2\r\n../A/2.mp3\r\n"
-        f"{media_root}/B/1.mp3\r\nfile://{media_root}/A/1.mp3\r\nC\\1.mp3\r\n../A/2.mp3\r\n",
+        f"{media_root}/B/1.mp3\r\nfile://{media_root}/A/1.mp3\r\nC\\1.mp3\r\n../A/2.mp3\r\n"
+        "D:\\Old PC\\Music\\B\\1.mp3\r\n",
         encoding="utf-8",
     )
 
@@ -109,8 +110,8 @@ async def test_relative_absolute_file_url_and_windows_entries_resolve_in_order(
     listed = await playlists(engine)
     road = listed["Lists/road.m3u8"]
     assert (road.name, road.kind, road.owner_id) == ("Road trip", "file", None)
-    assert road.paths == ["A/2.mp3", "B/1.mp3", "A/1.mp3", "Lists/C/1.mp3", "A/2.mp3"]
-    assert [position for _, position, _, _ in road.items] == [n * GAP for n in range(1, 6)]
+    assert road.paths == ["A/2.mp3", "B/1.mp3", "A/1.mp3", "Lists/C/1.mp3", "A/2.mp3", "B/1.mp3"]
+    assert [position for _, position, _, _ in road.items] == [n * GAP for n in range(1, 7)]
     assert {by for *_, by in road.items} == {None}
     size = (media_root / "Lists/road.m3u8").stat()
     assert road.source_stamp == f"{size.st_size}:{size.st_mtime_ns}"

@@ -61,5 +61,28 @@ def print_summary(console: Console, summary: ScanSummary, *, verbose: bool = Fal
     if verbose:
         for item in summary.skipped:
             console.print(f"  {display_path(item.path)}: {item.reason}", markup=False)
+    _print_playlists(console, summary, verbose=verbose)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+# Unresolved playlist entries shown without --verbose (the summary keeps up to 20).
+BRIEF_EXAMPLES = 5
+
+
+def _print_playlists(console: Console, summary: ScanSummary, *, verbose: bool) -> None:
+    """The server's playlists the scan wrote or removed, and entries naming no track."""
+    if summary.playlists_written or summary.playlists_removed:
+        console.print(
+            f"  playlists: {summary.playlists_written} read, {summary.playlists_removed} removed",
+            markup=False,
+        )
+    if not summary.unresolved_entries:
+        return
+    console.print(f"  playlist entries naming no track: {summary.unresolved_entries}", markup=False)
+    examples = summary.unresolved_examples
+    shown = examples if verbose else examples[:BRIEF_EXAMPLES]
+    for example in shown:
+        console.print(f"    {example.playlist}: {example.entry} ({example.reason})", markup=False)
+    if summary.unresolved_entries > len(shown):
+        console.print(f"    … and {summary.unresolved_entries - len(shown)} more", markup=False)

@@ -35,9 +35,16 @@ from tonearm.db.registry import (
 from tonearm.library.covers import make_covers
 from tonearm.library.facts import TrackFacts
 from tonearm.library.grouping import GroupingChanges, group_tracks
+from tonearm.library.playlists import scan_playlists
 from tonearm.library.probe import ProbeError, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
-from tonearm.library.walker import Candidate, ImageFile, WalkProblem, walk_media_root
+from tonearm.library.walker import (
+    Candidate,
+    ImageFile,
+    PlaylistFile,
+    WalkProblem,
+    walk_media_root,
+)
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
@@ -93,6 +100,9 @@ class _Plan:
     total: int
     changes: GroupingChanges = dataclasses.field(default_factory=GroupingChanges)
     images: list[ImageFile] = dataclasses.field(default_factory=list)
+    playlists: list[PlaylistFile] = dataclasses.field(default_factory=list)
+    problems: list[str] = dataclasses.field(default_factory=list)
+    kept_all: bool = False  # the root looked unmounted: nothing was removed
 
 
 def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
@@ -101,14 +111,20 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
     seen: set[str] = set()
     protected: list[str] = []
     images: list[ImageFile] = []
+    playlists: list[PlaylistFile] = []
+    problems: list[str] = []
     total = 0
     for item in walk_media_root(root):
         if isinstance(item, ImageFile):
             images.append(item)
             continue
+        if isinstance(item, PlaylistFile):
+            playlists.append(item)
+            continue
         if isinstance(item, WalkProblem):
             summary.skipped.append(SkippedFile(item.rel_path, item.reason))
             seen.add(item.rel_path)
+            problems.append(item.rel_path)
             if item.is_dir:
                 protected.append(item.rel_path)
             continue
@@ -119,7 +135,9 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
             summary.unchanged += 1
         else:
             to_probe.append(item)
-    return _Plan(to_probe, seen, protected, total, images=images)
+    return _Plan(
+        to_probe, seen, protected, total, images=images, playlists=playlists, problems=problems
+    )
 
 
 def _row(
@@ -260,8 +278,9 @@ async def scan_library(
         )
         await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
         await group_tracks(sessions, plan.changes)
+        covers_changed = 0
         if options and options.artwork_store is not None:
-            await make_covers(
+            covers_changed = await make_covers(
                 sessions,
                 root=media_root,
                 store=options.artwork_store,
@@ -269,6 +288,18 @@ async def scan_library(
                 skipped=summary.skipped,
                 uploads_root=options.uploads_root,
             )
+        await scan_playlists(
+            sessions,
+            root=media_root,
+            files=plan.playlists,
+            unreadable=plan.problems,
+            protected_dirs=plan.protected_dirs,
+            summary=summary,
+            tracks_changed=bool(summary.added or summary.removed),
+            keep_missing=plan.kept_all,
+            store=options.artwork_store if options else None,
+            covers_changed=covers_changed > 0,
+        )
     if options and options.tracks_written is not None and plan.changes.written_paths:
         await options.tracks_written(plan.changes.written_paths)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
@@ -353,6 +384,7 @@ async def _remove_gone(
             f"the media root has no audio files; kept all {len(known)} registered tracks "
             "in case it is an unmounted drive (scan with --allow-empty to clear them)"
         )
+        plan.kept_all = True
         return
     if gone:
         async with sessions.begin() as session:

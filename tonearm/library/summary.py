@@ -22,6 +22,24 @@ class SkippedFile:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class UnresolvedEntry:
+    """An entry of a playlist file that names no track of the library, for people.
+
+    Both texts are display text already (``tonearm.paths.display_path``): ``playlist`` is
+    the file's path relative to the media root, ``entry`` what it says (an absolute path
+    shown relative to the media root, or by its last name when outside it).
+    """
+
+    playlist: str
+    entry: str
+    reason: str
+
+
+# At most this many unresolved entries are kept as examples; the count covers them all.
+MAX_UNRESOLVED_EXAMPLES = 20
+
+
 @dataclass(slots=True)
 class ScanSummary:
     """What a scan did."""
@@ -33,3 +51,15 @@ class ScanSummary:
     skipped: list[SkippedFile] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    # The server's playlists (M3U files): read and written, removed, and their entries
+    # that name no track (counted; the first ``MAX_UNRESOLVED_EXAMPLES`` kept).
+    playlists_written: int = 0
+    playlists_removed: int = 0
+    unresolved_entries: int = 0
+    unresolved_examples: list[UnresolvedEntry] = field(default_factory=list)
+
+    def add_unresolved(self, example: UnresolvedEntry) -> None:
+        """Count an unresolved playlist entry; keep it as an example while there is room."""
+        self.unresolved_entries += 1
+        if len(self.unresolved_examples) < MAX_UNRESOLVED_EXAMPLES:
+            self.unresolved_examples.append(example)

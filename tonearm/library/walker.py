@@ -1,4 +1,4 @@
-"""Walking the media root: every audio candidate and image, never leaving the root.
+"""Walking the media root: every audio candidate, image and playlist, never leaving the root.
 
 Hidden files and folders are skipped. Symlinks are followed only when they resolve inside
 the media root; loops are detected. Problems are yielded, not raised, so one unreadable
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tonearm.library.formats import is_audio_candidate
 from tonearm.paths import is_inside
+from tonearm.playlists.m3u import is_playlist_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,15 @@ class Candidate:
 @dataclass(frozen=True, slots=True)
 class ImageFile:
     """An image file inside the media root (a folder's cover or artist picture, maybe)."""
+
+    rel_path: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlaylistFile:
+    """An M3U or M3U8 playlist file inside the media root."""
 
     rel_path: str
     size: int
@@ -63,8 +73,17 @@ def _reason(exc: OSError) -> str:
     return f"unreadable ({errno.errorcode.get(exc.errno or 0, 'error')})"
 
 
-def walk_media_root(root: Path) -> Iterator[Candidate | ImageFile | WalkProblem]:
-    """Yield every audio candidate and image below ``root`` (resolved), and every problem."""
+Found = Candidate | ImageFile | PlaylistFile | WalkProblem
+
+
+def _reported(name: str) -> bool:
+    """Whether a file that cannot be looked at is worth a problem (a track or playlist)."""
+    return is_audio_candidate(name) or is_playlist_file(name)
+
+
+def walk_media_root(root: Path) -> Iterator[Found]:
+    """Yield every audio candidate, image and playlist below ``root`` (resolved), and every
+    problem."""
     root_str = str(root)
     seen_dirs: set[tuple[int, int]] = set()
     root_stat = os.stat(root_str)
@@ -88,18 +107,18 @@ def _visit(
     root: str,
     seen_dirs: set[tuple[int, int]],
     stack: list[tuple[str, str]],
-) -> Iterator[Candidate | ImageFile | WalkProblem]:
+) -> Iterator[Found]:
     if entry.name.startswith("."):
         return
     rel_path = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
     try:
         if entry.is_symlink() and not is_inside(os.path.realpath(entry.path), root):
-            if entry.is_dir() or is_audio_candidate(entry.name):
+            if entry.is_dir() or _reported(entry.name):
                 yield WalkProblem(rel_path, "symlink points outside the media root")
             return
         info = entry.stat()
     except OSError as exc:
-        if is_audio_candidate(entry.name) or exc.errno == errno.ELOOP:
+        if _reported(entry.name) or exc.errno == errno.ELOOP:
             yield WalkProblem(rel_path, _reason(exc))
         return
     if entry.is_dir():
@@ -113,3 +132,5 @@ def _visit(
         yield Candidate(rel_path, info.st_size, info.st_mtime_ns)
     elif entry.is_file() and is_image_candidate(entry.name):
         yield ImageFile(rel_path, info.st_size, info.st_mtime_ns)
+    elif entry.is_file() and is_playlist_file(entry.name):
+        yield PlaylistFile(rel_path, info.st_size, info.st_mtime_ns)

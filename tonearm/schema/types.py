@@ -18,7 +18,7 @@ from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.catalog.rows import overridden_fields
 from tonearm.db.models import TrackRecord
-from tonearm.library.summary import ScanSummary, SkippedFile
+from tonearm.library.summary import ScanSummary, SkippedFile, UnresolvedEntry
 from tonearm.paths import display_path
 from tonearm.schema.collaborator_types import Collaborator
 from tonearm.schema.context import Context
@@ -337,6 +337,34 @@ class SkippedFileType:
         return isinstance(obj, SkippedFile)
 
 
+@strawberry.type(
+    name="UnresolvedPlaylistEntry",
+    description="An entry of a playlist file in the media root that names no track.",
+)
+class UnresolvedPlaylistEntryType:
+    """GraphQL's view of ``library.summary.UnresolvedEntry`` (display text already)."""
+
+    playlist: str = strawberry.field(
+        description="The playlist file's path relative to the media root, for reading."
+    )
+    entry: str = strawberry.field(
+        description=(
+            "What the entry says, for reading (an absolute path is shown relative to the "
+            "media root, or by its file name when outside it)."
+        )
+    )
+    reason: str = strawberry.field(description="Why it names no track.")
+
+    @classmethod
+    def is_type_of(cls, obj: object, _info: object) -> bool:
+        """Values of this type are the scanner's own ``UnresolvedEntry`` records."""
+        return isinstance(obj, UnresolvedEntry)
+
+
+def _unresolved_examples(root: strawberry.Parent[ScanSummary]) -> list[UnresolvedEntry]:
+    return root.unresolved_examples
+
+
 def _skipped_count(root: strawberry.Parent[ScanSummary]) -> int:
     return len(root.skipped)
 
@@ -366,6 +394,16 @@ class ScanSummaryType:
         description="The skipped files.",
     )
     elapsed_seconds: float = strawberry.field(description="How long the scan took.")
+    unresolved_entries: int = strawberry.field(
+        name="unresolvedPlaylistEntries",
+        description="Entries of playlist files read by this scan that name no track.",
+    )
+    unresolved_examples: list[UnresolvedEntry] = strawberry.field(
+        name="unresolvedPlaylistEntryExamples",
+        resolver=_unresolved_examples,
+        graphql_type=list[UnresolvedPlaylistEntryType],
+        description="The first of them (at most 20).",
+    )
 
     @classmethod
     def is_type_of(cls, obj: object, _info: object) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import BigInteger, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.db.models import PlaylistItemRecord
@@ -61,8 +61,9 @@ async def renumber(session: AsyncSession, playlist_id: uuid.UUID) -> None:
         .where(item.playlist_id == playlist_id)
         .subquery("ranked")
     )
-    fresh = ranked.c.n * GAP
-    disjoint = (ranked.c.low > ranked.c.total * GAP) | (ranked.c.high < GAP)
+    gap = literal(GAP, BigInteger())
+    fresh = ranked.c.n * gap
+    disjoint = (ranked.c.low > ranked.c.total * gap) | (ranked.c.high < gap)
     statement = (
         update(item)
         .where(item.id == ranked.c.item_id)

@@ -72,8 +72,14 @@ ITEMS = result_of(
 )
 CREATE = f"""mutation($input: PlaylistInput!) {{
   createPlaylist(input: $input) {{ {result_of("InvalidPlaylistInputError")} }} }}"""
-UPDATE = f"""mutation($id: ID!, $input: PlaylistUpdateInput!) {{ updatePlaylist(id: $id, input: $input) {{
-  {result_of("PlaylistNotFoundError", "EditNotAllowedError", "InvalidPlaylistInputError", "InvalidSmartRulesError")} }} }}"""
+UPDATED = result_of(
+    "PlaylistNotFoundError",
+    "EditNotAllowedError",
+    "InvalidPlaylistInputError",
+    "InvalidSmartRulesError",
+)
+UPDATE = f"""mutation($id: ID!, $input: PlaylistUpdateInput!) {{
+  updatePlaylist(id: $id, input: $input) {{ {UPDATED} }} }}"""
 DELETE = """mutation($id: ID!) { deletePlaylist(id: $id) { __typename
   ... on DeletedPlaylist { id } ... on PlaylistNotFoundError { message playlistId }
   ... on EditNotAllowedError { message } } }"""
@@ -83,8 +89,9 @@ REMOVE = f"""mutation($p: ID!, $i: [ID!]!) {{
   removeFromPlaylist(playlistId: $p, itemIds: $i) {{ {ITEMS} }} }}"""
 MOVE = f"""mutation($p: ID!, $i: ID!, $to: Int!) {{
   movePlaylistItem(playlistId: $p, itemId: $i, toPosition: $to) {{ {ITEMS} }} }}"""
-COLLABORATORS = f"""mutation($p: ID!, $u: [ID!]!) {{ setPlaylistCollaborators(playlistId: $p, userIds: $u) {{
-  {result_of("PlaylistNotFoundError", "EditNotAllowedError", "UserNotFoundError")} }} }}"""
+COLLABORATED = result_of("PlaylistNotFoundError", "EditNotAllowedError", "UserNotFoundError")
+COLLABORATORS = f"""mutation($p: ID!, $u: [ID!]!) {{
+  setPlaylistCollaborators(playlistId: $p, userIds: $u) {{ {COLLABORATED} }} }}"""
 ONE = f"query($id: ID!) {{ playlist(id: $id) {{ {PLAYLIST[:-2]} }} }}"
 LIST = """query($scope: PlaylistScope!, $first: Int, $after: String) {
   playlists(scope: $scope, first: $first, after: $after) {

@@ -410,6 +410,12 @@ async def test_invisible_tracks_are_left_out_of_items_and_counts(
     assert seen["trackCount"] == 2
     assert seen["items"]["totalCount"] == 2
     assert seen["durationSeconds"] == 360.0
+    one = """query($id: ID!, $after: String) { playlist(id: $id) { items(first: 1, after: $after) {
+      edges { node { position track { title } } } pageInfo { endCursor } } } }"""
+    page = (await as_user(alice, one, id=playlist))["items"]
+    after = page["pageInfo"]["endCursor"]
+    second = (await as_user(alice, one, id=playlist, after=after))["items"]["edges"]
+    assert second == [{"node": {"position": 2, "track": {"title": "Song 2"}}}]
     # Unpublishing a track hides it from everyone else too.
     async with engine.begin() as connection:
         from tonearm.db.models import TrackRecord

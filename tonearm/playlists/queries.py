@@ -197,8 +197,9 @@ async def static_items(
 ) -> Page[ItemRow]:
     """A keyset page of a static playlist's items whose track ``reader`` can see.
 
-    Three queries: the page, the count of items before it, the keys within it (hidden
-    items included, so each index counts them).
+    Two queries: the page, and the counts of items before it and within it (hidden ones
+    included); only when some inside the page are hidden, a third reads the keys within it
+    so that each index counts them.
     """
     item = PlaylistItemRecord
     statement = (
@@ -217,22 +218,34 @@ async def static_items(
         return Page([], found.has_next_page, found.has_previous_page)
     low = found.records[0][0].position
     high = found.records[-1][0].position
-    before = await session.scalar(
-        select(func.count()).where(item.playlist_id == playlist_id, item.position < low)
-    )
-    keys = list(
-        (
-            await session.scalars(
-                select(item.position)
-                .where(item.playlist_id == playlist_id, item.position.between(low, high))
-                .order_by(item.position)
+    mine = item.playlist_id == playlist_id
+    before, within = (
+        await session.execute(
+            select(
+                func.count().filter(item.position < low),
+                func.count().filter(item.position.between(low, high)),
             )
-        ).all()
-    )
+            .select_from(item)
+            .where(mine, item.position <= high)
+        )
+    ).one()
     base = int(before or 0)
+    if within == len(found.records):  # nothing hidden inside the page
+        indexes = [base + offset for offset in range(len(found.records))]
+    else:
+        keys = list(
+            (
+                await session.scalars(
+                    select(item.position)
+                    .where(mine, item.position.between(low, high))
+                    .order_by(item.position)
+                )
+            ).all()
+        )
+        indexes = [base + bisect.bisect_left(keys, record.position) for record, _ in found.records]
     rows = [
-        ItemRow(record, track, base + bisect.bisect_left(keys, record.position))
-        for record, track in found.records
+        ItemRow(record, track, index)
+        for (record, track), index in zip(found.records, indexes, strict=True)
     ]
     return Page(rows, found.has_next_page, found.has_previous_page)
 

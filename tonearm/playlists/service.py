@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import case, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.catalog.access import Reader, track_visible
@@ -218,7 +218,12 @@ async def _for_items(
 ) -> PlaylistRecord:
     # The row lock serialises writers of one playlist, so neighbours read stay neighbours.
     record = await visible_playlist(session, reader=reader, playlist_id=playlist_id, lock=True)
-    collaborating = await is_collaborator(session, playlist_id=playlist_id, user_id=reader.user_id)
+    # Only someone who is neither owner nor admin needs their collaborator row looked up.
+    collaborating = (
+        not can_change_settings(reader, record)
+        and record.is_collaborative
+        and await is_collaborator(session, playlist_id=playlist_id, user_id=reader.user_id)
+    )
     if not can_change_items(reader, record, is_collaborator=collaborating):
         if record.kind == PlaylistKind.SMART.value:
             raise EditNotAllowed("A smart playlist's tracks come from its rules.")
@@ -270,7 +275,11 @@ async def delete_playlist(session: AsyncSession, *, reader: Reader, playlist_id:
 
 async def item_count(session: AsyncSession, playlist_id: uuid.UUID) -> int:
     """How many items the playlist holds, whoever can see their tracks."""
-    statement = select(func.count()).where(PlaylistItemRecord.playlist_id == playlist_id)
+    statement = (
+        select(func.count())
+        .select_from(PlaylistItemRecord)
+        .where(PlaylistItemRecord.playlist_id == playlist_id)
+    )
     return int(await session.scalar(statement) or 0)
 
 
@@ -320,10 +329,9 @@ async def _fresh_keys(
     return keys
 
 
-async def _touch(session: AsyncSession, playlist_id: uuid.UUID) -> None:
-    await session.execute(
-        update(PlaylistRecord).where(PlaylistRecord.id == playlist_id).values(updated_at=utcnow())
-    )
+async def _touch(session: AsyncSession, record: PlaylistRecord) -> None:
+    record.updated_at = utcnow()
+    await session.flush()
 
 
 async def add_to_playlist(
@@ -377,7 +385,7 @@ async def add_to_playlist(
             for track_id, key in zip(track_ids, keys, strict=True)
         ],
     )
-    await _touch(session, record.id)
+    await _touch(session, record)
     return record
 
 
@@ -406,7 +414,7 @@ async def remove_from_playlist(
         if item_id not in present:
             raise ItemNotFound(item_id)
     await session.execute(delete(item).where(item.playlist_id == record.id, item.id.in_(present)))
-    await _touch(session, record.id)
+    await _touch(session, record)
     return record
 
 
@@ -421,12 +429,14 @@ async def move_playlist_item(
     """Move one item so that it ends at index ``to_position`` (0 ≤ it < item count)."""
     record = await _for_items(session, reader, playlist_id)
     item = PlaylistItemRecord
-    current = await session.scalar(
-        select(item.position).where(item.playlist_id == record.id, item.id == item_id)
+    found = await session.execute(
+        select(func.count(), func.max(case((item.id == item_id, item.position))))
+        .select_from(item)
+        .where(item.playlist_id == record.id)
     )
+    count, current = found.one()
     if current is None:
         raise ItemNotFound(item_id)
-    count = await item_count(session, record.id)
     if not 0 <= to_position < count:
         raise InvalidPosition(to_position, count)
     before, after = await _keys_at(session, record.id, to_position, without=item_id)
@@ -434,7 +444,7 @@ async def move_playlist_item(
         return record  # already there
     (key,) = await _fresh_keys(session, record.id, to_position, 1, without=item_id)
     await session.execute(update(item).where(item.id == item_id).values(position=key))
-    await _touch(session, record.id)
+    await _touch(session, record)
     return record
 
 

@@ -382,8 +382,7 @@ async def run_change(
         except PlaylistError as refused:
             await session.rollback()
             return refusal(refused, asked)
-        await session.commit()
-        await session.refresh(record)
+        await session.commit()  # the record stays loaded (expire_on_commit is off)
     return loaders_of(info.context).playlist(record)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tonearm.catalog.access import Reader, track_visible
@@ -288,13 +288,14 @@ async def _keys_at(
     playlist_id: uuid.UUID,
     index: int,
     *,
-    without: uuid.UUID | None = None,
+    without: int | None = None,
 ) -> tuple[int | None, int | None]:
-    """The keys of the items at ``index - 1`` and ``index`` (None past either end)."""
+    """The keys of the items at ``index - 1`` and ``index`` (None past either end), the
+    item whose key is ``without`` left out. Keys only, so the index alone answers."""
     item = PlaylistItemRecord
     conditions: list[Any] = [item.playlist_id == playlist_id]
     if without is not None:
-        conditions.append(item.id != without)
+        conditions.append(item.position != without)
     start = max(index - 1, 0)
     statement = (
         select(item.position)
@@ -317,12 +318,18 @@ async def _fresh_keys(
     index: int,
     count: int,
     *,
-    without: uuid.UUID | None = None,
+    moving: tuple[uuid.UUID, int] | None = None,
 ) -> list[int]:
+    """Keys for ``count`` items at ``index`` (``moving``: the id and key of an item that
+    moves there, left out of the neighbours), renumbering first when they do not fit."""
+    without = moving[1] if moving else None
     before, after = await _keys_at(session, playlist_id, index, without=without)
     keys = keys_between(before, after, count)
     if keys is None:
         await renumber(session, playlist_id)
+        if moving is not None:  # its key changed with every other
+            item = PlaylistItemRecord
+            without = await session.scalar(select(item.position).where(item.id == moving[0]))
         before, after = await _keys_at(session, playlist_id, index, without=without)
         keys = keys_between(before, after, count)
     assert keys is not None  # after a renumber every gap holds a batch of MAX_BATCH
@@ -429,20 +436,24 @@ async def move_playlist_item(
     """Move one item so that it ends at index ``to_position`` (0 ≤ it < item count)."""
     record = await _for_items(session, reader, playlist_id)
     item = PlaylistItemRecord
-    found = await session.execute(
-        select(func.count(), func.max(case((item.id == item_id, item.position))))
-        .select_from(item)
-        .where(item.playlist_id == record.id)
-    )
-    count, current = found.one()
-    if current is None:
+    # Both halves read indexes only: the item by its id, the count off (playlist, position).
+    total = select(func.count()).select_from(item).where(item.playlist_id == record.id)
+    found = (
+        await session.execute(
+            select(item.position, total.scalar_subquery()).where(
+                item.playlist_id == record.id, item.id == item_id
+            )
+        )
+    ).one_or_none()
+    if found is None:
         raise ItemNotFound(item_id)
+    current, count = found
     if not 0 <= to_position < count:
         raise InvalidPosition(to_position, count)
-    before, after = await _keys_at(session, record.id, to_position, without=item_id)
+    before, after = await _keys_at(session, record.id, to_position, without=current)
     if (before is None or before < current) and (after is None or current < after):
         return record  # already there
-    (key,) = await _fresh_keys(session, record.id, to_position, 1, without=item_id)
+    (key,) = await _fresh_keys(session, record.id, to_position, 1, moving=(item_id, current))
     await session.execute(update(item).where(item.id == item_id).values(position=key))
     await _touch(session, record)
     return record

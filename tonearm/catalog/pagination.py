@@ -30,7 +30,13 @@ from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
+from tonearm.db.models import (
+    AlbumRecord,
+    ArtistRecord,
+    PlaylistItemRecord,
+    PlaylistRecord,
+    TrackRecord,
+)
 
 CURSOR_VERSION = 2
 DEFAULT_PAGE_SIZE = 20
@@ -73,6 +79,30 @@ class ArtistAlbumOrder(Enum):
     YEAR = "year"
 
 
+class PlaylistOrder(Enum):
+    """The one order of playlist lists: by name (folded), then id."""
+
+    NAME = "name"
+
+
+class PlaylistItemOrder(Enum):
+    """The one order of a static playlist's items: their position key."""
+
+    POSITION = "position"
+
+
+class SmartOrder(Enum):
+    """The orders of a smart playlist's computed items (``playlists.rules``)."""
+
+    ARTIST = "ARTIST"
+    TITLE = "TITLE"
+    RECENTLY_ADDED = "RECENTLY_ADDED"
+    YEAR = "YEAR"
+    MOST_PLAYED = "MOST_PLAYED"
+    RECENTLY_PLAYED = "RECENTLY_PLAYED"
+    POPULAR = "POPULAR"
+
+
 class PaginationError(Exception):
     """Base class: the page arguments cannot be honoured."""
 
@@ -95,6 +125,7 @@ class KeyKind(Enum):
     TEXT = "text"
     NUMBER = "number"
     INTEGER = "integer"
+    LONG = "long"  # a 64-bit key (playlist positions)
     MOMENT = "moment"
 
 
@@ -188,6 +219,32 @@ ORDERS: dict[Enum, OrderSpec] = {
         AlbumRecord.id,
         "album.id",
     ),
+    PlaylistOrder.NAME: _entity_order(
+        "playlists.NAME", PlaylistRecord.sort_name, KeyKind.TEXT, PlaylistRecord.id
+    ),
+    PlaylistItemOrder.POSITION: _entity_order(
+        "playlist_items.POSITION", PlaylistItemRecord.position, KeyKind.LONG, PlaylistItemRecord.id
+    ),
+    # A smart playlist's keys are columns of the query its rules compile to
+    # (``playlists.rules``), which supplies them with ``OrderSpec.with_columns``.
+    **{
+        order: OrderSpec(
+            f"smart.{order.name}",
+            tuple(SortKey(literal(0), kind, f"k{index}") for index, kind in enumerate(kinds)),
+            TrackRecord.id,
+            "track_id",
+            descending,
+        )
+        for order, kinds, descending in (
+            (SmartOrder.ARTIST, (KeyKind.TEXT,), False),
+            (SmartOrder.TITLE, (KeyKind.TEXT,), False),
+            (SmartOrder.RECENTLY_ADDED, (KeyKind.MOMENT,), True),
+            (SmartOrder.YEAR, (KeyKind.INTEGER, KeyKind.TEXT), False),
+            (SmartOrder.MOST_PLAYED, (KeyKind.INTEGER,), True),
+            (SmartOrder.RECENTLY_PLAYED, (KeyKind.MOMENT,), True),
+            (SmartOrder.POPULAR, (KeyKind.NUMBER,), True),
+        )
+    },
 }
 
 KeyValue = str | float | int | datetime
@@ -288,6 +345,10 @@ def _parse_key(kind: KeyKind, value: object) -> KeyValue:
         return float(value)
     if kind is KeyKind.INTEGER:
         if not isinstance(value, int) or abs(value) > 2**31:
+            raise InvalidCursor
+        return value
+    if kind is KeyKind.LONG:
+        if not isinstance(value, int) or not -(2**63) < value < 2**63:
             raise InvalidCursor
         return value
     if not isinstance(value, str) or len(value) > _MAX_KEY_LENGTH:

@@ -39,6 +39,21 @@ from tonearm.resolvers.editing import resolve_update_album, resolve_update_track
 from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.nodes import resolve_node
+from tonearm.resolvers.playlists import (
+    resolve_add_to_playlist,
+    resolve_create_playlist,
+    resolve_delete_playlist,
+    resolve_move_playlist_item,
+    resolve_playlist,
+    resolve_playlists,
+    resolve_remove_from_playlist,
+    resolve_set_playlist_collaborators,
+    resolve_update_playlist,
+)
+from tonearm.resolvers.smart_playlists import (
+    resolve_create_smart_playlist,
+    resolve_smart_playlist_preview,
+)
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_track, resolve_tracks
 from tonearm.resolvers.transcoding import resolve_retry_variant, resolve_transcode_queue
@@ -70,6 +85,17 @@ from tonearm.schema.execution import FlatFieldsExecutionContext
 from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
 from tonearm.schema.library_types import Album, AlbumConnection, Artist, ArtistConnection
 from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
+from tonearm.schema.playlist_types import (
+    CreatePlaylistResult,
+    CreateSmartPlaylistResult,
+    DeletePlaylistResult,
+    Playlist,
+    PlaylistCollaboratorsResult,
+    PlaylistConnection,
+    PlaylistItemsResult,
+    SmartPlaylistPreviewResult,
+    UpdatePlaylistResult,
+)
 from tonearm.schema.scalars import SCALAR_MAP
 from tonearm.schema.types import (
     CreateStreamUrlResult,
@@ -98,7 +124,7 @@ class Query:
 
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node,
-        description="A track, album or artist by its global ID (Relay refetch), or null.",
+        description="A track, album, artist or playlist by its global ID (Relay refetch), or null.",
         permission_classes=SIGNED_IN,
     )
     track: Track | None = strawberry.field(
@@ -163,6 +189,21 @@ class Query:
     user_by_username: PublicUser | None = strawberry.field(
         resolver=resolve_user_by_username,
         description="An enabled account by its exact name (any case), to share work with; or null.",
+        permission_classes=SIGNED_IN,
+    )
+    playlists: PlaylistConnection = strawberry.field(
+        resolver=resolve_playlists,
+        description="Playlists of a scope you can see, by name (default 20, at most 100).",
+        permission_classes=SIGNED_IN,
+    )
+    playlist: Playlist | None = strawberry.field(
+        resolver=resolve_playlist,
+        description="The playlist with this global ID, or null.",
+        permission_classes=SIGNED_IN,
+    )
+    smart_playlist_preview: SmartPlaylistPreviewResult = strawberry.field(
+        resolver=resolve_smart_playlist_preview,
+        description="What smart rules give you now (your likes and plays).",
         permission_classes=SIGNED_IN,
     )
     transcode_queue: TranscodeQueue = strawberry.field(
@@ -239,6 +280,49 @@ class Mutation:
     remove_album_collaborator: AlbumCollaboratorsResult = strawberry.mutation(
         resolver=resolve_remove_album_collaborator,
         description="Take someone's role on an album away (its owners and admins).",
+        permission_classes=SIGNED_IN,
+    )
+    create_playlist: CreatePlaylistResult = strawberry.mutation(
+        resolver=resolve_create_playlist,
+        description="Create a playlist of your own (private unless isPublic).",
+        permission_classes=SIGNED_IN,
+    )
+    create_smart_playlist: CreateSmartPlaylistResult = strawberry.mutation(
+        resolver=resolve_create_smart_playlist,
+        description="Create a playlist whose tracks are computed from rules.",
+        permission_classes=SIGNED_IN,
+    )
+    update_playlist: UpdatePlaylistResult = strawberry.mutation(
+        resolver=resolve_update_playlist,
+        description="Rename a playlist or change its settings or rules (its owner).",
+        permission_classes=SIGNED_IN,
+    )
+    delete_playlist: DeletePlaylistResult = strawberry.mutation(
+        resolver=resolve_delete_playlist,
+        description="Delete a playlist (its owner).",
+        permission_classes=SIGNED_IN,
+    )
+    add_to_playlist: PlaylistItemsResult = strawberry.mutation(
+        resolver=resolve_add_to_playlist,
+        description=(
+            "Add up to 1,000 tracks (duplicates allowed) before the item now at position; "
+            "null or the item count appends."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    remove_from_playlist: PlaylistItemsResult = strawberry.mutation(
+        resolver=resolve_remove_from_playlist,
+        description="Remove items from a playlist.",
+        permission_classes=SIGNED_IN,
+    )
+    move_playlist_item: PlaylistItemsResult = strawberry.mutation(
+        resolver=resolve_move_playlist_item,
+        description="Move an item so that it ends at index toPosition (0 ≤ toPosition < count).",
+        permission_classes=SIGNED_IN,
+    )
+    set_playlist_collaborators: PlaylistCollaboratorsResult = strawberry.mutation(
+        resolver=resolve_set_playlist_collaborators,
+        description="Replace who may add and reorder on your collaborative playlist.",
         permission_classes=SIGNED_IN,
     )
     scan_library: ScanSummary = strawberry.mutation(

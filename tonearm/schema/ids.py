@@ -19,6 +19,8 @@ ARTIST_TYPE_NAME = "Artist"
 USER_TYPE_NAME = "User"
 API_TOKEN_TYPE_NAME = "ApiToken"  # noqa: S105 - a type name
 SESSION_TYPE_NAME = "BrowserSession"
+PLAYLIST_TYPE_NAME = "Playlist"
+PLAYLIST_ITEM_TYPE_NAME = "PlaylistItem"
 
 
 class InvalidGlobalId(ValueError):

@@ -41,6 +41,7 @@ def _record() -> TrackRecord:
         sort_title="dancing queen",
         created_at=moment,
         duration_seconds=230.125,
+        popularity=3.5,
     )
 
 
@@ -53,6 +54,7 @@ def test_cursor_round_trips_for_every_order(order: TrackOrder) -> None:
         TrackOrder.TITLE: record.sort_title,
         TrackOrder.RECENTLY_ADDED: record.created_at,
         TrackOrder.DURATION: record.duration_seconds,
+        TrackOrder.POPULAR: record.popularity,
     }[order]
     assert (cursor.order, cursor.keys, cursor.id) == (order, (expected_key,), TRACK_ID)
 
@@ -120,6 +122,9 @@ def test_every_order_names_its_list() -> None:
         "albums",
         "artists",
         "artist_albums",
+        "likes",
+        "plays",
+        "comments",
     }
 
 

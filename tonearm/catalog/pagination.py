@@ -30,13 +30,22 @@ from sqlalchemy import ColumnElement, Select, literal, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from tonearm.db.models import AlbumRecord, ArtistRecord, TrackRecord
+from tonearm.db.models import (
+    AlbumRecord,
+    ArtistRecord,
+    CommentRecord,
+    LikeRecord,
+    PlayRecord,
+    TrackRecord,
+)
 
 CURSOR_VERSION = 2
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 _MAX_CURSOR_LENGTH = 4096
 _MAX_KEY_LENGTH = 1024
+# Integer keys are BIGINT row ids at most (a play's), never more than a signed 64-bit value.
+_MAX_INTEGER_KEY = 2**63 - 1
 
 T = TypeVar("T")
 # What an order sorts by: a mapped column, or an expression a query computes.
@@ -50,6 +59,7 @@ class TrackOrder(Enum):
     TITLE = "title"
     RECENTLY_ADDED = "recently_added"
     DURATION = "duration"
+    POPULAR = "popular"
 
 
 class AlbumOrder(Enum):
@@ -71,6 +81,24 @@ class ArtistAlbumOrder(Enum):
     """The one order of an artist's albums: their own albums, then appearances, by year."""
 
     YEAR = "year"
+
+
+class LikeOrder(Enum):
+    """The one order of a viewer's likes: newest first."""
+
+    NEWEST = "newest"
+
+
+class PlayOrder(Enum):
+    """The one order of a viewer's history: latest play first."""
+
+    NEWEST = "newest"
+
+
+class CommentOrder(Enum):
+    """The one order of comments on a track or album: newest first."""
+
+    NEWEST = "newest"
 
 
 class PaginationError(Exception):
@@ -158,6 +186,13 @@ ORDERS: dict[Enum, OrderSpec] = {
     TrackOrder.DURATION: _entity_order(
         "tracks.DURATION", TrackRecord.duration_seconds, KeyKind.NUMBER, TrackRecord.id
     ),
+    TrackOrder.POPULAR: _entity_order(
+        "tracks.POPULAR",
+        TrackRecord.popularity,
+        KeyKind.NUMBER,
+        TrackRecord.id,
+        descending=True,
+    ),
     AlbumOrder.TITLE: _entity_order(
         "albums.TITLE", AlbumRecord.sort_title, KeyKind.TEXT, AlbumRecord.id
     ),
@@ -176,6 +211,32 @@ ORDERS: dict[Enum, OrderSpec] = {
     ),
     ArtistOrder.NAME: _entity_order(
         "artists.NAME", ArtistRecord.sort_name, KeyKind.TEXT, ArtistRecord.id
+    ),
+    LikeOrder.NEWEST: OrderSpec(
+        "likes.NEWEST",
+        (SortKey(LikeRecord.created_at, KeyKind.MOMENT, "created_at"),),
+        LikeRecord.target_id,
+        "target_id",
+        descending=True,
+    ),
+    # A play's key is its start and its integer row id; the track id after them only fills
+    # the uuid slot every cursor carries (the row id alone already makes the order unique).
+    PlayOrder.NEWEST: OrderSpec(
+        "plays.NEWEST",
+        (
+            SortKey(PlayRecord.started_at, KeyKind.MOMENT, "started_at"),
+            SortKey(PlayRecord.id, KeyKind.INTEGER, "id"),
+        ),
+        PlayRecord.track_id,
+        "track_id",
+        descending=True,
+    ),
+    CommentOrder.NEWEST: OrderSpec(
+        "comments.NEWEST",
+        (SortKey(CommentRecord.created_at, KeyKind.MOMENT, "created_at"),),
+        CommentRecord.id,
+        "id",
+        descending=True,
     ),
     # The first key (0 for an album artist's album, 1 for an appearance) depends on the
     # artist, so the query supplies its column (``OrderSpec.with_columns``).
@@ -287,7 +348,7 @@ def _parse_key(kind: KeyKind, value: object) -> KeyValue:
             raise InvalidCursor
         return float(value)
     if kind is KeyKind.INTEGER:
-        if not isinstance(value, int) or abs(value) > 2**31:
+        if not isinstance(value, int) or abs(value) > _MAX_INTEGER_KEY:
             raise InvalidCursor
         return value
     if not isinstance(value, str) or len(value) > _MAX_KEY_LENGTH:

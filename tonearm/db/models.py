@@ -532,9 +532,7 @@ class PlaylistItemRecord(Base):
     __tablename__ = "playlist_items"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    playlist_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("playlists.id", ondelete="CASCADE")
-    )
+    playlist_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"))
     track_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("tracks.id", ondelete="CASCADE"), index=True
     )
@@ -616,9 +614,7 @@ class PlayCountRecord(Base):
     play_count: Mapped[int] = mapped_column(default=0)
     last_played_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    __table_args__ = (
-        Index("ix_play_counts_user_id_last_played_at", "user_id", "last_played_at"),
-    )
+    __table_args__ = (Index("ix_play_counts_user_id_last_played_at", "user_id", "last_played_at"),)
 
 
 class CommentRecord(Base):

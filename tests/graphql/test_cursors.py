@@ -249,3 +249,19 @@ def test_page_direction_and_size(arguments: dict[str, object], size: int, backwa
         TrackOrder.ARTIST, **{"first": None, "after": None, "last": None, "before": None, **values}
     )  # type: ignore[arg-type]
     assert (request.size, request.backward) == (size, backward)
+
+
+def test_a_play_cursor_carries_its_bigint_row_id_and_refuses_others() -> None:
+    from tonearm.catalog.pagination import PlayOrder
+    from tonearm.db.models import PlayRecord
+
+    moment = datetime(2026, 3, 4, tzinfo=UTC)
+    played = PlayRecord(id=2**40, started_at=moment, track_id=TRACK_ID)
+    cursor = decode_cursor(encode_cursor(PlayOrder.NEWEST, played), PlayOrder.NEWEST)
+    assert (cursor.keys, cursor.id) == ((moment, 2**40), TRACK_ID)
+    for row_id in (0, -1, 2**63, 1.5, True):
+        with pytest.raises(InvalidCursor):
+            decode_cursor(
+                _encode([2, "plays.NEWEST", [moment.isoformat(), row_id], TRACK_ID.hex]),
+                PlayOrder.NEWEST,
+            )

@@ -44,8 +44,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 _MAX_CURSOR_LENGTH = 4096
 _MAX_KEY_LENGTH = 1024
-# Integer keys are BIGINT row ids at most (a play's), never more than a signed 64-bit value.
-_MAX_INTEGER_KEY = 2**63 - 1
+_MAX_ROW_ID = 2**63 - 1  # BIGINT
 
 T = TypeVar("T")
 # What an order sorts by: a mapped column, or an expression a query computes.
@@ -123,6 +122,7 @@ class KeyKind(Enum):
     TEXT = "text"
     NUMBER = "number"
     INTEGER = "integer"
+    ROW_ID = "row_id"  # a positive BIGINT row id
     MOMENT = "moment"
 
 
@@ -225,7 +225,7 @@ ORDERS: dict[Enum, OrderSpec] = {
         "plays.NEWEST",
         (
             SortKey(PlayRecord.started_at, KeyKind.MOMENT, "started_at"),
-            SortKey(PlayRecord.id, KeyKind.INTEGER, "id"),
+            SortKey(PlayRecord.id, KeyKind.ROW_ID, "id"),
         ),
         PlayRecord.track_id,
         "track_id",
@@ -347,8 +347,12 @@ def _parse_key(kind: KeyKind, value: object) -> KeyValue:
         if not isinstance(value, int | float) or not math.isfinite(value):
             raise InvalidCursor
         return float(value)
+    if kind is KeyKind.ROW_ID:
+        if not isinstance(value, int) or not 0 < value <= _MAX_ROW_ID:
+            raise InvalidCursor
+        return value
     if kind is KeyKind.INTEGER:
-        if not isinstance(value, int) or abs(value) > _MAX_INTEGER_KEY:
+        if not isinstance(value, int) or abs(value) > 2**31:
             raise InvalidCursor
         return value
     if not isinstance(value, str) or len(value) > _MAX_KEY_LENGTH:

@@ -80,6 +80,7 @@ bench: install-dev frontend
 	$(PY) benchmarks/probe.py
 	$(PY) benchmarks/artwork.py
 	$(PY) benchmarks/graphql_api.py
+	$(PY) benchmarks/social.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/player.py

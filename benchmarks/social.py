@@ -84,13 +84,18 @@ def track_rows(count: int, rng: random.Random) -> list[dict[str, Any]]:
     return rows
 
 
-def play_rows(
-    count: int, users: list[uuid.UUID], tracks: list[uuid.UUID], rng: random.Random, now: datetime
+def play_rows(  # noqa: PLR0917 - the shape of the data
+    count: int,
+    users: list[uuid.UUID],
+    tracks: list[uuid.UUID],
+    rng: random.Random,
+    now: datetime,
+    days: int,
 ) -> list[tuple[uuid.UUID, uuid.UUID, datetime, float, datetime]]:
-    """``count`` plays over the last year: each user's evenly spread, tracks Zipf-like."""
+    """``count`` plays over the last ``days``: each user's evenly spread, tracks Zipf-like."""
     weights = [1 / (rank + 1) ** 0.8 for rank in range(len(tracks))]
     per_user = count // len(users)
-    year = timedelta(days=365).total_seconds()
+    year = timedelta(days=days).total_seconds()
     rows = []
     for user in users:
         chosen = rng.choices(tracks, weights=weights, k=per_user)
@@ -126,7 +131,7 @@ async def bulk_load(url: str, args: argparse.Namespace, now: datetime) -> list[u
                 for n, user in enumerate(users)
             ],
         )
-    plays = play_rows(args.plays, users[:-1], [row["id"] for row in tracks], rng, now)
+    plays = play_rows(args.plays, users[:-1], [row["id"] for row in tracks], rng, now, args.days)
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             raw = await connection.get_raw_connection()
@@ -261,6 +266,7 @@ def main() -> int:
     parser.add_argument("--tracks", type=int, default=5000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--days", type=int, default=365, help="the plays span this many days")
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     backends = args.backends.split(",")

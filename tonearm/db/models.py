@@ -596,7 +596,7 @@ class PlayRecord(Base):
     __table_args__ = (
         Index("ix_plays_user_id_started_at", "user_id", "started_at", "track_id"),
         Index("ix_plays_started_at", "started_at", "track_id"),
-        Index("ix_plays_track_id_started_at", "track_id", "started_at"),
+        Index("ix_plays_track_id", "track_id"),
     )
 
 

@@ -81,6 +81,7 @@ bench: install-dev frontend
 	$(PY) benchmarks/artwork.py
 	$(PY) benchmarks/graphql_api.py
 	$(PY) benchmarks/playlists.py
+	$(PY) benchmarks/social.py
 	$(PY) benchmarks/stream.py
 	$(PY) benchmarks/memory.py
 	$(PY) benchmarks/player.py

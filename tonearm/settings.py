@@ -139,6 +139,9 @@ class Settings(BaseSettings):
     uploads_published: bool = Field(
         default=True, description="Whether an uploaded track is published (seen by all) at once."
     )
+    comment_rate: int = Field(
+        default=10, ge=1, description="Comments one user may post per minute (all workers)."
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -41,6 +41,7 @@ def _record() -> TrackRecord:
         sort_title="dancing queen",
         created_at=moment,
         duration_seconds=230.125,
+        popularity=3.5,
     )
 
 
@@ -53,6 +54,7 @@ def test_cursor_round_trips_for_every_order(order: TrackOrder) -> None:
         TrackOrder.TITLE: record.sort_title,
         TrackOrder.RECENTLY_ADDED: record.created_at,
         TrackOrder.DURATION: record.duration_seconds,
+        TrackOrder.POPULAR: record.popularity,
     }[order]
     assert (cursor.order, cursor.keys, cursor.id) == (order, (expected_key,), TRACK_ID)
 
@@ -120,6 +122,9 @@ def test_every_order_names_its_list() -> None:
         "albums",
         "artists",
         "artist_albums",
+        "likes",
+        "plays",
+        "comments",
     }
 
 
@@ -244,3 +249,19 @@ def test_page_direction_and_size(arguments: dict[str, object], size: int, backwa
         TrackOrder.ARTIST, **{"first": None, "after": None, "last": None, "before": None, **values}
     )  # type: ignore[arg-type]
     assert (request.size, request.backward) == (size, backward)
+
+
+def test_a_play_cursor_carries_its_bigint_row_id_and_refuses_others() -> None:
+    from tonearm.catalog.pagination import PlayOrder
+    from tonearm.db.models import PlayRecord
+
+    moment = datetime(2026, 3, 4, tzinfo=UTC)
+    played = PlayRecord(id=2**40, started_at=moment, track_id=TRACK_ID)
+    cursor = decode_cursor(encode_cursor(PlayOrder.NEWEST, played), PlayOrder.NEWEST)
+    assert (cursor.keys, cursor.id) == ((moment, 2**40), TRACK_ID)
+    for row_id in (0, -1, 2**63, 1.5, True):
+        with pytest.raises(InvalidCursor):
+            decode_cursor(
+                _encode([2, "plays.NEWEST", [moment.isoformat(), row_id], TRACK_ID.hex]),
+                PlayOrder.NEWEST,
+            )

@@ -27,12 +27,14 @@ SORT_KEYS = {
     TrackOrder.TITLE: lambda row: (row["sort_title"], row["id"].hex),
     TrackOrder.RECENTLY_ADDED: lambda row: (row["created_at"], row["id"].hex),
     TrackOrder.DURATION: lambda row: (row["duration_seconds"], row["id"].hex),
+    TrackOrder.POPULAR: lambda row: (row.get("popularity", 0.0), row["id"].hex),
 }
+DESCENDING = {TrackOrder.RECENTLY_ADDED, TrackOrder.POPULAR}
 
 
 def expected_ids(rows: list[dict[str, Any]], order: TrackOrder) -> list[str]:
     """Global IDs in the order the API must return them."""
-    ordered = sorted(rows, key=SORT_KEYS[order], reverse=order is TrackOrder.RECENTLY_ADDED)
+    ordered = sorted(rows, key=SORT_KEYS[order], reverse=order in DESCENDING)
     return [base64.b64encode(f"Track:{row['id']}".encode()).decode() for row in ordered]
 
 

@@ -33,8 +33,11 @@ from sqlalchemy.orm import InstrumentedAttribute
 from tonearm.db.models import (
     AlbumRecord,
     ArtistRecord,
+    CommentRecord,
+    LikeRecord,
     PlaylistItemRecord,
     PlaylistRecord,
+    PlayRecord,
     TrackRecord,
 )
 
@@ -56,6 +59,7 @@ class TrackOrder(Enum):
     TITLE = "title"
     RECENTLY_ADDED = "recently_added"
     DURATION = "duration"
+    POPULAR = "popular"
 
 
 class AlbumOrder(Enum):
@@ -103,6 +107,24 @@ class SmartOrder(Enum):
     POPULAR = "POPULAR"
 
 
+class LikeOrder(Enum):
+    """The one order of a viewer's likes: newest first."""
+
+    NEWEST = "newest"
+
+
+class PlayOrder(Enum):
+    """The one order of a viewer's history: latest play first."""
+
+    NEWEST = "newest"
+
+
+class CommentOrder(Enum):
+    """The one order of comments on a track or album: newest first."""
+
+    NEWEST = "newest"
+
+
 class PaginationError(Exception):
     """Base class: the page arguments cannot be honoured."""
 
@@ -125,7 +147,7 @@ class KeyKind(Enum):
     TEXT = "text"
     NUMBER = "number"
     INTEGER = "integer"
-    LONG = "long"  # a 64-bit key (playlist positions)
+    LONG = "long"  # a 64-bit key (playlist positions, row ids)
     MOMENT = "moment"
 
 
@@ -189,6 +211,13 @@ ORDERS: dict[Enum, OrderSpec] = {
     TrackOrder.DURATION: _entity_order(
         "tracks.DURATION", TrackRecord.duration_seconds, KeyKind.NUMBER, TrackRecord.id
     ),
+    TrackOrder.POPULAR: _entity_order(
+        "tracks.POPULAR",
+        TrackRecord.popularity,
+        KeyKind.NUMBER,
+        TrackRecord.id,
+        descending=True,
+    ),
     AlbumOrder.TITLE: _entity_order(
         "albums.TITLE", AlbumRecord.sort_title, KeyKind.TEXT, AlbumRecord.id
     ),
@@ -207,6 +236,32 @@ ORDERS: dict[Enum, OrderSpec] = {
     ),
     ArtistOrder.NAME: _entity_order(
         "artists.NAME", ArtistRecord.sort_name, KeyKind.TEXT, ArtistRecord.id
+    ),
+    LikeOrder.NEWEST: OrderSpec(
+        "likes.NEWEST",
+        (SortKey(LikeRecord.created_at, KeyKind.MOMENT, "created_at"),),
+        LikeRecord.target_id,
+        "target_id",
+        descending=True,
+    ),
+    # A play's key is its start and its integer row id; the track id after them only fills
+    # the uuid slot every cursor carries (the row id alone already makes the order unique).
+    PlayOrder.NEWEST: OrderSpec(
+        "plays.NEWEST",
+        (
+            SortKey(PlayRecord.started_at, KeyKind.MOMENT, "started_at"),
+            SortKey(PlayRecord.id, KeyKind.LONG, "id"),
+        ),
+        PlayRecord.track_id,
+        "track_id",
+        descending=True,
+    ),
+    CommentOrder.NEWEST: OrderSpec(
+        "comments.NEWEST",
+        (SortKey(CommentRecord.created_at, KeyKind.MOMENT, "created_at"),),
+        CommentRecord.id,
+        "id",
+        descending=True,
     ),
     # The first key (0 for an album artist's album, 1 for an appearance) depends on the
     # artist, so the query supplies its column (``OrderSpec.with_columns``).

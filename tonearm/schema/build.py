@@ -35,9 +35,15 @@ from tonearm.resolvers.collaborators import (
     resolve_update_track_collaborator,
     resolve_user_by_username,
 )
+from tonearm.resolvers.comments import (
+    resolve_add_comment,
+    resolve_delete_comment,
+    resolve_edit_comment,
+)
 from tonearm.resolvers.editing import resolve_update_album, resolve_update_track
 from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
+from tonearm.resolvers.likes import resolve_liked, resolve_set_liked
 from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.playlists import (
     resolve_add_to_playlist,
@@ -50,6 +56,7 @@ from tonearm.resolvers.playlists import (
     resolve_set_playlist_collaborators,
     resolve_update_playlist,
 )
+from tonearm.resolvers.plays import resolve_history, resolve_record_play, resolve_top_tracks
 from tonearm.resolvers.smart_playlists import (
     resolve_create_smart_playlist,
     resolve_smart_playlist_preview,
@@ -97,6 +104,16 @@ from tonearm.schema.playlist_types import (
     UpdatePlaylistResult,
 )
 from tonearm.schema.scalars import SCALAR_MAP
+from tonearm.schema.social_types import (
+    AddCommentResult,
+    DeleteCommentResult,
+    EditCommentResult,
+    LikeConnection,
+    PlayConnection,
+    RecordPlayResult,
+    SetLikedResult,
+    TopTrack,
+)
 from tonearm.schema.types import (
     CreateStreamUrlResult,
     LibraryStats,
@@ -210,6 +227,24 @@ class Query:
         resolver=resolve_transcode_queue,
         description="The variant job queue: counts and the latest failures (admins only).",
         permission_classes=ADMIN_ONLY,
+    )
+    liked: LikeConnection = strawberry.field(
+        resolver=resolve_liked,
+        description="Your likes of things you can see, newest first (kind: only that kind).",
+        permission_classes=SIGNED_IN,
+    )
+    history: PlayConnection = strawberry.field(
+        resolver=resolve_history,
+        description="Your counted plays of tracks you can see, latest first.",
+        permission_classes=SIGNED_IN,
+    )
+    top_tracks: list[TopTrack] = strawberry.field(
+        resolver=resolve_top_tracks,
+        description=(
+            "The most played tracks you can see over a rolling period, yours or everyone's "
+            "(first: at most 100; ties by track id)."
+        ),
+        permission_classes=SIGNED_IN,
     )
 
 
@@ -340,6 +375,34 @@ class Mutation:
             "result and the others still count. Cookie-authenticated requests need the "
             "header Tonearm-CSRF: 1."
         ),
+        permission_classes=SIGNED_IN,
+    )
+    set_liked: SetLikedResult = strawberry.mutation(
+        resolver=resolve_set_liked,
+        description="Like or unlike a track, album or artist (idempotent both ways).",
+        permission_classes=SIGNED_IN,
+    )
+    record_play: RecordPlayResult = strawberry.mutation(
+        resolver=resolve_record_play,
+        description=(
+            "Report a play: it counts when playedSeconds reaches half the track or 4 minutes "
+            "(startedAt defaults to now - playedSeconds); implausible reports are refused."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    add_comment: AddCommentResult = strawberry.mutation(
+        resolver=resolve_add_comment,
+        description="Comment on a track or album (plain text, up to 2,000 characters).",
+        permission_classes=SIGNED_IN,
+    )
+    edit_comment: EditCommentResult = strawberry.mutation(
+        resolver=resolve_edit_comment,
+        description="Replace the text of one of your comments.",
+        permission_classes=SIGNED_IN,
+    )
+    delete_comment: DeleteCommentResult = strawberry.mutation(
+        resolver=resolve_delete_comment,
+        description="Delete a comment (its author, or an admin).",
         permission_classes=SIGNED_IN,
     )
     login: LoginResult = strawberry.mutation(

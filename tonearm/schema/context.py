@@ -7,6 +7,7 @@ import uuid
 from asyncio import Future
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
@@ -36,6 +37,8 @@ from tonearm.db.collaborators import (
 )
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
 from tonearm.services import Services
+from tonearm.social.history import play_counts_of
+from tonearm.social.likes import LikeKind, like_counts, liked_by
 from tonearm.web.credentials import bearer_token, session_cookie
 
 K = TypeVar("K", bound=Hashable)
@@ -114,6 +117,17 @@ class Context(BaseContext):
             self._loader(album_collaborators)
         )
 
+        # Likes and plays of a page's rows: one query per kind per page each.
+        self.like_count_loaders: dict[LikeKind, Loader[uuid.UUID, int | None]] = {
+            kind: self._loader(partial(_like_counts, kind)) for kind in LikeKind
+        }
+        self.viewer_likes_loaders: dict[LikeKind, Loader[uuid.UUID, bool | None]] = {
+            kind: self._loader(partial(_viewer_likes, user_id, kind)) for kind in LikeKind
+        }
+        self.viewer_plays_loader: Loader[uuid.UUID, tuple[int, datetime] | None] = self._loader(
+            partial(_for_user, play_counts_of, user_id)
+        )
+
     @property
     def http_request(self) -> Request:
         """The HTTP request being answered (GraphQL is served over HTTP only)."""
@@ -151,6 +165,18 @@ async def _track_collaborators(
 ) -> dict[tuple[uuid.UUID, uuid.UUID | None], list[CollaboratorRow]]:
     found = await track_collaborators(session, keys)
     return {key: found.get(key[0], []) for key in keys}
+
+
+async def _like_counts(
+    kind: LikeKind, session: AsyncSession, keys: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    return await like_counts(session, kind, keys)
+
+
+async def _viewer_likes(
+    user_id: uuid.UUID, kind: LikeKind, session: AsyncSession, keys: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, bool]:
+    return dict.fromkeys(await liked_by(session, user_id, kind, keys), True)
 
 
 def reader_of(viewer: Viewer | None) -> Reader:

@@ -21,6 +21,8 @@ API_TOKEN_TYPE_NAME = "ApiToken"  # noqa: S105 - a type name
 SESSION_TYPE_NAME = "BrowserSession"
 PLAYLIST_TYPE_NAME = "Playlist"
 PLAYLIST_ITEM_TYPE_NAME = "PlaylistItem"
+COMMENT_TYPE_NAME = "Comment"
+PLAY_TYPE_NAME = "Play"
 
 
 class InvalidGlobalId(ValueError):
@@ -68,3 +70,8 @@ def id_argument(value: str, type_name: str, what: str) -> uuid.UUID:
         return parse_global_id(value, type_name)
     except InvalidGlobalId:
         raise api_error(ErrorCode.INVALID_ID, f"Not a valid {what} ID.") from None
+
+
+def play_global_id(play_id: int) -> str:
+    """The global ID of a play (its row id: plays are numbered, not UUIDs)."""
+    return str(GlobalID(PLAY_TYPE_NAME, str(play_id)))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from graphql.pyutils import AwaitableOrValue
@@ -24,7 +25,11 @@ from tonearm.catalog.pagination import AlbumOrder, ArtistOrder
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord
 from tonearm.schema.collaborator_types import Collaborator
 from tonearm.schema.context import Context
-from tonearm.schema.types import Track
+from tonearm.schema.types import SOCIAL_TYPES, Track
+from tonearm.social.likes import LikeKind
+
+if TYPE_CHECKING:
+    from tonearm.schema.social_types import CommentConnection
 
 Info = strawberry.Info[Context, None]
 
@@ -112,6 +117,18 @@ def _artist_cover(root: strawberry.Parent[Artist], info: Info) -> AwaitableOrVal
     return resolve_artist_cover(info, root)
 
 
+def _artist_like_count(root: strawberry.Parent[Artist], info: Info) -> AwaitableOrValue[int]:
+    from tonearm.resolvers.likes import resolve_like_count
+
+    return resolve_like_count(info, LikeKind.ARTIST, root.artist_id)
+
+
+def _artist_viewer_has_liked(root: strawberry.Parent[Artist], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.likes import resolve_viewer_has_liked
+
+    return resolve_viewer_has_liked(info, LikeKind.ARTIST, root.artist_id)
+
+
 @strawberry.type(description="A person or group credited on tracks or albums.")
 class Artist(relay.Node):
     """One artist, identified by the folded name."""
@@ -138,6 +155,14 @@ class Artist(relay.Node):
             "An artist.* image in their folder, else the cover of their newest album that "
             "has one; null when neither exists."
         ),
+    )
+    like_count: AwaitableOrValue[int] = strawberry.field(
+        resolver=_artist_like_count, graphql_type=int, description="How many users like them."
+    )
+    viewer_has_liked: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_artist_viewer_has_liked,
+        graphql_type=bool,
+        description="Whether you like them.",
     )
     artist_id: strawberry.Private[uuid.UUID]
     artwork_hash: strawberry.Private[str | None]
@@ -212,6 +237,30 @@ async def _album_collaborators(root: strawberry.Parent[Album], info: Info) -> li
     return await resolve_album_collaborators(info, root)
 
 
+def _album_like_count(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[int]:
+    from tonearm.resolvers.likes import resolve_like_count
+
+    return resolve_like_count(info, LikeKind.ALBUM, root.album_id)
+
+
+def _album_viewer_has_liked(root: strawberry.Parent[Album], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.likes import resolve_viewer_has_liked
+
+    return resolve_viewer_has_liked(info, LikeKind.ALBUM, root.album_id)
+
+
+async def _album_comments(
+    root: strawberry.Parent[Album],
+    info: Info,
+    first: int | None = UNSET,
+    after: str | None = UNSET,
+) -> Annotated[CommentConnection, strawberry.lazy(SOCIAL_TYPES)]:
+    from tonearm.resolvers.comments import resolve_comments
+    from tonearm.social.comments import CommentKind
+
+    return await resolve_comments(info, CommentKind.ALBUM, root.album_id, first, after)
+
+
 @strawberry.type(description="An album: the tracks that share one album identity.")
 class Album(relay.Node):
     """One album of the library; counts and duration are kept up to date by the scan."""
@@ -261,6 +310,17 @@ class Album(relay.Node):
     collaborators: list[Collaborator] = strawberry.field(
         resolver=_album_collaborators,
         description="Who has a role on the album; only for its owners and admins, else empty.",
+    )
+    like_count: AwaitableOrValue[int] = strawberry.field(
+        resolver=_album_like_count, graphql_type=int, description="How many users like it."
+    )
+    viewer_has_liked: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_album_viewer_has_liked, graphql_type=bool, description="Whether you like it."
+    )
+    comments: Annotated[CommentConnection, strawberry.lazy(SOCIAL_TYPES)] = strawberry.field(
+        resolver=_album_comments,
+        graphql_type=Annotated["CommentConnection", strawberry.lazy(SOCIAL_TYPES)],
+        description="Comments on the album, newest first (default 20, at most 100 per page).",
     )
     album_id: strawberry.Private[uuid.UUID]
     artwork_hash: strawberry.Private[str | None]

@@ -218,6 +218,20 @@ async def _items(
     return await resolve(info, root.record, first=first, after=after)
 
 
+def _like_count(root: strawberry.Parent[Playlist], info: Info) -> AwaitableOrValue[int]:
+    from tonearm.resolvers.likes import resolve_like_count
+    from tonearm.social.likes import LikeKind
+
+    return resolve_like_count(info, LikeKind.PLAYLIST, root.record.id)
+
+
+def _viewer_has_liked(root: strawberry.Parent[Playlist], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.likes import resolve_viewer_has_liked
+    from tonearm.social.likes import LikeKind
+
+    return resolve_viewer_has_liked(info, LikeKind.PLAYLIST, root.record.id)
+
+
 @strawberry.type(description="A list of tracks: a user's (static or smart) or the server's file.")
 class Playlist(relay.Node):
     """One playlist the viewer may see."""
@@ -267,6 +281,12 @@ class Playlist(relay.Node):
     )
     collaborators: list[PublicUser] = strawberry.field(
         resolver=_collaborators, description="Who may add and reorder (when collaborative)."
+    )
+    like_count: AwaitableOrValue[int] = strawberry.field(
+        resolver=_like_count, graphql_type=int, description="How many users like it."
+    )
+    viewer_has_liked: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_viewer_has_liked, graphql_type=bool, description="Whether you like it."
     )
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 from graphql.pyutils import AwaitableOrValue
 from strawberry import relay
+from strawberry.types.unset import UNSET
 
 from tonearm.catalog.access import CollaboratorRole
 from tonearm.catalog.formats import AudioFormat
@@ -34,9 +35,11 @@ from tonearm.schema.variant_types import (
 
 if TYPE_CHECKING:
     from tonearm.schema.library_types import Album, Artist, CoverArt
+    from tonearm.schema.social_types import CommentConnection
 
 # ``library_types`` imports this module (an album lists its tracks): its types are lazy here.
 LIBRARY_TYPES = "tonearm.schema.library_types"
+SOCIAL_TYPES = "tonearm.schema.social_types"
 Info = strawberry.Info[Context, None]
 
 strawberry.enum(
@@ -45,7 +48,9 @@ strawberry.enum(
     description=(
         "Sort orders for the track list. ARTIST (the default): album artist (or artist), "
         "album, disc, track number, title. TITLE: title, leading article ignored. "
-        "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first."
+        "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first. "
+        "POPULAR: most popular first (plays and likes, recent ones weighing more; ties by "
+        "id, descending like the score)."
     ),
 )
 
@@ -97,6 +102,46 @@ async def _track_collaborators(root: strawberry.Parent[Track], info: Info) -> li
     from tonearm.resolvers.collaborators import resolve_track_collaborators
 
     return await resolve_track_collaborators(info, root)
+
+
+def _track_like_count(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[int]:
+    from tonearm.resolvers.likes import resolve_like_count
+    from tonearm.social.likes import LikeKind
+
+    return resolve_like_count(info, LikeKind.TRACK, root.track_id)
+
+
+def _track_viewer_has_liked(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[bool]:
+    from tonearm.resolvers.likes import resolve_viewer_has_liked
+    from tonearm.social.likes import LikeKind
+
+    return resolve_viewer_has_liked(info, LikeKind.TRACK, root.track_id)
+
+
+def _track_viewer_play_count(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[int]:
+    from tonearm.resolvers.plays import resolve_viewer_play_count
+
+    return resolve_viewer_play_count(info, root.track_id)
+
+
+def _track_last_played_at(
+    root: strawberry.Parent[Track], info: Info
+) -> AwaitableOrValue[datetime | None]:
+    from tonearm.resolvers.plays import resolve_last_played_at
+
+    return resolve_last_played_at(info, root.track_id)
+
+
+async def _track_comments(
+    root: strawberry.Parent[Track],
+    info: Info,
+    first: int | None = UNSET,
+    after: str | None = UNSET,
+) -> Annotated[CommentConnection, strawberry.lazy(SOCIAL_TYPES)]:
+    from tonearm.resolvers.comments import resolve_comments
+    from tonearm.social.comments import CommentKind
+
+    return await resolve_comments(info, CommentKind.TRACK, root.track_id, first, after)
 
 
 @strawberry.type(description="An audio file in the registry: its tags and stream facts.")
@@ -188,6 +233,28 @@ class Track(relay.Node):
             "owners and admins, empty for everyone else."
         ),
     )
+    like_count: AwaitableOrValue[int] = strawberry.field(
+        resolver=_track_like_count, graphql_type=int, description="How many users like it."
+    )
+    viewer_has_liked: AwaitableOrValue[bool] = strawberry.field(
+        resolver=_track_viewer_has_liked, graphql_type=bool, description="Whether you like it."
+    )
+    play_count: int = strawberry.field(description="Everyone's counted plays of it.")
+    viewer_play_count: AwaitableOrValue[int] = strawberry.field(
+        resolver=_track_viewer_play_count,
+        graphql_type=int,
+        description="Your counted plays of it.",
+    )
+    last_played_at: AwaitableOrValue[datetime | None] = strawberry.field(
+        resolver=_track_last_played_at,
+        graphql_type=datetime | None,
+        description="When your latest counted play of it started; null if you never played it.",
+    )
+    comments: Annotated[CommentConnection, strawberry.lazy(SOCIAL_TYPES)] = strawberry.field(
+        resolver=_track_comments,
+        graphql_type=Annotated["CommentConnection", strawberry.lazy(SOCIAL_TYPES)],
+        description="Comments on the track, newest first (default 20, at most 100 per page).",
+    )
     track_id: strawberry.Private[uuid.UUID]
     album_id: strawberry.Private[uuid.UUID | None]
     mtime_ns: strawberry.Private[int]
@@ -236,6 +303,7 @@ class Track(relay.Node):
             is_published=record.is_published,
             is_explicit=record.is_explicit,
             lyrics=record.lyrics,
+            play_count=record.play_count,
             is_upload=record.origin == TrackOrigin.UPLOAD,
             overridden_fields=[]
             if record.origin == TrackOrigin.UPLOAD

@@ -44,10 +44,9 @@ async def load_file_playlists(session: AsyncSession) -> dict[str, KnownPlaylistF
     return {str(path): KnownPlaylistFile(id_, stamp, name) for path, id_, stamp, name in rows}
 
 
-async def file_playlist_ids(session: AsyncSession) -> list[uuid.UUID]:
-    """The ids of every playlist read from a file."""
-    rows = await session.scalars(select(PlaylistRecord.id).where(PlaylistRecord.kind == FILE_KIND))
-    return list(rows)
+async def all_playlists(session: AsyncSession) -> list[PlaylistRecord]:
+    """Every playlist (the scan brings their covers in step when album covers changed)."""
+    return list(await session.scalars(select(PlaylistRecord).order_by(PlaylistRecord.id)))
 
 
 async def scanned_track_ids(session: AsyncSession, paths: Iterable[str]) -> dict[str, uuid.UUID]:

@@ -29,8 +29,8 @@ from tonearm.artwork.store import ArtworkStore
 from tonearm.catalog.text import sort_text
 from tonearm.db.playlists import (
     KnownPlaylistFile,
+    all_playlists,
     delete_file_playlists,
-    file_playlist_ids,
     load_file_playlists,
     save_file_playlist,
     scanned_track_ids,
@@ -39,7 +39,7 @@ from tonearm.library.grouping import folder_of
 from tonearm.library.summary import ScanSummary, SkippedFile, UnresolvedEntry
 from tonearm.library.walker import PlaylistFile
 from tonearm.paths import display_path
-from tonearm.playlists.covers import CoverMaker, refresh_playlist_cover
+from tonearm.playlists.covers import CoverMaker, refresh_cover, refresh_playlist_cover
 from tonearm.playlists.m3u import M3UPlaylist, entry_target, parse_m3u, shown_entry
 
 # A playlist of 50,000 entries of 300 bytes each; larger files are not read.
@@ -159,12 +159,15 @@ async def scan_playlists(
     if store is not None:
         maker = CoverMaker(sessions, store)
         if covers_changed or tracks_changed:
+            # Every playlist's first albums may have new covers, or new or lost tracks:
+            # users' playlists (static and smart) as well as the files'.
             async with sessions() as session:
-                to_refresh = await file_playlist_ids(session)
+                playlists = await all_playlists(session)
+            for playlist in playlists:
+                await refresh_cover(maker, playlist)
         else:
-            to_refresh = changed
-        for playlist_id in to_refresh:
-            await refresh_playlist_cover(maker, playlist_id)
+            for playlist_id in changed:
+                await refresh_playlist_cover(maker, playlist_id)
     return changed
 
 

@@ -25,9 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tonearm.artwork.results import Artwork, ArtworkRefusal
 from tonearm.artwork.store import ArtworkStore
+from tonearm.catalog.access import ANONYMOUS
 from tonearm.db.entities import save_artworks
 from tonearm.db.models import AlbumRecord, PlaylistItemRecord, PlaylistRecord, TrackRecord
 from tonearm.db.playlists import set_playlist_mosaic
+from tonearm.playlists.access import PlaylistKind
+from tonearm.playlists.queries import compiled_rules
+from tonearm.playlists.rules import Compiled
 
 if TYPE_CHECKING:
     from tonearm.services import Services
@@ -165,6 +169,38 @@ async def refresh_playlist_cover(where: Services | CoverMaker, playlist_id: uuid
             hashes = await _more_artworks(session, playlist_id, found, rows, MOSAIC_COVERS)
         if await _apply(maker, playlist_id, hashes, stored_key, stored_hash):
             return
+
+
+async def refresh_cover(where: Services | CoverMaker, playlist: PlaylistRecord) -> None:
+    """Bring any playlist's cover in step after a change: a static or file playlist's from
+    its first items, a smart one's from the first tracks its rules give.
+
+    One cover serves every viewer, so a smart playlist's is made of published tracks only.
+    """
+    if playlist.kind != PlaylistKind.SMART.value:
+        await refresh_playlist_cover(where, playlist.id)
+        return
+    maker = where if isinstance(where, CoverMaker) else CoverMaker.of(where)
+    async with maker.sessions() as session:
+        compiled = compiled_rules(session, playlist, reader=ANONYMOUS)
+        hashes = await smart_album_artworks(session, compiled)
+    await refresh_cover_from(maker, playlist.id, hashes)
+
+
+async def smart_album_artworks(session: AsyncSession, compiled: Compiled) -> list[str]:
+    """The distinct album covers of the first tracks compiled rules give, in order."""
+    smart = compiled.subquery
+    statement = (
+        select(AlbumRecord.artwork_hash)
+        .select_from(smart)
+        .join(TrackRecord, TrackRecord.id == smart.c.track_id)
+        .join(AlbumRecord, AlbumRecord.id == TrackRecord.album_id)
+        .where(AlbumRecord.artwork_hash.is_not(None))
+        .order_by(smart.c.rn)
+        .limit(_FIRST_PAGE)
+    )
+    found = [value for value in (await session.scalars(statement)).all() if value is not None]
+    return list(dict.fromkeys(found))[:MOSAIC_COVERS]
 
 
 async def refresh_cover_from(

@@ -7,6 +7,7 @@ covers) through the request's playlist loaders (``loaders_of``); writes go throu
 
 from __future__ import annotations
 
+import logging
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ from tonearm.catalog.pagination import (
 from tonearm.db.models import PlaylistRecord
 from tonearm.playlists import service
 from tonearm.playlists.access import PlaylistKind, can_change_items, can_change_settings
+from tonearm.playlists.covers import refresh_cover
 from tonearm.playlists.queries import (
     ItemRow,
     PlaylistScope,
@@ -91,6 +93,7 @@ from tonearm.schema.playlist_types import (
 from tonearm.schema.types import Track, TrackNotFoundError
 from tonearm.schema.users import UserNotFoundError
 
+logger = logging.getLogger(__name__)
 Info = strawberry.Info[Context, None]
 K = TypeVar("K")
 V = TypeVar("V")
@@ -372,9 +375,17 @@ def refusal(error: PlaylistError, asked: Asked) -> RefusalType:  # noqa: PLR0911
 
 
 async def run_change(
-    info: Info, change: Callable[[AsyncSession], Awaitable[PlaylistRecord]], asked: Asked
+    info: Info,
+    change: Callable[[AsyncSession], Awaitable[PlaylistRecord]],
+    asked: Asked,
+    *,
+    cover: bool = False,
 ) -> Playlist | RefusalType:
-    """Run ``change`` in the request's session and commit; or roll back and say why not."""
+    """Run ``change`` in the request's session and commit; or roll back and say why not.
+
+    ``cover``: the change may have changed the first albums, so the cover is brought in
+    step (one query when it did not) before the playlist is answered.
+    """
     require_account(info)
     async with info.context.db() as session:
         try:
@@ -383,7 +394,18 @@ async def run_change(
             await session.rollback()
             return refusal(refused, asked)
         await session.commit()  # the record stays loaded (expire_on_commit is off)
+        if cover:
+            await _refresh_cover(info, session, record)
     return loaders_of(info.context).playlist(record)
+
+
+async def _refresh_cover(info: Info, session: AsyncSession, record: PlaylistRecord) -> None:
+    try:
+        await refresh_cover(info.context.services, record)
+        await session.refresh(record, ["mosaic_hash", "mosaic_key"])
+    except Exception:
+        # The change is committed; a cover that could not be made must not hide that.
+        logger.exception("the cover of playlist %s could not be brought in step", record.id)
 
 
 def track_ids_of(values: Sequence[str]) -> list[uuid.UUID]:
@@ -441,6 +463,7 @@ async def resolve_update_playlist(
             session, reader=reader, playlist_id=playlist_id, changes=changes
         ),
         Asked(id),
+        cover=rules is not None,
     )
     assert not isinstance(
         result, InvalidPlaylistPositionError | PlaylistTooLongError | PlaylistItemNotFoundError
@@ -489,6 +512,7 @@ async def resolve_add_to_playlist(
                 session, reader=reader, playlist_id=target, track_ids=tracks, position=position
             ),
             Asked(playlist_id),
+            cover=True,
         )
     )
 
@@ -507,6 +531,7 @@ async def resolve_remove_from_playlist(
                 session, reader=reader, playlist_id=target, item_ids=list(items)
             ),
             Asked(playlist_id, items=items),
+            cover=True,
         )
     )
 
@@ -526,6 +551,7 @@ async def resolve_move_playlist_item(
                 session, reader=reader, playlist_id=target, item_id=item, to_position=to_position
             ),
             Asked(playlist_id, items=items),
+            cover=True,
         )
     )
 

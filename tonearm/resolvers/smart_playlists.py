@@ -49,6 +49,7 @@ async def resolve_create_smart_playlist(
             rules=rules,
         ),
         Asked(strawberry.ID("")),
+        cover=True,
     )
     assert isinstance(result, Playlist | InvalidPlaylistInputError)
     return result

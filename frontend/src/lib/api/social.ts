@@ -359,9 +359,31 @@ function likedItem(node: LikedNode): LikedItem {
 
 type LikedItemOf<K extends LikeKind> = Extract<LikedItem, { kind: K }>;
 
+/** A track with its play counts, for its page. */
+export interface TrackDetails extends Track {
+	playCount: number;
+	viewerPlayCount: number;
+	lastPlayedAt: string | null;
+	likeCount: number;
+	viewerHasLiked: boolean;
+}
+
+export const TRACK_DETAILS_QUERY = /* GraphQL */ `
+	query PlayerTrackDetails($id: ID!) {
+		track(id: $id) {
+			...PlayerTrack
+			viewerPlayCount
+			lastPlayedAt
+		}
+	}
+	${TRACK_FIELDS}
+`;
+
 /** What the like, play and comment stores ask of the server. */
 export interface SocialApi {
 	setLiked(id: string, liked: boolean): Promise<SetLikedResult>;
+	/** The track with its counts; null when there is no such track (or the id is not one). */
+	trackDetails(id: string): Promise<TrackDetails | null>;
 	liked(args: { first: number; after?: string | null; kind?: LikeKind | null }): Promise<Page<LikedItem>>;
 	history(args: { first: number; after?: string | null }): Promise<Page<Play>>;
 	topTracks(period: PlayPeriod, first: number): Promise<TopTrack[]>;
@@ -384,7 +406,18 @@ export function socialApi(api: TonearmApi): SocialApi {
 				const state = result as LikeState;
 				return { kind: 'ok', id: state.id, liked: state.liked, likeCount: state.likeCount };
 			}
-			return { kind: 'not-found', message: result.message };
+			return { kind: 'not-found', message: (result as Refusal).message };
+		},
+
+		async trackDetails(id) {
+			let data: { track: TrackDetails | null };
+			try {
+				data = await api.run<{ track: TrackDetails | null }>(TRACK_DETAILS_QUERY, { id });
+			} catch (error) {
+				if ((error as { code?: string }).code === 'INVALID_ID') return null;
+				throw error;
+			}
+			return data.track;
 		},
 
 		async liked({ first, after = null, kind = null }) {

@@ -52,7 +52,7 @@ export class PlaylistView implements Queue {
 	readonly source: string;
 
 	/** The items' tracks, in order: the queue. */
-	tracks = $derived<readonly Track[]>(this.items?.items.map((item) => item.track) ?? []);
+	tracks = $derived.by<readonly Track[]>(() => this.items.items.map((item) => item.track));
 	problem = $derived(this.status === 'error' ? describeError(this.error) : null);
 	canReorder = $derived(!!this.playlist?.viewerCanAddTracks && !this.playlist.isSmart && !this.playlist.isReadOnly);
 

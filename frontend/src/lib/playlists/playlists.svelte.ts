@@ -31,9 +31,11 @@ function tracksLabel(n: number): string {
 export class Playlists {
 	readonly list: PagedList<Playlist>;
 	/** The playlists a track can be added to (`viewerCanAddTracks`). */
-	addable = $derived(this.list.items.filter((p) => p.viewerCanAddTracks && !p.isSmart));
+	addable = $derived.by(() => this.list.items.filter((p) => p.viewerCanAddTracks && !p.isSmart));
 	/** Bumped whenever a playlist's items change, so an open playlist page reloads. */
 	itemsVersion = $state(0);
+	/** What the last "Add to playlist" did, for the status line every page shows. */
+	notice = $state.raw<{ ok: boolean; message: string } | null>(null);
 
 	readonly #api: PlaylistsApi;
 
@@ -111,6 +113,12 @@ export class Playlists {
 
 	/** Append tracks to a playlist (in calls of at most MAX_TRACKS_PER_ADD ids). */
 	async addTracks(playlist: { id: string; name: string }, trackIds: readonly string[]): Promise<Outcome> {
+		const outcome = await this.#addTracks(playlist, trackIds);
+		this.notice = { ok: outcome.ok, message: outcome.message };
+		return outcome;
+	}
+
+	async #addTracks(playlist: { id: string; name: string }, trackIds: readonly string[]): Promise<Outcome> {
 		if (trackIds.length === 0) return { ok: false, message: 'Nothing to add.' };
 		let totals: PlaylistTotals | null = null;
 		try {

@@ -438,8 +438,7 @@ export function socialApi(api: TonearmApi): SocialApi {
 		async recordPlay(trackId, playedSeconds, startedAt) {
 			type Data = {
 				recordPlay:
-					| { __typename: 'RecordedPlay'; counted: boolean; track: { id: string; playCount: number } }
-					| Refusal;
+					{ __typename: 'RecordedPlay'; counted: boolean; track: { id: string; playCount: number } } | Refusal;
 			};
 			const data = await api.run<Data>(RECORD_PLAY_MUTATION, {
 				trackId,

@@ -63,7 +63,10 @@ export class PlaylistView implements Queue {
 	constructor(
 		api: PlaylistsApi,
 		id: string,
-		{ pageSize = PLAYLIST_PAGE_SIZE, onTotals = () => {} }: { pageSize?: number; onTotals?: (t: PlaylistTotals) => void } = {}
+		{
+			pageSize = PLAYLIST_PAGE_SIZE,
+			onTotals = () => {}
+		}: { pageSize?: number; onTotals?: (t: PlaylistTotals) => void } = {}
 	) {
 		this.#api = api;
 		this.id = id;
@@ -132,10 +135,7 @@ export class PlaylistView implements Queue {
 		return ok;
 	}
 
-	async #change(
-		send: () => ReturnType<PlaylistsApi['move']>,
-		before: PlaylistItem[]
-	): Promise<boolean> {
+	async #change(send: () => ReturnType<PlaylistsApi['move']>, before: PlaylistItem[]): Promise<boolean> {
 		try {
 			const result = await send();
 			if (result.kind === 'ok') {

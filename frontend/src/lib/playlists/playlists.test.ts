@@ -166,7 +166,11 @@ describe('Playlists (the sidebar)', () => {
 			{ data: { addToPlaylist: { __typename: 'PlaylistTooLongError', message: 'At most 50000.', limit: 50000 } } }
 		]);
 		const outcome = await new Playlists(api).addTracks(samplePlaylist(1), ['t1']);
-		expect(outcome).toMatchObject({ ok: false, message: 'At most 50000.', refusal: { kind: 'too-long', limit: 50000 } });
+		expect(outcome).toMatchObject({
+			ok: false,
+			message: 'At most 50000.',
+			refusal: { kind: 'too-long', limit: 50000 }
+		});
 	});
 });
 
@@ -188,12 +192,18 @@ describe('PlaylistView', () => {
 		]);
 		const view = new PlaylistView(api, 'playlist-1', { pageSize: 2 });
 		await view.load();
-		expect(requests[0]).toMatchObject({ operation: 'PlayerPlaylist', variables: { id: 'playlist-1', first: 2, after: null } });
+		expect(requests[0]).toMatchObject({
+			operation: 'PlayerPlaylist',
+			variables: { id: 'playlist-1', first: 2, after: null }
+		});
 		expect(view.tracks.map((t) => t.id)).toEqual(['id-0', 'id-1']);
 		expect(view.hasNextPage).toBe(true);
 		expect(view.source).toBe('playlist:playlist-1');
 		await view.loadMore();
-		expect(requests[1]).toMatchObject({ operation: 'PlayerPlaylistItems', variables: { id: 'playlist-1', first: 2, after: 'c2' } });
+		expect(requests[1]).toMatchObject({
+			operation: 'PlayerPlaylistItems',
+			variables: { id: 'playlist-1', first: 2, after: 'c2' }
+		});
 		expect(view.tracks.map((t) => t.id)).toEqual(['id-0', 'id-1', 'id-2']);
 	});
 
@@ -206,7 +216,10 @@ describe('PlaylistView', () => {
 	});
 
 	it('moves an item at once and asks the server for the place of the item it lands on', async () => {
-		const { api, requests } = serverWith([loaded([item(0), item(1), item(2)]), { data: { movePlaylistItem: totals(3) } }]);
+		const { api, requests } = serverWith([
+			loaded([item(0), item(1), item(2)]),
+			{ data: { movePlaylistItem: totals(3) } }
+		]);
 		const view = new PlaylistView(api, 'playlist-1');
 		await view.load();
 		const moving = view.move(0, 2);
@@ -223,7 +236,9 @@ describe('PlaylistView', () => {
 	it('puts the item back when the move fails', async () => {
 		const { api } = serverWith([
 			loaded([item(0), item(1), item(2)]),
-			{ data: { movePlaylistItem: { __typename: 'EditNotAllowedError', message: 'You may not reorder this playlist.' } } },
+			{
+				data: { movePlaylistItem: { __typename: 'EditNotAllowedError', message: 'You may not reorder this playlist.' } }
+			},
 			new TypeError('connection refused')
 		]);
 		const view = new PlaylistView(api, 'playlist-1');

@@ -36,7 +36,11 @@ function editorWith(answers: unknown[], playlist = null as Parameters<typeof sam
 	});
 	const clock = manualTimers();
 	const api = playlistsApi(new TonearmApi(new GraphQLClient({ fetch: server.fetch })));
-	const editor = new SmartEditor(api, playlist ? samplePlaylist(9, { isSmart: true, ...playlist }) : null, clock.timers);
+	const editor = new SmartEditor(
+		api,
+		playlist ? samplePlaylist(9, { isSmart: true, ...playlist }) : null,
+		clock.timers
+	);
 	return { editor, requests: server.requests, clock };
 }
 
@@ -69,7 +73,9 @@ describe('smart rules', () => {
 		expect(toRule({ field: 'addedAt', operator: 'inTheLast', value: '1.5', value2: '' })).toEqual({
 			problem: 'Type a whole number of days.'
 		});
-		expect(toRule({ field: 'title', operator: 'contains', value: '', value2: '' })).toEqual({ problem: 'Type a value.' });
+		expect(toRule({ field: 'title', operator: 'contains', value: '', value2: '' })).toEqual({
+			problem: 'Type a value.'
+		});
 	});
 
 	it('keeps the operator when the new field has it, else takes the field’s first', () => {
@@ -79,7 +85,9 @@ describe('smart rules', () => {
 			value: 'Ja',
 			value2: ''
 		});
-		expect(withField({ field: 'genre', operator: 'contains', value: 'Ja', value2: '' }, 'year')).toEqual(newRow('year'));
+		expect(withField({ field: 'genre', operator: 'contains', value: 'Ja', value2: '' }, 'year')).toEqual(
+			newRow('year')
+		);
 		expect(toRow({ field: 'year', operator: 'between', value: [1950, 1969] })).toEqual({
 			field: 'year',
 			operator: 'between',
@@ -188,7 +196,18 @@ describe('SmartEditor', () => {
 
 	it('updates an existing smart playlist, starting from its rules', async () => {
 		const { editor, requests } = editorWith(
-			[{ data: { updatePlaylist: { __typename: 'InvalidSmartRulesError', message: 'Bad year.', ruleIndex: 0, smartField: 'year' } } }],
+			[
+				{
+					data: {
+						updatePlaylist: {
+							__typename: 'InvalidSmartRulesError',
+							message: 'Bad year.',
+							ruleIndex: 0,
+							smartField: 'year'
+						}
+					}
+				}
+			],
 			{
 				name: 'Sixties',
 				rules: {

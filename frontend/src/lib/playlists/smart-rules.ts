@@ -128,16 +128,20 @@ export function toRule(row: RuleRow): { rule: SmartRule } | { problem: string } 
 			return { rule: { field, operator, value: [a, b] } };
 		}
 		case 'date':
-			return ISO_DATE.test(row.value)
-				? { rule: { field, operator, value: row.value } }
-				: { problem: 'Pick a date.' };
+			return ISO_DATE.test(row.value) ? { rule: { field, operator, value: row.value } } : { problem: 'Pick a date.' };
 	}
 }
 
 /** A stored rule as an editor row (a rule this editor does not know keeps its text). */
 export function toRow(rule: SmartRule): RuleRow {
 	const value = rule.value;
-	if (Array.isArray(value)) return { field: rule.field, operator: rule.operator, value: String(value[0] ?? ''), value2: String(value[1] ?? '') };
+	if (Array.isArray(value))
+		return {
+			field: rule.field,
+			operator: rule.operator,
+			value: String(value[0] ?? ''),
+			value2: String(value[1] ?? '')
+		};
 	return { field: rule.field, operator: rule.operator, value: value == null ? '' : String(value), value2: '' };
 }
 

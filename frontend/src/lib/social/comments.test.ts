@@ -29,7 +29,9 @@ function threadWith(answers: unknown[]) {
 	return { thread: new CommentsThread(socialApi(api), ALBUM, 2), requests: server.requests };
 }
 
-const firstPage = { data: { node: { __typename: 'Album', comments: connection([comment(2), comment(1)], { total: 3, more: true }) } } };
+const firstPage = {
+	data: { node: { __typename: 'Album', comments: connection([comment(2), comment(1)], { total: 3, more: true }) } }
+};
 
 describe('CommentsThread', () => {
 	it('loads the comments of the target page by page, newest first', async () => {

@@ -113,7 +113,7 @@ export type SmartPreviewResult =
 	| { kind: 'preview'; trackCount: number; durationSeconds: number; tracks: Track[] }
 	| { kind: 'invalid-rules'; message: string; ruleIndex: number | null; field: string | null };
 
-const PLAYLIST_FIELDS = /* GraphQL */ `
+export const PLAYLIST_FIELDS = /* GraphQL */ `
 	fragment PlayerPlaylist on Playlist {
 		id
 		name
@@ -190,6 +190,22 @@ const REFUSALS = /* GraphQL */ `
 		message
 		ruleIndex
 		smartField: field
+	}
+`;
+
+/** The sidebar's list (`playlists(scope: ALL)`), also asked by the boot request (boot.ts). */
+export const SIDEBAR_PLAYLISTS_SELECTION = /* GraphQL */ `
+	playlists(first: 100, scope: ALL) {
+		totalCount
+		pageInfo {
+			hasNextPage
+			endCursor
+		}
+		edges {
+			node {
+				...PlayerPlaylist
+			}
+		}
 	}
 `;
 

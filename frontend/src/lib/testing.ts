@@ -1,4 +1,5 @@
 /** Sample data for the unit tests (imported by *.test.ts only). */
+import type { Playlist } from '$lib/api/playlists';
 import type { AlbumSummary, Track } from '$lib/api/types';
 
 /** A track with every field the player reads; `overrides` set the ones a test cares about. */
@@ -29,6 +30,28 @@ export function sampleAlbum(n: number, overrides: Partial<AlbumSummary> = {}): A
 		year: 2020,
 		isCompilation: false,
 		coverArt: null,
+		...overrides
+	};
+}
+
+/** A playlist of the viewer's that they may change. */
+export function samplePlaylist(n: number, overrides: Partial<Playlist> = {}): Playlist {
+	return {
+		id: `playlist-${n}`,
+		name: `Playlist ${n}`,
+		description: null,
+		owner: { id: 'user-1', username: 'ada' },
+		isPublic: false,
+		isCollaborative: false,
+		isSmart: false,
+		isReadOnly: false,
+		viewerCanEdit: true,
+		viewerCanAddTracks: true,
+		trackCount: 0,
+		durationSeconds: 0,
+		coverArt: null,
+		likeCount: 0,
+		viewerHasLiked: false,
 		...overrides
 	};
 }

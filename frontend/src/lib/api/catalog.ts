@@ -49,6 +49,8 @@ export const ALBUM_QUERY = /* GraphQL */ `
 			genres
 			canEdit
 			viewerRole
+			likeCount
+			viewerHasLiked
 			tracks {
 				...PlayerTrack
 			}
@@ -77,6 +79,8 @@ export const ARTIST_QUERY = /* GraphQL */ `
 	query PlayerArtist($id: ID!, $first: Int!, $after: String) {
 		artist(id: $id) {
 			...PlayerArtistCard
+			likeCount
+			viewerHasLiked
 			albums(first: $first, after: $after) {
 				${PAGE_INFO}
 				edges {

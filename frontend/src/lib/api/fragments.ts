@@ -39,6 +39,9 @@ export const TRACK_FIELDS = /* GraphQL */ `
 			expiresAt
 		}
 		canEdit
+		likeCount
+		viewerHasLiked
+		playCount
 	}
 `;
 

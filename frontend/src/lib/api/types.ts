@@ -63,6 +63,11 @@ export interface Track {
 	streamUrl?: StreamUrl | null;
 	/** The viewer may edit its fields (owner, editor or admin); offers the edit dialog. */
 	canEdit?: boolean;
+	/** How many users like it, and whether the viewer does (`setLiked`). */
+	likeCount?: number;
+	viewerHasLiked?: boolean;
+	/** Counted plays by everyone (`recordPlay`). */
+	playCount?: number;
 }
 
 /** An album as a grid tile shows it. */
@@ -88,6 +93,8 @@ export interface Album extends AlbumSummary {
 	canEdit?: boolean;
 	/** The viewer's role on the album (OWNER may manage its collaborators); null when none. */
 	viewerRole?: 'OWNER' | 'EDITOR' | 'VIEWER' | null;
+	likeCount?: number;
+	viewerHasLiked?: boolean;
 }
 
 /** An album on an artist's page: theirs, or one they only appear on. */
@@ -104,6 +111,8 @@ export interface ArtistSummary {
 	albumCount: number;
 	trackCount: number;
 	coverArt: Cover | null;
+	likeCount?: number;
+	viewerHasLiked?: boolean;
 }
 
 /** One page of a connection, with the cursor to continue from. */

@@ -8,7 +8,9 @@ import type { TonearmApi } from '$lib/api/graphql';
 import type { AlbumBrowse, ArtistBrowse } from '$lib/library/browse.svelte';
 import type { Library } from '$lib/library/library.svelte';
 import type { Player } from '$lib/player/player.svelte';
+import type { Playlists } from '$lib/playlists/playlists.svelte';
 import type { Session } from '$lib/session/session.svelte';
+import type { Likes } from '$lib/social/likes.svelte';
 
 /** One user's library and player; kept when a session ends, so signing in again resumes. */
 export interface Workspace {
@@ -18,6 +20,10 @@ export interface Workspace {
 	albums: AlbumBrowse;
 	artists: ArtistBrowse;
 	player: Player;
+	/** The sidebar's playlists, and "Add to playlist" everywhere. */
+	playlists: Playlists;
+	/** The hearts, the same on every page. */
+	likes: Likes;
 }
 
 export interface AppContext {

@@ -12,3 +12,11 @@ export function albumHref(id: string): ResolvedPathname {
 export function artistHref(id: string): ResolvedPathname {
 	return resolve('/artists/[id]', { id: encodeURIComponent(id) });
 }
+
+export function playlistHref(id: string): ResolvedPathname {
+	return resolve('/playlists/[id]', { id: encodeURIComponent(id) });
+}
+
+export function trackHref(id: string): ResolvedPathname {
+	return resolve('/tracks/[id]', { id: encodeURIComponent(id) });
+}

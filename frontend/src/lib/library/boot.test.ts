@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GraphQLClient, type FetchLike } from '$lib/api/graphql';
 import type { Track } from '$lib/api/types';
+import { samplePlaylist } from '$lib/testing';
 import { BOOT_QUERY, boot, bootWithin, earlyBootScript } from './boot';
 import { PAGE_SIZE } from './track-list.svelte';
 
@@ -26,7 +27,12 @@ const signedIn = {
 		viewer: ada,
 		authMode: 'REQUIRED',
 		library: stats,
-		tracks: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: 'c1' }, edges: [{ node: track }] }
+		tracks: { totalCount: 1, pageInfo: { hasNextPage: false, endCursor: 'c1' }, edges: [{ node: track }] },
+		playlists: {
+			totalCount: 1,
+			pageInfo: { hasNextPage: false, endCursor: 'p1' },
+			edges: [{ node: samplePlaylist(1) }]
+		}
 	}
 };
 const unauthenticated = {
@@ -54,7 +60,7 @@ afterEach(() => {
 });
 
 describe('boot', () => {
-	it('asks for the viewer, the totals and the first page in one request', async () => {
+	it('asks for the viewer, the totals, the first page and the sidebar’s playlists in one request', async () => {
 		const { client: c, calls } = client(() => json(signedIn));
 		const result = await boot(c);
 		expect(calls).toHaveLength(1);
@@ -66,9 +72,15 @@ describe('boot', () => {
 			library: {
 				stats,
 				orderBy: 'ARTIST',
-				page: { tracks: [track], pageInfo: { hasNextPage: false, endCursor: 'c1' }, totalCount: 1 }
+				page: { tracks: [track], pageInfo: { hasNextPage: false, endCursor: 'c1' }, totalCount: 1 },
+				playlists: {
+					items: [samplePlaylist(1)],
+					pageInfo: { hasNextPage: false, endCursor: 'p1' },
+					totalCount: 1
+				}
 			}
 		});
+		expect(body.query).toContain('playlists(first: 100, scope: ALL)');
 	});
 
 	it('reads "nobody signed in" from the library fields refusing', async () => {

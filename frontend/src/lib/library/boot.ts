@@ -1,5 +1,6 @@
 import { GraphQLClient, GraphQLError, TRACK_FIELDS, UNAUTHENTICATED } from '$lib/api/graphql';
-import type { LibraryStats, TrackOrder, TrackPage, Viewer, ViewerInfo } from '$lib/api/types';
+import { PLAYLIST_FIELDS, SIDEBAR_PLAYLISTS_SELECTION, type Playlist } from '$lib/api/playlists';
+import type { LibraryStats, Page, TrackOrder, TrackPage, Viewer, ViewerInfo } from '$lib/api/types';
 import { PAGE_SIZE } from './track-list.svelte';
 
 /** The order the library opens in (Library's default). */
@@ -7,7 +8,7 @@ export const BOOT_ORDER: TrackOrder = 'ARTIST';
 
 /**
  * Everything the first screen needs, in one request: who is signed in, the library totals
- * and the first page of tracks in the default order. Asked before the UI mounts, so that
+ * and the first page of tracks in the default order, and the sidebar's playlists. Asked before the UI mounts, so that
  * loading the data overlaps loading and starting the code instead of following it.
  */
 export const BOOT_QUERY = /* GraphQL */ `
@@ -38,8 +39,10 @@ export const BOOT_QUERY = /* GraphQL */ `
 				}
 			}
 		}
+		${SIDEBAR_PLAYLISTS_SELECTION}
 	}
 	${TRACK_FIELDS}
+	${PLAYLIST_FIELDS}
 `;
 
 /** The library's opening state: totals and the first page of `orderBy`, unsearched. */
@@ -47,6 +50,8 @@ export interface BootLibrary {
 	stats: LibraryStats;
 	page: TrackPage;
 	orderBy: TrackOrder;
+	/** The sidebar's first page of playlists (absent from an older server's answer). */
+	playlists?: Page<Playlist> | null;
 }
 
 /** What the boot request found: the viewer check, plus the library when someone is signed in. */
@@ -61,6 +66,7 @@ interface BootData {
 	authMode: ViewerInfo['authMode'];
 	library: LibraryStats;
 	tracks: { totalCount: number; pageInfo: TrackPage['pageInfo']; edges: { node: TrackPage['tracks'][number] }[] };
+	playlists?: { totalCount: number; pageInfo: TrackPage['pageInfo']; edges: { node: Playlist }[] };
 }
 
 declare global {
@@ -135,7 +141,14 @@ export async function boot(client: GraphQLClient = new GraphQLClient()): Promise
 				tracks: data.tracks.edges.map((edge) => edge.node),
 				pageInfo: data.tracks.pageInfo,
 				totalCount: data.tracks.totalCount
-			}
+			},
+			playlists: data.playlists
+				? {
+						items: data.playlists.edges.map((edge) => edge.node),
+						pageInfo: data.playlists.pageInfo,
+						totalCount: data.playlists.totalCount
+					}
+				: null
 		}
 	};
 }

@@ -1,4 +1,5 @@
 import { TonearmApi, describeError } from '$lib/api/graphql';
+import { socialApi } from '$lib/api/social';
 import type { StreamRequest, StreamUrl, Track } from '$lib/api/types';
 import {
 	extendShuffleOrder,
@@ -21,6 +22,7 @@ import {
 	type Quality
 } from './quality';
 import { QualitySetting } from './quality-setting.svelte';
+import { ListenTracker, type ListenedPlay } from './play-report';
 import {
 	WAIT_LIMIT_MS,
 	arrivedUntil,
@@ -120,6 +122,8 @@ export class Player {
 	// --- status --------------------------------------------------------------------------
 	status = $state<PlayerStatus>('idle');
 	error = $state<string | null>(null);
+	/** The last play the server counted: the track and its new overall play count. */
+	countedPlay = $state.raw<{ trackId: string; playCount: number } | null>(null);
 
 	/** Set while a stream URL is being minted and loaded; cleared once the element has it. */
 	#resume = $state.raw<Resume | null>(null);
@@ -179,6 +183,8 @@ export class Player {
 	#order: number[] | null = null;
 	/** The current track came from up next: Previous goes back to the queue's current one. */
 	#fromUpNext = false;
+	/** The listened time of the current play, reported once it counts (play-report.ts). */
+	#listen: ListenTracker | null = null;
 	#now: () => number;
 
 	constructor(api: TonearmApi = new TonearmApi(), options: PlayerOptions = {}) {
@@ -321,7 +327,8 @@ export class Player {
 		}
 		this.#guard.reset();
 		if (i === this.index && auto) {
-			// Repeat one.
+			// Repeat one: a new play of the same track.
+			if (this.track) this.#listen = new ListenTracker(this.track.id, this.track.durationSeconds, this.#now);
 			this.seek(0);
 			this.play();
 			return;
@@ -429,6 +436,8 @@ export class Player {
 		// readyState 0: the element is (re)loading and reports 0, not a real position.
 		if (!audio || this.#resume || audio.readyState === HAVE_NOTHING) return;
 		this.#lastTime = audio.currentTime;
+		const due = this.#listen?.tick(trackTime(this.base, audio.currentTime), !audio.paused);
+		if (due) void this.#reportPlay(due);
 		if (this.#guard.onTimeUpdate(trackTime(this.base, audio.currentTime), !audio.paused) && this.status === 'error') {
 			this.status = 'ready';
 			this.error = null;
@@ -482,6 +491,21 @@ export class Player {
 
 	// --- internals -----------------------------------------------------------------------
 
+	/**
+	 * Tell the server about a play that reached the rule. A report that fails is dropped: the
+	 * music goes on, and a play count is not worth an error in the player bar.
+	 */
+	async #reportPlay(play: ListenedPlay): Promise<void> {
+		try {
+			const result = await socialApi(this.#api).recordPlay(play.trackId, play.playedSeconds, play.startedAt);
+			if (result.kind === 'recorded' && result.counted) {
+				this.countedPlay = { trackId: play.trackId, playCount: result.playCount };
+			}
+		} catch {
+			// Offline or signed out: the session handling reports the latter on its own.
+		}
+	}
+
 	async #start(index: number, play: boolean): Promise<void> {
 		const track = this.queue?.tracks[index];
 		if (!track) return;
@@ -509,6 +533,7 @@ export class Player {
 		}
 		this.index = index;
 		this.track = track;
+		this.#listen = new ListenTracker(track.id, track.durationSeconds, this.#now);
 		this.#lastTime = 0;
 		this.currentTime = 0;
 		this.duration = Number.NaN;

@@ -405,3 +405,51 @@ describe('Player queue of albums', () => {
 		expect(player.isPlaying).toBe(false);
 	});
 });
+
+describe('Player play reports', () => {
+	it('reports a play once, when half the track has been heard, and not for a seek', async () => {
+		const now = { ms: 1_800_000_000_000 };
+		let n = 0;
+		const run = vi.fn(async (_query: string, variables: Record<string, unknown>) => ({
+			recordPlay: { __typename: 'RecordedPlay', counted: true, track: { id: variables.trackId, playCount: 7 } }
+		}));
+		const api = {
+			createStreamUrl: vi.fn(async (): Promise<StreamUrlResult> => {
+				n += 1;
+				return { kind: 'url', url: `/s?token=t${n}`, expiresAt: new Date(now.ms + 600_000).toISOString() };
+			}),
+			run
+		} as unknown as TonearmApi;
+		const player = new Player(api, { now: () => now.ms });
+		const audio = new FakeAudio();
+		player.audio = audio as unknown as HTMLAudioElement;
+		player.playFrom(fixedQueue([track(0)]), 0); // 180 s: counts after 90 s heard
+		await flush();
+		player.onLoadedMetadata();
+		const play = (seconds: number) => {
+			for (let i = 0; i < seconds * 4; i++) {
+				now.ms += 250;
+				audio.currentTime += 0.25;
+				player.onTimeUpdate();
+			}
+		};
+		play(30);
+		audio.currentTime = 150; // a seek forward: 120 s of clock, nothing heard
+		now.ms += 100;
+		player.onTimeUpdate();
+		play(20);
+		expect(run).not.toHaveBeenCalled();
+		play(41);
+		await flush();
+		expect(run).toHaveBeenCalledTimes(1);
+		const variables = run.mock.calls[0]![1];
+		expect(variables.trackId).toBe('id-0');
+		expect(variables.playedSeconds as number).toBeGreaterThanOrEqual(90);
+		expect(variables.playedSeconds as number).toBeLessThan(91);
+		expect(typeof variables.startedAt).toBe('string');
+		expect(player.countedPlay).toEqual({ trackId: 'id-0', playCount: 7 });
+		play(10);
+		await flush();
+		expect(run).toHaveBeenCalledTimes(1);
+	});
+});

@@ -1,0 +1,3 @@
+// Any id: nothing to prerender. The server answers the path with the SPA shell (index.html),
+// and the router renders this page in the browser.
+export const prerender = false;

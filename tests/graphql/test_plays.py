@@ -3,6 +3,7 @@ tracks(orderBy: POPULAR); nobody sees another user's listening."""
 
 from __future__ import annotations
 
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from tests.graphql.social_fixtures import (
 )
 from tests.support.accounts import SignedInUser
 from tonearm.db.models import PlayCountRecord, PlayRecord, TrackRecord
+from tonearm.social import top as top_module
 
 __all__ = ["as_user", "library", "people"]
 
@@ -189,7 +191,11 @@ async def test_viewer_counts_and_history_are_your_own(
 
 
 async def test_top_tracks_by_period_and_scope(
-    as_user: As, people: dict[str, SignedInUser], library: Library, engine: AsyncEngine
+    as_user: As,
+    people: dict[str, SignedInUser],
+    library: Library,
+    engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     alice, bob, admin = people["alice"], people["bob"], people["admin"]
     for hours in (30, 20, 10):
@@ -225,13 +231,44 @@ async def test_top_tracks_by_period_and_scope(
     assert await top(bob, "MONTH", "MINE") == [("Shortsong", 3)]
     assert await top(admin, "MONTH", "MINE") == []
     assert ("Secretsong", 1) in await top(admin, "ALL", "EVERYONE")
-    # A period only counts plays that started in it.
+    # A period only counts plays that started in it. (Changed behind the app's back, so
+    # this process's charts of everyone's plays must not be kept.)
+    monkeypatch.setattr(top_module, "CHART_TTL", 0.0)
+    monkeypatch.setattr(top_module, "_CHARTS", weakref.WeakKeyDictionary())
     async with engine.begin() as connection:
         await connection.execute(
             update(PlayRecord).values(started_at=datetime.now(UTC) - timedelta(days=40))
         )
     assert await top(bob, "MONTH", "EVERYONE") == []
     assert await top(bob, "YEAR", "EVERYONE") == await top(bob, "ALL", "EVERYONE")
+
+
+async def test_everyone_s_chart_follows_plays_and_falls_back_when_cut(
+    as_user: As,
+    people: dict[str, SignedInUser],
+    library: Library,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    alice, bob = people["alice"], people["bob"]
+    for hours in (30, 20):
+        await play(as_user, alice, library.hidden_track, 150.0, ago(hours=hours))
+    await play(as_user, bob, library.short_track, 60.0, ago(hours=10))
+
+    async def top(user: SignedInUser, first: int) -> list[tuple[str, int]]:
+        body = await as_user(user, TOP, {"period": "MONTH", "scope": "EVERYONE", "first": first})
+        return [(row["track"]["title"], row["playCount"]) for row in body["data"]["topTracks"]]
+
+    assert await top(bob, 5) == [("Shortsong", 1)]
+    # A play counted in this process is in the very next answer.
+    await play(as_user, bob, library.open_track, 200.0, ago(hours=5))
+    await play(as_user, bob, library.open_track, 200.0, ago(hours=4))
+    assert await top(bob, 5) == [("Opensong", 2), ("Shortsong", 1)]
+    # A chart cut at two tracks holds alice's hidden track, which bob may not see: the
+    # exact count answers him, and alice still gets her own view.
+    monkeypatch.setattr(top_module, "CHART_SIZE", 2)
+    await play(as_user, bob, library.long_track, 300.0, ago(hours=3))
+    assert await top(bob, 3) == [("Opensong", 2), ("Shortsong", 1), ("Longsong", 1)]
+    assert await top(alice, 2) == [("Secretsong", 2), ("Opensong", 2)]
 
 
 async def test_top_tracks_refuses_more_than_a_page(

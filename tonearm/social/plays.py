@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tonearm.catalog.access import Reader, track_visible
 from tonearm.db.models import PlayCountRecord, PlayRecord, TrackRecord, UserRecord, utcnow
 from tonearm.social.popularity import PLAY_WEIGHT, add_popularity, term
+from tonearm.social.top import forget_charts
 from tonearm.social.upserts import dialect_insert
 
 HALF_RULE_CAP_SECONDS = 240.0
@@ -193,5 +194,6 @@ async def record_play(
         )
     )
     await session.commit()
+    forget_charts(session)
     await session.refresh(track)
     return RecordedPlay(counted=True, play=play, track=track)

@@ -120,6 +120,9 @@ def test_every_order_names_its_list() -> None:
         "albums",
         "artists",
         "artist_albums",
+        "playlists",
+        "playlist_items",
+        "smart",
     }
 
 

@@ -125,6 +125,9 @@ def test_every_order_names_its_list() -> None:
         "likes",
         "plays",
         "comments",
+        "playlists",
+        "playlist_items",
+        "smart",
     }
 
 
@@ -251,7 +254,7 @@ def test_page_direction_and_size(arguments: dict[str, object], size: int, backwa
     assert (request.size, request.backward) == (size, backward)
 
 
-def test_a_play_cursor_carries_its_bigint_row_id_and_refuses_others() -> None:
+def test_a_play_cursor_carries_its_bigint_row_id_and_refuses_what_is_not_one() -> None:
     from tonearm.catalog.pagination import PlayOrder
     from tonearm.db.models import PlayRecord
 
@@ -259,7 +262,8 @@ def test_a_play_cursor_carries_its_bigint_row_id_and_refuses_others() -> None:
     played = PlayRecord(id=2**40, started_at=moment, track_id=TRACK_ID)
     cursor = decode_cursor(encode_cursor(PlayOrder.NEWEST, played), PlayOrder.NEWEST)
     assert (cursor.keys, cursor.id) == ((moment, 2**40), TRACK_ID)
-    for row_id in (0, -1, 2**63, 1.5, True):
+    # Any 64-bit integer is a position to seek from (as playlist positions are); nothing else.
+    for row_id in (2**63, -(2**63) - 1, 1.5, True, "7"):
         with pytest.raises(InvalidCursor):
             decode_cursor(
                 _encode([2, "plays.NEWEST", [moment.isoformat(), row_id], TRACK_ID.hex]),

@@ -403,7 +403,7 @@ def _parse_key(kind: KeyKind, value: object) -> KeyValue:
             raise InvalidCursor
         return value
     if kind is KeyKind.LONG:
-        if not isinstance(value, int) or not -(2**63) < value < 2**63:
+        if type(value) is not int or not -(2**63) <= value < 2**63:
             raise InvalidCursor
         return value
     if not isinstance(value, str) or len(value) > _MAX_KEY_LENGTH:

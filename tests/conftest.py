@@ -20,6 +20,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.postgres import database_url, temporary_cluster
+from tests.support.run_services import (  # the hooks: one cluster and one Redis under xdist too
+    pytest_configure_node,  # noqa: F401
+    pytest_sessionstart,  # noqa: F401
+    pytest_unconfigure,  # noqa: F401
+    shared_service,
+)
 from tonearm.db.engine import create_engine
 from tonearm.db.migrations import upgrade_to_head
 from tonearm.library.demo import write_demo_library
@@ -32,8 +38,12 @@ _database_numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres_socket() -> Iterator[str]:
+def postgres_socket(pytestconfig: pytest.Config) -> Iterator[str]:
     """The socket directory of this run's PostgreSQL cluster."""
+    shared = shared_service(pytestconfig, "postgres_socket")
+    if shared is not None:
+        yield shared
+        return
     with temporary_cluster() as socket_dir:
         yield socket_dir
 
@@ -48,10 +58,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_template(postgres_socket: str) -> str:
-    """A PostgreSQL database migrated to head once per run; tests clone it."""
-    asyncio.run(_admin(postgres_socket, "CREATE DATABASE tonearm_template"))
-    upgrade_to_head(database_url(postgres_socket, "tonearm_template"))
-    return "tonearm_template"
+    """A PostgreSQL database migrated to head once per run (per xdist worker); tests clone it."""
+    name = f"tonearm_template_{os.getpid()}"
+    asyncio.run(_admin(postgres_socket, f'CREATE DATABASE "{name}"'))
+    upgrade_to_head(database_url(postgres_socket, name))
+    return name
 
 
 async def _admin(socket_dir: str, statement: str) -> None:

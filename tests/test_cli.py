@@ -1,21 +1,31 @@
-"""The ``tonearm`` command as a user runs it: real processes, exact exit codes and messages."""
+"""The ``tonearm`` command as a user runs it: exact exit codes and messages.
+
+Anything about processes (``serve`` and its preparing child, ports, workers, a launcher
+found first on ``sys.path``, the scan summary) runs a real ``tonearm`` process (``run``);
+commands that only read settings and the database run ``tonearm.cli.main`` in this process
+(``in_process``), with the same environment rules, folder and piped stdin, since starting
+Python and importing the app took over a second per command.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.audio import write_mp3
+from tonearm.cli import main
 
 TONEARM = [sys.executable, "-m", "tonearm.cli"]
 
@@ -35,6 +45,43 @@ def run(
         timeout=120,
         check=False,
     )
+
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Run:
+    """``run``'s twin that calls ``tonearm.cli.main`` here: same environment, folder, stdin."""
+
+    def run_here(
+        args: list[str], tmp_path: Path = tmp_path, stdin: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        root = logging.getLogger()
+        saved_handlers, saved_level = root.handlers[:], root.level
+        capsys.readouterr()
+        with monkeypatch.context() as patch:
+            for name in os.environ:
+                if name.startswith("TONEARM_"):
+                    patch.delenv(name)
+            patch.setenv("TONEARM_DATA_DIR", str(tmp_path / "data"))
+            for name, value in env.items():
+                patch.setenv(name, value)
+            patch.chdir(tmp_path)
+            patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            try:
+                returncode = main(args)
+            except SystemExit as exit_:  # argparse's usage errors
+                returncode = int(exit_.code or 0)
+            finally:  # main() configures logging for a process; give pytest its own back
+                root.handlers[:] = saved_handlers
+                root.setLevel(saved_level)
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, returncode, out, err)
+
+    return run_here
 
 
 def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
@@ -76,9 +123,9 @@ def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
 )
 @pytest.mark.parametrize("command", ["scan", "serve"])
 def test_configuration_mistakes_are_one_line_errors(
-    tmp_path: Path, command: str, env: dict[str, str], message: str
+    tmp_path: Path, in_process: Run, command: str, env: dict[str, str], message: str
 ) -> None:
-    result = run([command], tmp_path, **env)
+    result = (in_process if command == "scan" else run)([command], tmp_path, **env)
 
     assert (result.returncode, result.stderr, result.stdout) == (2, message, "")
 
@@ -107,8 +154,10 @@ def test_serve_settings_mistakes_are_one_line_errors(
 
 
 @pytest.mark.parametrize("command", ["migrate", "serve"])
-def test_unreachable_database_is_a_one_line_error(tmp_path: Path, command: str) -> None:
-    result = run(
+def test_unreachable_database_is_a_one_line_error(
+    tmp_path: Path, in_process: Run, command: str
+) -> None:
+    result = (in_process if command == "migrate" else run)(
         [command],
         tmp_path,
         TONEARM_MEDIA_ROOT=".",
@@ -121,8 +170,8 @@ def test_unreachable_database_is_a_one_line_error(tmp_path: Path, command: str) 
     assert "hunter2" not in result.stderr
 
 
-def test_migrate_creates_the_sqlite_registry(tmp_path: Path) -> None:
-    result = run(["migrate"], tmp_path)
+def test_migrate_creates_the_sqlite_registry(tmp_path: Path, in_process: Run) -> None:
+    result = in_process(["migrate"], tmp_path)
 
     assert (result.returncode, result.stdout) == (0, "database is at the latest migration\n")
     assert (tmp_path / "data" / "tonearm.db").is_file()
@@ -292,14 +341,14 @@ def _wait_for_workers(server: subprocess.Popen[bytes], port: int) -> list[str]:
     raise AssertionError("tonearm serve did not start its workers")
 
 
-def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
-    added = run(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
-    duplicate = run(["user", "add", "alice"], tmp_path, stdin="another password\n")
-    weak = run(["user", "add", "bob"], tmp_path, stdin="short\n")
-    listener = run(["user", "add", "Bob"], tmp_path, stdin="bobs own password\n")
-    disabled = run(["user", "disable", "BOB"], tmp_path)
-    listed = run(["user", "list"], tmp_path)
-    ghost = run(["user", "enable", "ghost"], tmp_path)
+def test_user_commands_take_passwords_from_stdin(tmp_path: Path, in_process: Run) -> None:
+    added = in_process(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
+    duplicate = in_process(["user", "add", "alice"], tmp_path, stdin="another password\n")
+    weak = in_process(["user", "add", "bob"], tmp_path, stdin="short\n")
+    listener = in_process(["user", "add", "Bob"], tmp_path, stdin="bobs own password\n")
+    disabled = in_process(["user", "disable", "BOB"], tmp_path)
+    listed = in_process(["user", "list"], tmp_path)
+    ghost = in_process(["user", "enable", "ghost"], tmp_path)
 
     assert (added.returncode, added.stdout) == (0, "created admin 'Alice'\n")
     assert (duplicate.returncode, duplicate.stderr) == (
@@ -321,14 +370,16 @@ def test_user_commands_take_passwords_from_stdin(tmp_path: Path) -> None:
         assert "a fine password" not in result.stdout + result.stderr
 
 
-def test_user_commands_grant_and_withdraw_the_upload_permission(tmp_path: Path) -> None:
-    added = run(["user", "add", "dana", "--can-upload"], tmp_path, stdin="danas password\n")
-    run(["user", "add", "eve"], tmp_path, stdin="eves own password\n")
-    granted = run(["user", "set", "EVE", "--can-upload"], tmp_path)
-    withdrawn = run(["user", "set", "dana", "--no-can-upload"], tmp_path)
-    nothing = run(["user", "set", "dana"], tmp_path)
-    ghost = run(["user", "set", "ghost", "--can-upload"], tmp_path)
-    listed = run(["user", "list"], tmp_path)
+def test_user_commands_grant_and_withdraw_the_upload_permission(
+    tmp_path: Path, in_process: Run
+) -> None:
+    added = in_process(["user", "add", "dana", "--can-upload"], tmp_path, stdin="danas password\n")
+    in_process(["user", "add", "eve"], tmp_path, stdin="eves own password\n")
+    granted = in_process(["user", "set", "EVE", "--can-upload"], tmp_path)
+    withdrawn = in_process(["user", "set", "dana", "--no-can-upload"], tmp_path)
+    nothing = in_process(["user", "set", "dana"], tmp_path)
+    ghost = in_process(["user", "set", "ghost", "--can-upload"], tmp_path)
+    listed = in_process(["user", "list"], tmp_path)
 
     assert (added.returncode, added.stdout) == (0, "created listener 'dana' who may upload\n")
     assert (granted.returncode, granted.stdout) == (0, "'eve' may upload\n")
@@ -344,14 +395,16 @@ def test_user_commands_grant_and_withdraw_the_upload_permission(tmp_path: Path) 
     ]
 
 
-def test_the_last_active_admin_cannot_be_disabled_or_demoted(tmp_path: Path) -> None:
-    run(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
+def test_the_last_active_admin_cannot_be_disabled_or_demoted(
+    tmp_path: Path, in_process: Run
+) -> None:
+    in_process(["user", "add", "Alice", "--admin"], tmp_path, stdin="a fine password\n")
 
-    disabled = run(["user", "disable", "alice"], tmp_path)
-    demoted = run(["user", "role", "alice", "listener"], tmp_path)
-    run(["user", "add", "bob"], tmp_path, stdin="bobs own password\n")
-    promoted = run(["user", "role", "bob", "admin"], tmp_path)
-    now_allowed = run(["user", "role", "alice", "listener"], tmp_path)
+    disabled = in_process(["user", "disable", "alice"], tmp_path)
+    demoted = in_process(["user", "role", "alice", "listener"], tmp_path)
+    in_process(["user", "add", "bob"], tmp_path, stdin="bobs own password\n")
+    promoted = in_process(["user", "role", "bob", "admin"], tmp_path)
+    now_allowed = in_process(["user", "role", "alice", "listener"], tmp_path)
 
     message = "tonearm: error: 'Alice' is the only active admin; make another user an admin first\n"
     assert (disabled.returncode, disabled.stderr) == (2, message)
@@ -360,11 +413,13 @@ def test_the_last_active_admin_cannot_be_disabled_or_demoted(tmp_path: Path) -> 
     assert (now_allowed.returncode, now_allowed.stdout) == (0, "'Alice' is now a listener\n")
 
 
-def test_reset_prints_a_one_time_password_that_must_be_changed(tmp_path: Path) -> None:
-    run(["user", "add", "carol"], tmp_path, stdin="carols password\n")
+def test_reset_prints_a_one_time_password_that_must_be_changed(
+    tmp_path: Path, in_process: Run
+) -> None:
+    in_process(["user", "add", "carol"], tmp_path, stdin="carols password\n")
 
-    reset = run(["user", "reset", "Carol"], tmp_path)
-    listed = run(["user", "list"], tmp_path)
+    reset = in_process(["user", "reset", "Carol"], tmp_path)
+    listed = in_process(["user", "list"], tmp_path)
 
     assert reset.returncode == 0, reset.stderr
     heading, password = reset.stdout.splitlines()

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,9 +42,9 @@ from mutagen.wave import WAVE
 from tonearm.library.demo import SAMPLE_RATE, encode_mp3, synthesize
 
 
-@lru_cache(maxsize=32)
+@cache
 def mp3_bytes(seconds: float = 1.0, kbps: int = 128, key: int = 0, vbr: bool = False) -> bytes:
-    """Untagged MP3 audio (cached: tests share the same few encodings)."""
+    """Untagged MP3 audio, each distinct encoding made once per run (kept: they are small)."""
     return encode_mp3(synthesize(seconds, key, seed=key), kbps=kbps, vbr=vbr)
 
 

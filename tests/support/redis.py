@@ -74,9 +74,12 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
 
 
 def flush(url: str) -> None:
-    """Empty every database of the server (each test starts from an empty queue)."""
+    """Empty the URL's database (each test starts from an empty queue).
+
+    Only that one: under xdist other workers' queues live in the server's other databases.
+    """
     client = redis.Redis.from_url(url)
     try:
-        client.flushall()
+        client.flushdb()
     finally:
         client.close()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support.audio import Picture, write_audio
 from tests.support.redis import flush, temporary_redis
+from tests.support.run_services import shared_service, worker_number
 from tonearm.app import create_app
 from tonearm.catalog.variants import VariantKey
 from tonearm.db.models import TrackRecord
@@ -124,8 +125,15 @@ TEST_POLICY = JobPolicy(
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """This run's redis-server (one per run, on a Unix socket in a temp folder)."""
+def redis_url(pytestconfig: pytest.Config) -> Iterator[str]:
+    """This run's redis-server (one per run, on a Unix socket in a temp folder).
+
+    Under xdist every worker has a Redis database of its own on the one server.
+    """
+    shared = shared_service(pytestconfig, "redis_url")
+    if shared is not None:
+        yield f"{shared}?db={worker_number(pytestconfig)}"
+        return
     with temporary_redis() as url:
         yield url
 

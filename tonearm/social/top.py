@@ -162,15 +162,22 @@ async def _from_chart(
     chart = await _chart(session, period)
     if not chart:
         return []
-    tracks = {
-        track.id: track
-        for track in await session.scalars(
-            select(TrackRecord).where(
+    visible = set(
+        await session.scalars(
+            select(TrackRecord.id).where(
                 TrackRecord.id.in_([track_id for track_id, _ in chart]), track_visible(reader)
             )
         )
-    }
-    ranked = [TopTrackRow(tracks[t], plays) for t, plays in chart if t in tracks][:limit]
+    )
+    ranked = [(track_id, plays) for track_id, plays in chart if track_id in visible][:limit]
     if len(ranked) < limit and len(chart) == CHART_SIZE:
         return None
-    return ranked
+    tracks = {
+        track.id: track
+        for track in await session.scalars(
+            select(TrackRecord).where(TrackRecord.id.in_([track_id for track_id, _ in ranked]))
+        )
+    }
+    return [
+        TopTrackRow(tracks[track_id], plays) for track_id, plays in ranked if track_id in tracks
+    ]

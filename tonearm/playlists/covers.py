@@ -40,8 +40,11 @@ logger = logging.getLogger(__name__)
 MOSAIC_COVERS = 4
 # Refreshes of one playlist racing each other retry this often before leaving it to the next.
 _ATTEMPTS = 3
-# Items whose covers the first query reads; later pages are eight times larger each.
+# Items whose covers the first query reads; later pages are eight times larger each, up
+# to the first ``_MOST_ITEMS`` items: a playlist's cover is made of the albums it starts
+# with, and a long playlist without covers must not be read to its end on every change.
 _FIRST_PAGE = 64
+_MOST_ITEMS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +103,13 @@ async def _more_artworks(
     rows: Sequence[tuple[int, str | None]],
     limit: int,
 ) -> list[str]:
-    """Read further pages (each eight times the last) until ``limit`` covers or the end."""
-    size = _FIRST_PAGE
-    while len(found) < limit and len(rows) == size:
+    """Read further pages (each eight times the last) until ``limit`` covers, the end, or
+    the first ``_MOST_ITEMS`` items were read."""
+    size = read = _FIRST_PAGE
+    while len(found) < limit and len(rows) == size and read < _MOST_ITEMS:
         after = rows[-1][0]
-        size *= 8
+        size = min(size * 8, _MOST_ITEMS - read)
+        read += size
         page = _cover_page(playlist_id, after, size)
         rows = [
             (int(position), artwork_hash)

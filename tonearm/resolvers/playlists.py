@@ -29,7 +29,6 @@ from tonearm.catalog.pagination import (
 from tonearm.db.models import PlaylistRecord
 from tonearm.playlists import service
 from tonearm.playlists.access import PlaylistKind, can_change_items, can_change_settings
-from tonearm.playlists.covers import refresh_cover
 from tonearm.playlists.queries import (
     ItemRow,
     PlaylistScope,
@@ -400,6 +399,9 @@ async def run_change(
 
 
 async def _refresh_cover(info: Info, session: AsyncSession, record: PlaylistRecord) -> None:
+    # Imported on the first change: a server worker that only reads loads no cover maker.
+    from tonearm.playlists.covers import refresh_cover
+
     try:
         await refresh_cover(info.context.services, record)
         await session.refresh(record, ["mosaic_hash", "mosaic_key"])

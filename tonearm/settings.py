@@ -142,6 +142,19 @@ class Settings(BaseSettings):
     comment_rate: int = Field(
         default=10, ge=1, description="Comments one user may post per minute (all workers)."
     )
+    share_max_days: int = Field(
+        default=90, ge=1, le=3650, description="The longest a share link may stay valid (days)."
+    )
+    trash_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Days a deleted object (or a missing track) is kept before it is purged; "
+        "0 keeps them until someone purges them.",
+    )
+    allow_file_deletion: bool = Field(
+        default=False,
+        description="Whether purging a scanned track deletes its file from the media root.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -105,9 +105,8 @@ async def test_rows_at_0004_survive_the_upgrade_and_a_scan_builds_their_albums(
         ).all()
     # Every file is to be read again by the next scan (mtime reset), none has an album yet.
     assert {tuple(row) for row in migrated} == {("mp3", -1, None)}
+    # (Today's queries need today's columns, so the counts are checked after the upgrade.)
     await _check_fts(engine_at_0004, ("tracks", "albums", "artists"))
-    assert await _counts(engine_at_0004) == (4, 0, 0)
-    assert await _counts(engine_at_0004, "joga") == (1, 0, 0)
 
     await engine_at_0004.dispose()
     await migrate(empty_database_url, "head")  # today's scanner writes today's columns
@@ -141,11 +140,10 @@ async def test_the_downgrade_keeps_every_track_and_drops_the_new_tables(
         await _check_fts(engine, ("tracks",))
         if engine.dialect.name == "sqlite":
             assert not {"albums_fts", "artists_fts"} & await _tables(engine)
-        async with AsyncSession(engine) as session:
-            assert await count_tracks(session, reader=ADMIN, search="hunter") == 1
         await engine.dispose()
 
-        # And up again: the next scan reads every file and builds the albums anew.
+        # And up again: the next scan reads every file and builds the albums anew (today's
+        # queries need today's columns, so counts are checked after the upgrade).
         await migrate(empty_database_url, "head")
         again = await scan_library(engine, files)
         assert (again.added, again.updated) == (0, 4)

@@ -11,10 +11,13 @@ scanned track nobody was given a role on is the admins' alone.
   cannot be demoted or removed at the track level, by anyone.
 - The last owner of an uploaded track (or of an album with uploaded tracks) cannot be
   removed or demoted (``LastOwnerError``).
-- Visibility: a track is visible when it is published, or the reader has any role on it
-  (track or album), or is an admin. An album is visible when it has a published track
-  (``track_count`` counts published tracks only) or a track the reader can see; an artist
-  likewise by their tracks and albums. Not visible looks exactly like not there.
+- Visibility: a track is visible when it is available (``catalog.states``: not missing,
+  not in the trash — for everyone, admins included) and published, or the reader has any
+  role on it (track or album), or is an admin. An album is visible when it is available (has
+  an available track) and has a published one (``track_count`` counts available published
+  tracks only) or a track the reader can see; an artist likewise by their tracks and
+  albums. Not visible looks exactly like not there. The admins' views of missing and
+  trashed tracks (``missingTracks``, ``trash``) read them on purpose, not through these.
 
 The pure functions decide from roles already read; the ``*_visible`` functions are the SQL
 predicates every read of the catalog applies. Each predicate is ``published OR EXISTS(…)``
@@ -29,9 +32,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
 from sqlalchemy.orm import aliased
 
+from tonearm.catalog.states import HIDDEN_STATES, TrackState
 from tonearm.db.models import (
     AlbumArtistRecord,
     AlbumCollaboratorRecord,
@@ -187,38 +191,48 @@ def has_track_role(user_id: uuid.UUID, row: Any = TrackRecord) -> ColumnElement[
     return or_(own, via_album)
 
 
+def track_available(row: Any = TrackRecord) -> ColumnElement[bool]:
+    """Whether the track is there for listeners: neither missing nor in the trash."""
+    available: ColumnElement[bool] = row.state == TrackState.AVAILABLE.value
+    return available
+
+
 def track_visible(reader: Reader, row: Any = TrackRecord) -> ColumnElement[bool]:
     """The WHERE clause of tracks ``reader`` may see (``row``: ``TrackRecord`` or an alias)."""
+    available = track_available(row)
     if reader.is_admin:
-        return true()
+        return available
     published: ColumnElement[bool] = row.is_published.is_(True)
     if reader.user_id is None:
-        return published
-    return or_(published, has_track_role(reader.user_id, row))
+        return and_(available, published)
+    return and_(available, or_(published, has_track_role(reader.user_id, row)))
 
 
-def track_hidden(reader: Reader) -> ColumnElement[bool] | None:
-    """The tracks ``reader`` may not see (None: none are hidden from them).
+def track_hidden(reader: Reader) -> ColumnElement[bool]:
+    """The tracks ``reader`` may not see.
 
-    Counts are "all minus hidden": the hidden part is a range of the ``is_published`` index
-    over the unpublished rows only, so a count costs what it did before roles existed.
+    Counts are "all minus hidden": the hidden part is a range of the ``state`` index (the
+    missing and trashed rows) and one of the ``is_published`` index over the unpublished
+    rows, so a count costs what it did before roles and the trash existed.
     """
+    gone: ColumnElement[bool] = TrackRecord.state.in_(HIDDEN_STATES)
     if reader.is_admin:
-        return None
+        return gone
     unpublished: ColumnElement[bool] = TrackRecord.is_published.is_(False)
     if reader.user_id is None:
-        return unpublished
-    return and_(unpublished, not_(has_track_role(reader.user_id)))
+        return or_(gone, unpublished)
+    return or_(gone, and_(unpublished, not_(has_track_role(reader.user_id))))
 
 
-def album_hidden(reader: Reader) -> ColumnElement[bool] | None:
-    """The albums ``reader`` may not see (None: none are hidden from them)."""
+def album_hidden(reader: Reader) -> ColumnElement[bool]:
+    """The albums ``reader`` may not see."""
+    gone: ColumnElement[bool] = AlbumRecord.is_available.is_(False)
     if reader.is_admin:
-        return None
+        return gone
     without_published = AlbumRecord.track_count == 0
     if reader.user_id is None:
-        return without_published
-    return and_(without_published, not_(_album_reachable(reader.user_id)))
+        return or_(gone, without_published)
+    return or_(gone, and_(without_published, not_(_album_reachable(reader.user_id))))
 
 
 def _album_reachable(user_id: uuid.UUID) -> ColumnElement[bool]:
@@ -229,7 +243,11 @@ def _album_reachable(user_id: uuid.UUID) -> ColumnElement[bool]:
     by_track = exists(
         select(TrackCollaboratorRecord.track_id)
         .join(_MEMBER, _MEMBER.id == TrackCollaboratorRecord.track_id)
-        .where(_MEMBER.album_id == AlbumRecord.id, TrackCollaboratorRecord.user_id == user_id)
+        .where(
+            _MEMBER.album_id == AlbumRecord.id,
+            TrackCollaboratorRecord.user_id == user_id,
+            track_available(_MEMBER),
+        )
     )
     return or_(by_album, by_track)
 
@@ -237,15 +255,17 @@ def _album_reachable(user_id: uuid.UUID) -> ColumnElement[bool]:
 def album_visible(reader: Reader) -> ColumnElement[bool]:
     """The WHERE clause of albums ``reader`` may see.
 
-    ``track_count`` counts published tracks, so an album with one is visible to all; one
-    without is visible only through a track the reader can see.
+    ``track_count`` counts available published tracks, so an album with one is visible to
+    all; one without is visible only through a track the reader can see. An album none of
+    whose tracks is available (all missing or in the trash) is visible to nobody.
     """
+    available: ColumnElement[bool] = AlbumRecord.is_available.is_(True)
     if reader.is_admin:
-        return true()
+        return available
     published = AlbumRecord.track_count > 0
     if reader.user_id is None:
-        return published
-    return or_(published, _album_reachable(reader.user_id))
+        return and_(available, published)
+    return and_(available, or_(published, _album_reachable(reader.user_id)))
 
 
 def artist_visible(reader: Reader) -> ColumnElement[bool]:

@@ -105,8 +105,6 @@ async def count_albums(session: AsyncSession, *, reader: Reader, search: str | N
     filters = search_filters(session.get_bind().dialect, search, AlbumRecord)
     total = select(func.count()).select_from(AlbumRecord).where(*filters).scalar_subquery()
     hidden = album_hidden(reader)
-    if hidden is None:
-        return int(await session.scalar(select(total)) or 0)
     unseen = select(func.count()).select_from(AlbumRecord).where(hidden, *filters).scalar_subquery()
     return int(await session.scalar(select(total - unseen)) or 0)
 

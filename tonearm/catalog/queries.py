@@ -67,8 +67,6 @@ async def count_tracks(session: AsyncSession, *, reader: Reader, search: str | N
     filters = search_filters(session.get_bind().dialect, search)
     total = select(func.count()).select_from(TrackRecord).where(*filters).scalar_subquery()
     hidden = track_hidden(reader)
-    if hidden is None:
-        return int(await session.scalar(select(total)) or 0)
     unseen = select(func.count()).select_from(TrackRecord).where(hidden, *filters).scalar_subquery()
     return int(await session.scalar(select(total - unseen)) or 0)
 
@@ -102,11 +100,9 @@ async def library_totals(session: AsyncSession, *, reader: Reader) -> LibraryTot
         .scalar_subquery()
     )
     albums: ColumnElement[int] = select(func.count()).select_from(AlbumRecord).scalar_subquery()
-    hidden_albums = album_hidden(reader)
-    if hidden_albums is not None:
-        albums = albums - (
-            select(func.count()).select_from(AlbumRecord).where(hidden_albums).scalar_subquery()
-        )
+    albums = albums - (
+        select(func.count()).select_from(AlbumRecord).where(album_hidden(reader)).scalar_subquery()
+    )
     statement = select(
         func.count(TrackRecord.row_id),
         func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),
@@ -115,15 +111,14 @@ async def library_totals(session: AsyncSession, *, reader: Reader) -> LibraryTot
     )
     row = (await session.execute(statement)).one()
     track_count, duration = int(row[0]), float(row[1])
-    hidden = track_hidden(reader)
-    if hidden is not None:  # minus the hidden tracks: a range of the is_published index
-        unseen = select(
-            func.count(TrackRecord.row_id),
-            func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),
-        ).where(hidden)
-        hidden_count, hidden_duration = (await session.execute(unseen)).one()
-        track_count -= int(hidden_count)
-        duration -= float(hidden_duration)
+    # Minus the hidden tracks: ranges of the state and is_published indexes.
+    unseen = select(
+        func.count(TrackRecord.row_id),
+        func.coalesce(func.sum(TrackRecord.duration_seconds), 0.0),
+    ).where(track_hidden(reader))
+    hidden_count, hidden_duration = (await session.execute(unseen)).one()
+    track_count -= int(hidden_count)
+    duration -= float(hidden_duration)
     return LibraryTotals(
         track_count=track_count,
         total_duration_seconds=round(duration, 6),

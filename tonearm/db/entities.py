@@ -53,6 +53,7 @@ class GroupedTrack:
     musicbrainz_album_id: str | None
     duration_seconds: float
     is_published: bool = True
+    state: str = "available"  # catalog.states.TrackState value
 
 
 _GROUPED_COLUMNS = (
@@ -74,6 +75,7 @@ _GROUPED_COLUMNS = (
     TrackRecord.musicbrainz_album_id,
     TrackRecord.duration_seconds,
     TrackRecord.is_published,
+    TrackRecord.state,
 )
 
 
@@ -250,8 +252,9 @@ async def remove_empty_albums(session: AsyncSession) -> int:
 async def refresh_artist_counts(session: AsyncSession) -> None:
     """Recount every artist's albums and tracks; drop artists nothing credits any more.
 
-    Counted are published tracks and albums with one (``catalog.access``: what everyone
-    sees); unpublished credits keep the artist but not the counts.
+    Counted are available published tracks and albums with one (``catalog.access``: what
+    everyone sees); unpublished, missing and trashed credits keep the artist but not the
+    counts.
     """
     tracks = (
         select(func.count())
@@ -261,6 +264,7 @@ async def refresh_artist_counts(session: AsyncSession) -> None:
             TrackArtistRecord.artist_id == ArtistRecord.id,
             TrackArtistRecord.role.in_(PERFORMING_ROLES),
             TrackRecord.is_published.is_(True),
+            TrackRecord.state == "available",  # catalog.states.TrackState.AVAILABLE
         )
         .scalar_subquery()
     )
@@ -268,7 +272,11 @@ async def refresh_artist_counts(session: AsyncSession) -> None:
         select(func.count())
         .select_from(AlbumArtistRecord)
         .join(AlbumRecord, AlbumRecord.id == AlbumArtistRecord.album_id)
-        .where(AlbumArtistRecord.artist_id == ArtistRecord.id, AlbumRecord.track_count > 0)
+        .where(
+            AlbumArtistRecord.artist_id == ArtistRecord.id,
+            AlbumRecord.track_count > 0,
+            AlbumRecord.is_available.is_(True),
+        )
         .scalar_subquery()
     )
     await session.execute(

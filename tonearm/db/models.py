@@ -198,6 +198,27 @@ class TrackRecord(Base):
         server_default=text("0"),
         comment="sum of plays and likes, each weighted 2^((t - epoch) / half-life)",
     )
+    # Whether the track is there for listeners (``catalog.states.TrackState``): a file gone
+    # at a rescan makes it ``missing``, a delete ``trashed``; either keeps every row that
+    # refers to it, and the visibility predicates of ``catalog.access`` hide it.
+    state: Mapped[str] = mapped_column(
+        String(16),
+        default="available",
+        server_default=text("'available'"),
+        index=True,
+        comment="available, missing or trashed",
+    )
+    state_changed_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime, comment="when it went missing or to the trash"
+    )
+    # No foreign key: SQLite cannot add one to an existing table without rebuilding it
+    # (which would drop the FTS triggers); ``trash`` clears it on restore and purge.
+    trash_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, index=True, comment="the trash entry (the track's own or its album's) holding it"
+    )
+    fingerprint: Mapped[str | None] = mapped_column(
+        String(64), index=True, comment="SHA-256 of the size and the file's first and last bytes"
+    )
 
     __table_args__ = (
         Index("ix_tracks_uploaded_by_content_hash", "uploaded_by", "content_hash", unique=True),
@@ -284,6 +305,9 @@ class AlbumRecord(Base):
     # that file's size and mtime: an unchanged source is not read again on rescans.
     artwork_source: Mapped[str | None] = mapped_column(FilesystemPath)
     artwork_stamp: Mapped[str | None] = mapped_column(String(64))
+    is_available: Mapped[bool] = mapped_column(
+        default=True, server_default=true(), comment="has a track that is available"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -513,6 +537,9 @@ class PlaylistRecord(Base):
     )
     mosaic_key: Mapped[str | None] = mapped_column(String(64))
     sort_name: Mapped[str] = mapped_column(SortKey)
+    trash_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, index=True, comment="the trash entry holding it (no foreign key, as on tracks)"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -634,3 +661,72 @@ class CommentRecord(Base):
         Index("ix_comments_kind_target_id", "kind", "target_id", "created_at", "id"),
         Index("ix_comments_author_id_created_at", "author_id", "created_at"),
     )
+
+
+class TrashRecord(Base):
+    """A track, album or playlist a user deleted: restorable until it is purged.
+
+    The object keeps its row (``trash_id`` points here); for an album, every track that was
+    available when it was deleted. ``name`` is what the object was called, for the list.
+    """
+
+    __tablename__ = "trash"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(16), comment="track, album or playlist")
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    name: Mapped[str] = mapped_column(String(1024))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), comment="whose trash it is in"
+    )
+    deleted_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_trash_kind_target_id", "kind", "target_id", unique=True),
+        Index("ix_trash_owner_id_deleted_at", "owner_id", "deleted_at", "id"),
+        Index("ix_trash_deleted_at", "deleted_at", "id"),
+    )
+
+
+class ShareRecord(Base):
+    """A link that lets anyone holding its key listen to one track, album or playlist."""
+
+    __tablename__ = "shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    key: Mapped[str] = mapped_column(String(64), unique=True, comment="URL-safe, >= 128 bits")
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), comment="track, album or playlist")
+    target_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    description: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(String(255), comment="argon2id")
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    max_plays: Mapped[int | None]
+    allow_download: Mapped[bool] = mapped_column(default=False, server_default=false())
+    quality: Mapped[str | None] = mapped_column(String(32), comment="a variant slug, or none")
+    visit_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    play_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    last_visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_shares_owner_id_created_at", "owner_id", "created_at", "id"),
+        Index("ix_shares_kind_target_id", "kind", "target_id"),
+    )
+
+
+class PurgedPathRecord(Base):
+    """A scanned file purged from the registry but left on disk: scans skip it.
+
+    ``tonearm scan --include-purged`` clears these, and the files come back as new tracks.
+    """
+
+    __tablename__ = "purged_paths"
+
+    path: Mapped[str] = mapped_column(FilesystemPath, primary_key=True)
+    purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    purged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

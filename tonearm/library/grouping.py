@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tonearm.catalog.albums import GroupMember, album_identities, most_common
 from tonearm.catalog.artists import VARIOUS_ARTISTS, artist_key
+from tonearm.catalog.states import TrackState
 from tonearm.catalog.text import SORT_SEPARATOR, search_document, sort_text
 from tonearm.db.entities import (
     GroupedTrack,
@@ -180,10 +181,13 @@ def _genres(tracks: Iterable[GroupedTrack]) -> list[str]:
 
 
 def _album_plan(identity: str, album_id: uuid.UUID, members: Sequence[GroupedTrack]) -> AlbumPlan:
-    # What everyone sees of an album comes from its published tracks (``catalog.access``);
-    # an album with none is described by all of them, for those who may see it.
-    published = [t for t in members if t.is_published]
-    tracks = published or members
+    # What everyone sees of an album comes from its available published tracks
+    # (``catalog.access``); one with none is described by its available tracks, for those
+    # who may see it, and one with none available (missing, in the trash) by all of them,
+    # so that it is itself again when they come back.
+    present = [t for t in members if t.state == TrackState.AVAILABLE.value]
+    published = [t for t in present if t.is_published]
+    tracks = published or present or members
     is_compilation = any(t.is_compilation for t in tracks)
     title = most_common(t.album for t in tracks if t.album) or ""
     artists = _album_artists(tracks, is_compilation)
@@ -203,6 +207,7 @@ def _album_plan(identity: str, album_id: uuid.UUID, members: Sequence[GroupedTra
         ),
         "disc_count": max(discs),
         "track_count": len(published),
+        "is_available": bool(present),
         "duration_seconds": round(sum(t.duration_seconds for t in published), 3),
         "genres": _genres(tracks),
         "search_text": search_document(title, credit, *artists),

@@ -1,8 +1,8 @@
 """Who may see and change a playlist: the one definition every read and write applies.
 
-- A user sees their own playlists, public ones, the server's (read from M3U files) and
-  collaborative ones they were made a collaborator of. Admins see every playlist. Nobody
-  signed out sees any.
+- Nobody sees a playlist in the trash. A user sees their own playlists, public ones, the
+  server's (read from M3U files) and collaborative ones they were made a collaborator of.
+  Admins see every other playlist. Nobody signed out sees any.
 - Only the owner (or an admin) renames, deletes or changes a playlist's settings.
 - The owner and, on a collaborative playlist, its collaborators add, remove and reorder
   items. Smart playlists (rules) and the server's playlists have no items to change.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_
 
 from tonearm.catalog.access import Reader
 from tonearm.db.models import PlaylistCollaboratorRecord, PlaylistRecord
@@ -28,20 +28,27 @@ class PlaylistKind(enum.StrEnum):
 
 
 def playlist_visible(reader: Reader, row: Any = PlaylistRecord) -> ColumnElement[bool]:
-    """The WHERE clause of playlists ``reader`` may see (``row``: the model or an alias)."""
+    """The WHERE clause of playlists ``reader`` may see (``row``: the model or an alias).
+
+    A playlist in the trash is seen by nobody here (the trash lists it on its own).
+    """
+    kept: ColumnElement[bool] = row.trash_id.is_(None)
     if reader.is_admin:
-        return true()
+        return kept
     if reader.user_id is None:
         return false()
     collaborating = exists().where(
         PlaylistCollaboratorRecord.playlist_id == row.id,
         PlaylistCollaboratorRecord.user_id == reader.user_id,
     )
-    return or_(
-        row.owner_id == reader.user_id,
-        row.is_public.is_(True),
-        row.kind == PlaylistKind.FILE.value,
-        collaborating,
+    return and_(
+        kept,
+        or_(
+            row.owner_id == reader.user_id,
+            row.is_public.is_(True),
+            row.kind == PlaylistKind.FILE.value,
+            collaborating,
+        ),
     )
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tonearm.artwork.results import Artwork, ArtworkRefusal
 from tonearm.artwork.store import ArtworkStore
-from tonearm.catalog.access import ANONYMOUS
+from tonearm.catalog.access import ANONYMOUS, track_available
 from tonearm.db.entities import save_artworks
 from tonearm.db.models import AlbumRecord, PlaylistItemRecord, PlaylistRecord, TrackRecord
 from tonearm.db.playlists import set_playlist_mosaic
@@ -83,7 +83,11 @@ def _cover_page(playlist_id: uuid.UUID, after: int | None, size: int) -> Subquer
         .select_from(page)
         .outerjoin(
             TrackRecord,
-            and_(TrackRecord.id == page.c.track_id, TrackRecord.is_published.is_(True)),
+            and_(
+                TrackRecord.id == page.c.track_id,
+                TrackRecord.is_published.is_(True),
+                track_available(),
+            ),
         )
         .outerjoin(AlbumRecord, AlbumRecord.id == TrackRecord.album_id)
         .subquery("cover_page")

@@ -12,6 +12,7 @@ from pathlib import PurePosixPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tonearm.catalog.access import track_available
 from tonearm.db.models import TrackRecord, UserRecord
 from tonearm.memo import TTLMemo
 from tonearm.paths import display_path
@@ -50,7 +51,10 @@ class StreamableTrack:
 
 
 async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> StreamableTrack | None:
-    """The track's stream facts, or ``None`` when no track has this id."""
+    """The track's stream facts, or ``None`` when no available track has this id.
+
+    A missing or trashed track (``catalog.states``) streams like one that is not there.
+    """
     statement = select(
         TrackRecord.path,
         TrackRecord.mime_type,
@@ -60,7 +64,7 @@ async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> Str
         TrackRecord.size_bytes,
         TrackRecord.mtime_ns,
         TrackRecord.origin,
-    ).where(TrackRecord.id == track_id)
+    ).where(TrackRecord.id == track_id, track_available())
     async with engine.connect() as connection:
         row = (await connection.execute(statement)).first()
     if row is None:

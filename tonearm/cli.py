@@ -21,6 +21,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,7 +116,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     settings.require_media_root()
     try:
-        return run_worker(settings, parent_pid=args.stop_with_parent)
+        return run_worker(settings, parent_pid=args.stop_with_parent, idle_exit=args.exit_when_idle)
     except QueueUnavailable as exc:
         return _fail(str(exc))
     except SQLAlchemyError as exc:
@@ -158,7 +160,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from tonearm.server import run_server
 
     os.environ["TONEARM_MEDIA_ROOT"] = plan["media_root"]
-    worker = _EmbeddedWorker() if plan["embedded_worker"] else None
+    worker = (
+        _EmbeddedWorker(plan["worker_wake_file"], idle_seconds=plan["worker_idle_seconds"])
+        if plan["embedded_worker"]
+        else None
+    )
     try:
         run_server(
             host=args.host,
@@ -179,19 +185,64 @@ def cmd_serve(args: argparse.Namespace) -> int:
 class _EmbeddedWorker:
     """``tonearm worker`` as a child of the supervisor, started once the address is bound.
 
-    It is stopped with SIGTERM when the server stops (running encodes are killed and
-    re-queued by the next start), and stops by itself if the supervisor dies.
+    On the embedded queue (``wake_file`` set) it runs only while there is work: it stops
+    after ``idle_seconds`` idle (``TONEARM_WORKER_IDLE_SECONDS``), and a thread here starts
+    it again when a sender touches the wake file (``transcoding.queue``). On Redis, or with
+    ``idle_seconds`` 0, it runs all the time. It is stopped with SIGTERM when the server
+    stops (running encodes are killed and re-queued by the next start), and stops by itself
+    if the supervisor dies.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wake_file: str | None, *, idle_seconds: float) -> None:
         self.process: subprocess.Popen[bytes] | None = None
+        self._wake = Path(wake_file) if wake_file and idle_seconds > 0 else None
+        self._idle_seconds = idle_seconds
+        self._guard = threading.Lock()
+        self._stopping = threading.Event()
+        self._started_ns = 0
 
     def start(self) -> None:
+        with self._guard:
+            self._spawn()
+        if self._wake is not None:
+            threading.Thread(target=self._watch, name="tonearm-worker-wake", daemon=True).start()
+
+    def _spawn(self) -> None:
         command = [*_this_tonearm(), "worker", "--stop-with-parent", str(os.getpid())]
+        if self._wake is not None:
+            command += ["--exit-when-idle", str(self._idle_seconds)]
+        self._started_ns = time.time_ns()
         self.process = subprocess.Popen(command)
 
+    def _watch(self) -> None:
+        exited_ns: int | None = None
+        while not self._stopping.wait(1.0):
+            with self._guard:
+                process = self.process
+                if self._stopping.is_set() or (process is not None and process.poll() is None):
+                    exited_ns = None
+                    continue
+                exited_ns = exited_ns or time.time_ns()
+                if self._woken_since(exited_ns):
+                    self._spawn()
+                    exited_ns = None
+
+    def _woken_since(self, exited_ns: int) -> bool:
+        # A worker that stopped for idleness saw the queue empty for ``idle_seconds`` before
+        # it stopped: wakes before that were its own jobs. Two seconds of margin cover this
+        # thread's polling; a wake too many only starts a worker that idles.
+        assert self._wake is not None
+        covered = exited_ns - int((self._idle_seconds - 2) * 1e9)
+        try:
+            touched = self._wake.stat().st_mtime_ns
+        except OSError:
+            return False
+        return touched > max(self._started_ns, covered)
+
     def stop(self) -> None:
-        process, self.process = self.process, None
+        self._stopping.set()
+        with self._guard:
+            process, self.process = self.process, None
         if process is None:
             return
         if process.poll() is None:
@@ -201,6 +252,16 @@ class _EmbeddedWorker:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+_PLAN_KEYS = (
+    "media_root",
+    "workers",
+    "log_level",
+    "embedded_worker",
+    "worker_wake_file",
+    "worker_idle_seconds",
+)
 
 
 def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
@@ -235,7 +296,7 @@ def _prepare_in_child(args: argparse.Namespace) -> dict[str, Any] | int:
         return _fail(f"start-up was stopped by signal {-child.returncode}")
     try:
         plan: dict[str, Any] = json.loads(raw)
-        return {key: plan[key] for key in ("media_root", "workers", "log_level", "embedded_worker")}
+        return {key: plan[key] for key in _PLAN_KEYS}
     except (ValueError, KeyError, TypeError):
         return _fail("start-up ended without reporting what to serve")
 
@@ -259,6 +320,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     """
     from tonearm.db.migrations import upgrade_to_head
     from tonearm.settings import choose_worker_count
+    from tonearm.transcoding.queue import WAKE_FILE
 
     settings = _settings(args)
     check_auth_binding(settings, args.host)
@@ -280,6 +342,8 @@ def prepare_serve(args: argparse.Namespace) -> int:
         "workers": workers,
         "log_level": settings.log_level,
         "embedded_worker": settings.workers_embedded,
+        "worker_wake_file": None if settings.redis_url else str(settings.data_dir / WAKE_FILE),
+        "worker_idle_seconds": settings.worker_idle_seconds,
     }
     with os.fdopen(args.prepare_report_fd, "w", encoding="utf-8") as report:
         json.dump(plan, report)
@@ -377,6 +441,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
     # Internal: the embedded worker of ``serve`` stops when that process is gone.
     worker.add_argument("--stop-with-parent", type=int, help=argparse.SUPPRESS)
+    # Internal: the embedded worker of ``serve`` stops after this many idle seconds.
+    worker.add_argument("--exit-when-idle", type=float, help=argparse.SUPPRESS)
     worker.set_defaults(handler=cmd_worker)
 
     transcode = commands.add_parser(

@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     workers_embedded: bool = Field(
         default=True, description="'tonearm serve' runs a variant worker beside the server."
     )
+    worker_idle_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="The embedded worker of the embedded queue stops after this long with "
+        "nothing to do and starts again when a job is queued; 0 keeps it running.",
+    )
     worker_threads: int = Field(
         default_factory=lambda: usable_cpu_count(),  # noqa: PLW0108 - defined below
         ge=1,

@@ -88,6 +88,8 @@ def server(demo_library: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "TONEARM_LOG_LEVEL": "warning",
         # HTTP behaviour only: tokens without a user (accounts are covered in-process).
         "TONEARM_AUTH": "none",
+        # The memory measured is the stream's: no variant worker coming and going meanwhile.
+        "TONEARM_WORKERS_EMBEDDED": "false",
     }
     env.pop("TONEARM_DATABASE_URL", None)
     log = (workdir / "server.log").open("wb")

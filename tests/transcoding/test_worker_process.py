@@ -34,6 +34,7 @@ from tonearm.transcoding.queue import create_queue
 from tonearm.transcoding.store import VariantStore, file_digest
 
 OPUS_96 = VariantKey(AudioFormat.OPUS, 96)
+OPUS_160 = VariantKey(AudioFormat.OPUS, 160)
 TONEARM = [sys.executable, "-m", "tonearm.cli"]
 
 
@@ -184,21 +185,37 @@ async def test_serve_runs_an_embedded_worker_that_stops_with_it(
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    env = environment(queue_settings, TONEARM_AUTH="none", TONEARM_WORKERS="1")
+    env = environment(
+        queue_settings, TONEARM_AUTH="none", TONEARM_WORKERS="1", TONEARM_WORKER_IDLE_SECONDS="3"
+    )
     server = start(["serve", "--port", str(port)], env, tmp_path / "serve.log")
     try:
 
-        async def made() -> bool:
+        async def made(key: VariantKey) -> bool:
             assert server.poll() is None, (tmp_path / "serve.log").read_text()
-            row = await registry.get_variant(engine, track_id, OPUS_96)
+            row = await registry.get_variant(engine, track_id, key)
             return row is not None and row.state == "ready"
 
-        await until(made, within=60)
+        await until(lambda: made(OPUS_96), within=60)
         assert healthz(port) == 200
-        workers = [
-            pid for pid in _children(server.pid) if b"tonearm.cli\x00worker" in _cmdline(pid)
-        ]
+        first = _workers(server.pid)
+        assert len(first) == 1
+
+        # Idle, it goes (the server keeps answering); the next job brings one back.
+        async def gone() -> bool:
+            return not _workers(server.pid)
+
+        await until(gone, within=30)
+        assert healthz(port) == 200
+        queue = create_queue(queue_settings, TEST_POLICY)
+        try:
+            assert await jobs.enqueue_variants(queue, engine, [track_id], keys={OPUS_160})
+        finally:
+            queue.close()
+        await until(lambda: made(OPUS_160), within=60)
+        workers = _workers(server.pid)
         assert len(workers) == 1
+        assert workers != first
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     finally:
@@ -233,6 +250,10 @@ def probed_seconds(path: Path) -> float:
         check=True,
     )
     return float(json.loads(probe.stdout)["format"]["duration"])
+
+
+def _workers(pid: int) -> list[int]:
+    return [child for child in _children(pid) if b"tonearm.cli\x00worker" in _cmdline(child)]
 
 
 def _children(pid: int) -> list[int]:

@@ -15,6 +15,11 @@ the worker process owns (``WorkerRuntime``: a loop in a thread of its own, one e
 ``run_worker`` is ``tonearm worker``: recovery first, then huey's consumer with
 ``TONEARM_WORKER_THREADS`` threads until SIGTERM (stop now: running encodes are killed
 and re-queued by the next start) or SIGINT (let them finish for a few seconds first).
+
+The embedded queue's senders touch ``<data dir>/queue.wake`` after each enqueue: the worker
+``tonearm serve`` embeds runs only while there is work (``idle_exit``: it stops once nothing
+is queued, scheduled or running for that long) and the supervisor starts it again when the
+file changes, so an idle server does not keep a worker's memory resident.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ T = TypeVar("T")
 
 QUEUE_NAME = "tonearm"
 QUEUE_FILE = "queue.db"
+WAKE_FILE = "queue.wake"  # touched after each enqueue on the embedded queue
 MAKE_TASK = "make_variant"
 _SIGNING_SALT = "tonearm-variant-jobs"
 _STORAGE_ERRORS = (sqlite3.Error, redis.exceptions.RedisError, OSError)
@@ -160,6 +166,8 @@ class VariantQueue:
         self.kind = "redis" if settings.redis_url else "embedded"
         self._runtime: WorkerRuntime | None = None
         self._runtime_guard = threading.Lock()
+        self._running = 0  # tasks this process is executing now
+        self._wake_file = None if settings.redis_url else settings.data_dir / WAKE_FILE
         self._make = huey.task(
             retries=policy.retries,
             retry_delay=policy.retry_delay,
@@ -179,11 +187,37 @@ class VariantQueue:
         self, jobs_to_send: Iterable[tuple[uuid.UUID, VariantKey]], *, priority: int = 0
     ) -> None:
         """Send a message per variant (blocks on the storage); ``QueueUnavailable`` if down."""
+        sent = 0
         try:
             for track_id, key in jobs_to_send:
                 self.huey.enqueue(self._make.s(str(track_id), key.slug, priority=priority))
+                sent += 1
         except _STORAGE_ERRORS as error:
             raise QueueUnavailable(_describe(error)) from None
+        finally:
+            if sent:
+                self._wake()
+
+    def _wake(self) -> None:
+        """Tell an idle embedded worker's supervisor there is work (see the module's doc)."""
+        if self._wake_file is None:
+            return
+        try:
+            self._wake_file.touch()
+            os.utime(self._wake_file)
+        except OSError as error:
+            logger.warning("could not wake the variant worker: %s", error.strerror or error)
+
+    def is_idle(self) -> bool:
+        """Nothing queued, scheduled (a retry) or running in this process (blocks)."""
+        with self._runtime_guard:
+            if self._running:
+                return False
+        try:
+            waiting = int(self.huey.pending_count()) + int(self.huey.scheduled_count())
+        except _STORAGE_ERRORS:
+            return False
+        return waiting == 0
 
     def waiting(self) -> set[tuple[uuid.UUID, str]]:
         """(track id, slug) of every message queued or scheduled (a retry) now; blocks."""
@@ -231,7 +265,18 @@ class VariantQueue:
             shutdown_timeout=self.policy.shutdown_grace,
         )
 
+    def _counted(self, delta: int) -> None:
+        with self._runtime_guard:
+            self._running += delta
+
     def _make_variant(self, track_id: str, slug: str, task: Any) -> str:
+        self._counted(1)
+        try:
+            return self._make_one(track_id, slug, task)
+        finally:
+            self._counted(-1)
+
+    def _make_one(self, track_id: str, slug: str, task: Any) -> str:
         key = VariantKey.from_slug(slug)
         if key is None:
             logger.warning("a variant job names no variant tonearm makes: %r", slug)
@@ -254,6 +299,13 @@ class VariantQueue:
         return str(result.outcome.value)
 
     def _recover(self) -> None:
+        self._counted(1)
+        try:
+            self._recover_lost()
+        finally:
+            self._counted(-1)
+
+    def _recover_lost(self) -> None:
         runtime = self.runtime()
         try:
             runtime.run(
@@ -296,12 +348,17 @@ def create_queue(settings: Settings, policy: JobPolicy | None = None) -> Variant
 
 
 def run_worker(
-    settings: Settings, *, policy: JobPolicy | None = None, parent_pid: int | None = None
+    settings: Settings,
+    *,
+    policy: JobPolicy | None = None,
+    parent_pid: int | None = None,
+    idle_exit: float | None = None,
 ) -> int:
     """``tonearm worker``: make queued variants until SIGTERM or SIGINT; the exit status.
 
     With ``parent_pid`` (the embedded worker of ``tonearm serve``) it also stops when that
-    process is gone, however it ended.
+    process is gone, however it ended; with ``idle_exit``, once the queue has been idle
+    (``VariantQueue.is_idle``) for that many seconds.
     """
     queue = create_queue(settings, policy)
     try:
@@ -310,6 +367,8 @@ def run_worker(
         consumer = queue.consumer(threads=settings.worker_threads)
         if parent_pid is not None:
             _stop_when_orphaned(parent_pid)
+        if idle_exit is not None:
+            _stop_when_idle(queue, idle_exit)
         logger.info(
             "variant worker: %d threads on the %s queue (%d jobs re-queued)",
             settings.worker_threads,
@@ -330,6 +389,26 @@ def _stop_when_orphaned(parent_pid: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="tonearm-parent-watch", daemon=True).start()
+
+
+def _stop_when_idle(queue: VariantQueue, seconds: float) -> None:
+    def watch() -> None:
+        idle_since: float | None = None
+        while True:
+            time.sleep(min(1.0, seconds / 4))
+            if not queue.is_idle():
+                idle_since = None
+                continue
+            now = time.monotonic()
+            idle_since = now if idle_since is None else idle_since
+            if now - idle_since >= seconds:
+                logger.info("variant worker: idle %.0f s, stopping until there is work", seconds)
+                # SIGTERM stops now; a job taken meanwhile stays pending and is re-queued by
+                # the next start, which the wake file's change brings about.
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+
+    threading.Thread(target=watch, name="tonearm-idle-watch", daemon=True).start()
 
 
 def _describe(error: BaseException) -> str:

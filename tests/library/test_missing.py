@@ -168,6 +168,24 @@ async def test_a_moved_file_is_reattached_with_its_id(
     assert moved.fingerprint == original.fingerprint
 
 
+async def test_a_moved_track_keeps_its_edits(engine: AsyncEngine, media_root: Path) -> None:
+    album(media_root, "Band/Record", "Record", 2)
+    await scan_library(engine, media_root)
+    async with AsyncSession(engine) as session, session.begin():
+        await session.execute(
+            update(TrackRecord)
+            .where(TrackRecord.path == "Band/Record/01.mp3")
+            .values(title="Edited title", overrides={"title": "Edited title"})
+        )
+    shutil.move(media_root / "Band/Record/01.mp3", media_root / "Band/moved.mp3")
+
+    summary = await scan_library(engine, media_root)
+
+    assert summary.reattached == 1
+    moved = (await tracks(engine))["Band/moved.mp3"]
+    assert (moved.title, moved.overrides) == ("Edited title", {"title": "Edited title"})
+
+
 async def test_a_file_moved_after_it_went_missing_is_reattached(
     engine: AsyncEngine, media_root: Path
 ) -> None:

@@ -413,7 +413,9 @@ async def _ingest(
                 probing = asyncio.ensure_future(
                     asyncio.to_thread(_probe_batch, root, following, options, overrides)
                 )
-            await _reattach(sessions, rows, known, plan, summary)
+            rows = await _reattach(
+                sessions, rows, known, plan, summary, overrides=overrides, options=options
+            )
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, plan, summary)
             _note_changes(plan.changes, written, known, plan)
@@ -431,17 +433,34 @@ async def _reattach(
     known: dict[str, KnownFile],
     plan: _Plan,
     summary: ScanSummary,
-) -> None:
-    """Before new files become new tracks: gone tracks that are the same recording move."""
+    *,
+    overrides: dict[str, dict[str, Any]],
+    options: ScanOptions,
+) -> list[dict[str, Any]]:
+    """Before new files become new tracks: gone tracks that are the same recording move.
+
+    Returns the rows to write: a re-attached track's edits (stored with it, read by its old
+    path) are applied over its new file's tags, as a rescan of its old path would have.
+    """
     fresh = [row for row in rows if row["path"] not in known]
     if not fresh:
-        return
+        return rows
     async with sessions.begin() as session:
         report = await reattach_tracks(session, fresh, gone=plan.gone, present=plan.seen)
+    edits: dict[str, dict[str, Any]] = {}
     for moved in report.moved:
         plan.reattached[moved.new_path] = moved
         plan.gone.discard(moved.old_path)
+        if moved.old_path in overrides:
+            edits[moved.new_path] = overrides[moved.old_path]
     summary.ambiguous_matches += len(report.ambiguous)
+    if not edits:
+        return rows
+    keep = options.artist_split_exceptions
+    return [
+        apply_overrides(row, edits[row["path"]], keep_whole=keep) if row["path"] in edits else row
+        for row in rows
+    ]
 
 
 def _note_changes(

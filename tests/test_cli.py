@@ -91,9 +91,27 @@ def test_scan_prints_a_summary(tmp_path: Path, media_root: Path) -> None:
     result = run(["scan", "--media-root", str(media_root)], tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert "│ added     │ 1 " in result.stdout
-    assert "│ skipped   │ 1 " in result.stdout
+    assert "│ added       │ 1 " in result.stdout
+    assert "│ missing     │ 0 " in result.stdout
+    assert "│ re-attached │ 0 " in result.stdout
+    assert "│ skipped     │ 1 " in result.stdout
     assert "skipped 1: unsupported type text/plain" in result.stdout
+
+
+def test_scan_confirm_missing_marks_the_files_of_an_emptied_root(
+    tmp_path: Path, media_root: Path
+) -> None:
+    write_mp3(media_root / "one.mp3", title="One")
+    assert run(["scan", "--media-root", str(media_root)], tmp_path).returncode == 0
+    (media_root / "one.mp3").unlink()
+
+    kept = run(["scan", "--media-root", str(media_root)], tmp_path)
+    confirmed = run(["scan", "--media-root", str(media_root), "--confirm-missing"], tmp_path)
+
+    assert "│ missing     │ 0 " in kept.stdout
+    assert "warning:" in kept.stdout
+    assert "│ missing     │ 1 " in confirmed.stdout
+    assert "warning:" not in confirmed.stdout
 
 
 @pytest.mark.parametrize(

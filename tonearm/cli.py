@@ -79,13 +79,18 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 data_dir=settings.data_dir,
                 uploads_root=settings.resolved_uploads_dir,
             )
-            options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, engine))
+            options = dataclasses.replace(
+                options,
+                tracks_written=on_scan_hook(settings, engine),
+                include_purged=getattr(args, "include_purged", False),
+            )
             with rich_progress(console) as progress:
                 summary = await scan_library(
                     engine,
                     media_root,
                     progress=progress,
                     allow_empty=args.allow_empty,
+                    confirm_missing=getattr(args, "confirm_missing", False),
                     options=options,
                 )
         print_summary(Console(), summary, verbose=args.verbose)
@@ -432,7 +437,20 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--allow-empty",
         action="store_true",
-        help="let an empty media root remove every registered track",
+        help="let an empty media root mark every registered track missing",
+    )
+    scan.add_argument(
+        "--confirm-missing",
+        action="store_true",
+        help=(
+            "mark gone files missing even when more than half of the library is gone at "
+            "once (otherwise kept, in case a drive is unmounted)"
+        ),
+    )
+    scan.add_argument(
+        "--include-purged",
+        action="store_true",
+        help="register purged files that are still on disk again, as new tracks",
     )
     scan.add_argument("-v", "--verbose", action="store_true", help="list every skipped file")
     scan.set_defaults(handler=cmd_scan)

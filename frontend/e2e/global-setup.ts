@@ -10,6 +10,8 @@
  *     are on (TONEARM_AUTH unset = required), so each data dir first gets the listener
  *     E2E_USERNAME and the admin E2E_ADMIN_USERNAME (`tonearm user add`, password on stdin),
  *  4. waits for GET /healthz, exports the URLs, and returns a teardown that stops them.
+ * A spec that changes its media root's files (missing.spec.ts) starts a server of its own
+ * with `startServer` and stops it with `stop`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -109,7 +111,7 @@ function variantLibrary(): string {
 	return dir;
 }
 
-interface Server {
+export interface Server {
 	url: string;
 	child: ChildProcess;
 	dataDir: string;
@@ -128,7 +130,7 @@ function addUser(dataDir: string, username: string, password: string, admin = fa
 	}
 }
 
-async function startServer(name: string, mediaRoot: string, extraEnv: Record<string, string>): Promise<Server> {
+export async function startServer(name: string, mediaRoot: string, extraEnv: Record<string, string>): Promise<Server> {
 	const port = await freePort();
 	const dataDir = mkdtempSync(path.join(tmpdir(), `tonearm-e2e-${name}-`));
 	try {
@@ -180,7 +182,7 @@ async function waitForHealth(url: string, child: ChildProcess, name: string, tim
 	throw new Error(`tonearm (${name}) did not become healthy within ${timeoutMs} ms`);
 }
 
-function stop(server: Server) {
+export function stop(server: Server) {
 	if (server.child.exitCode === null && server.child.pid) {
 		try {
 			process.kill(-server.child.pid, 'SIGTERM');

@@ -51,6 +51,12 @@ async def stored_paths(engine: AsyncEngine) -> set[bytes]:
         return {bytes(raw) for raw in await connection.scalars(text("SELECT path FROM tracks"))}
 
 
+async def stored_states(engine: AsyncEngine) -> dict[bytes, str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT path, state FROM tracks"))
+        return {bytes(raw): state for raw, state in rows}
+
+
 async def found(engine: AsyncEngine, search: str) -> int:
     async with AsyncSession(engine) as session:
         return await count_tracks(session, reader=ADMIN, search=search)
@@ -143,7 +149,7 @@ async def test_a_changed_latin1_file_is_updated_under_the_same_id(
     )
 
 
-async def test_a_latin1_file_gone_from_disk_leaves_the_registry(
+async def test_a_latin1_file_gone_from_disk_is_marked_missing_by_its_exact_bytes(
     engine: AsyncEngine, media_root: Path
 ) -> None:
     write_mp3(under(media_root, LATIN1_NAME), title="Café")
@@ -154,7 +160,7 @@ async def test_a_latin1_file_gone_from_disk_leaves_the_registry(
     summary = await scan_library(engine, media_root)
 
     assert counts(summary) == (0, 0, 1, 1)
-    assert await stored_paths(engine) == {b"stays.mp3"}
+    assert await stored_states(engine) == {b"stays.mp3": "available", b"caf\xe9.mp3": "missing"}
 
 
 async def test_nfc_and_nfd_names_are_two_files(engine: AsyncEngine, media_root: Path) -> None:

@@ -112,7 +112,7 @@ async def test_a_retagged_album_moves_its_tracks_and_the_empty_album_goes(
     assert linked == {albums["Greatest Hits I"].id}
 
 
-async def test_removed_files_take_their_album_and_uncredited_artists_with_them(
+async def test_gone_files_leave_their_album_and_artists_kept_but_uncounted(
     engine: AsyncEngine, media_root: Path
 ) -> None:
     _album(media_root, "Queen/Hits", artist="Queen", album="Greatest Hits", year="1981", count=2)
@@ -124,11 +124,17 @@ async def test_removed_files_take_their_album_and_uncredited_artists_with_them(
 
     summary = await scan_library(engine, media_root)
 
-    assert summary.removed == 3
+    assert (summary.missing, summary.removed) == (3, 3)
+    # The missing tracks keep their album (same id, for when they come back), hidden: it
+    # has no available track; counts cover available tracks only.
     albums = await _albums(engine)
-    assert {t: a.track_count for t, a in albums.items()} == {"Greatest Hits": 1}
+    assert {t: (a.track_count, a.is_available) for t, a in albums.items()} == {
+        "Greatest Hits": (1, True),
+        "Gold": (0, False),
+    }
     assert {n: (a.album_count, a.track_count) for n, a in (await _artists(engine)).items()} == {
-        "Queen": (1, 1)
+        "Queen": (1, 1),
+        "ABBA": (0, 0),
     }
 
 

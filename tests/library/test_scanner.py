@@ -119,20 +119,25 @@ async def test_changed_file_is_updated_under_the_same_id(
     assert updated.created_at == original.created_at
 
 
-async def test_file_gone_from_disk_leaves_the_registry(
+async def test_file_gone_from_disk_is_marked_missing_not_deleted(
     engine: AsyncEngine, small_library: Path
 ) -> None:
     await scan_library(engine, small_library)
+    before = await rows(engine)
     (small_library / "A/One/02 Second.mp3").unlink()
 
     summary = await scan_library(engine, small_library)
 
-    assert summary.removed == 1
-    assert set(await rows(engine)) == {
-        "A/One/01 First.mp3",
-        "B/untagged song.mp3",
-        "B/numeric genre.mp3",
+    assert (summary.missing, summary.removed, summary.unchanged) == (1, 1, 3)
+    after = await rows(engine)
+    assert {path: row.state for path, row in after.items()} == {
+        "A/One/01 First.mp3": "available",
+        "A/One/02 Second.mp3": "missing",
+        "B/untagged song.mp3": "available",
+        "B/numeric genre.mp3": "available",
     }
+    assert after["A/One/02 Second.mp3"].id == before["A/One/02 Second.mp3"].id
+    assert after["A/One/02 Second.mp3"].state_changed_at is not None
 
 
 async def test_hidden_files_and_folders_are_skipped(engine: AsyncEngine, media_root: Path) -> None:
@@ -298,9 +303,9 @@ async def test_an_empty_media_root_does_not_wipe_the_registry(
     kept = await scan_library(engine, small_library)
     cleared = await scan_library(engine, small_library, allow_empty=True)
 
-    assert (kept.removed, len(kept.warnings)) == (0, 1)
-    assert cleared.removed == 4
-    assert await rows(engine) == {}
+    assert (kept.missing, kept.removed, len(kept.warnings)) == (0, 0, 1)
+    assert (cleared.missing, cleared.removed) == (4, 4)
+    assert {row.state for row in (await rows(engine)).values()} == {"missing"}
 
 
 async def test_concurrent_scans_are_serialized(engine: AsyncEngine, media_root: Path) -> None:

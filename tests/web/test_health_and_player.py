@@ -28,12 +28,18 @@ ADMIN_BOOT = "\n\t\t\t\t__sveltekit_admin = {};\n\t\t\t"
 ADMIN = f"<!doctype html><html><head><script>{ADMIN_BOOT}</script></head><body></body></html>"
 
 
+NESTED_BOOT = "\n\t\t\t\t__sveltekit_nested = {};\n\t\t\t"
+NESTED = f"<!doctype html><html><head><script>{NESTED_BOOT}</script></head><body></body></html>"
+
+
 @pytest.fixture
 def frontend(tmp_path: Path) -> Path:
     build = tmp_path / "build"
     (build / "_app/immutable").mkdir(parents=True)
     (build / "index.html").write_text(INDEX)
     (build / "admin.html").write_text(ADMIN)
+    (build / "admin").mkdir()
+    (build / "admin/missing.html").write_text(NESTED)
     (build / "_app/immutable/start.js").write_text("console.log(1)")
     (build / "favicon.png").write_bytes(b"\x89PNG")
     return build
@@ -96,7 +102,12 @@ async def test_player_index_has_a_strict_csp_with_the_bootstrap_hash(
     assert response.status_code == 200
     assert response.text == INDEX
     csp = response.headers["content-security-policy"]
-    assert f"script-src 'self' 'sha256-{digest}'" in csp
+    hashes = sorted(
+        f"'sha256-{base64.b64encode(hashlib.sha256(boot.encode()).digest()).decode()}'"
+        for boot in (BOOT, ADMIN_BOOT, NESTED_BOOT)
+    )
+    assert f"'sha256-{digest}'" in hashes
+    assert "script-src " + " ".join(["'self'", *hashes]) + ";" in csp
     assert "default-src 'self'" in csp
     assert "media-src 'self'" in csp
     assert response.headers["referrer-policy"] == "same-origin"
@@ -120,6 +131,16 @@ async def test_a_prerendered_route_gets_its_own_page_with_the_csp(
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-cache"
+
+
+async def test_a_nested_prerendered_route_gets_its_page_and_its_script_hash(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.get("/admin/missing")
+
+    digest = base64.b64encode(hashlib.sha256(NESTED_BOOT.encode()).digest()).decode()
+    assert (response.status_code, response.text) == (200, NESTED)
+    assert f"'sha256-{digest}'" in response.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize("path", ["/settings", "/admin/", "/admin/deeper"])

@@ -125,6 +125,12 @@ class CommentOrder(Enum):
     NEWEST = "newest"
 
 
+class MissingOrder(Enum):
+    """The one order of the admins' missing tracks: longest missing first."""
+
+    OLDEST = "oldest"
+
+
 class PaginationError(Exception):
     """Base class: the page arguments cannot be honoured."""
 
@@ -273,6 +279,9 @@ ORDERS: dict[Enum, OrderSpec] = {
         ),
         AlbumRecord.id,
         "album.id",
+    ),
+    MissingOrder.OLDEST: _entity_order(
+        "missing.OLDEST", TrackRecord.state_changed_at, KeyKind.MOMENT, TrackRecord.id
     ),
     PlaylistOrder.NAME: _entity_order(
         "playlists.NAME", PlaylistRecord.sort_name, KeyKind.TEXT, PlaylistRecord.id

@@ -49,12 +49,19 @@ def print_summary(console: Console, summary: ScanSummary, *, verbose: bool = Fal
         ("added", summary.added),
         ("updated", summary.updated),
         ("unchanged", summary.unchanged),
-        ("removed", summary.removed),
+        ("missing", summary.missing),
+        ("re-attached", summary.reattached),
         ("skipped", len(summary.skipped)),
         ("seconds", f"{summary.elapsed_seconds:.2f}"),
     ):
         table.add_row(label, str(value))
     console.print(table)
+    if summary.ambiguous_matches:
+        console.print(
+            f"  new files matching several missing tracks (none re-attached): "
+            f"{summary.ambiguous_matches}",
+            markup=False,
+        )
     reasons = Counter(item.reason for item in summary.skipped)
     for reason, count in reasons.most_common():
         console.print(f"  skipped {count}: {reason}")

@@ -1,10 +1,12 @@
 """The scan: bring the registry in step with the media root.
 
 Phases (see ``library/README.md``): walk the root → compare each file's size and mtime with
-what the registry knows → probe new and changed files in a worker thread → upsert them in
-batches → remove rows whose files are gone. Errors are reported per file; a file or folder
-that could not be read never causes its existing rows to be removed, and no single file —
-whatever its name, tags or metadata — stops a scan.
+what the registry knows → probe new and changed files in a worker thread → re-attach gone
+tracks to new files that are the same recording → upsert them in batches → mark tracks
+whose files are gone missing (never deleted: their likes, plays and playlist entries stay).
+Errors are reported per file; a file or folder that could not be read never causes its
+existing rows to go missing, and no single file — whatever its name, tags or metadata —
+stops a scan.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,20 +26,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from tonearm.artwork.store import ArtworkStore
 from tonearm.catalog.artists import artist_key
 from tonearm.catalog.rows import apply_overrides, track_row
+from tonearm.catalog.states import TrackState
 from tonearm.db.locks import scan_lock
 from tonearm.db.registry import (
     KnownFile,
-    delete_paths,
+    Reattached,
+    clear_purged_paths,
     is_row_fault,
     load_known_files,
     load_overrides,
+    load_purged_paths,
+    mark_missing,
+    reattach_tracks,
+    set_fingerprints,
     upsert_tracks,
 )
 from tonearm.library.covers import make_covers
 from tonearm.library.facts import TrackFacts
 from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.library.playlists import scan_playlists
-from tonearm.library.probe import ProbeError, probe_file
+from tonearm.library.probe import ProbeError, file_fingerprint, probe_file
 from tonearm.library.summary import ScanSummary, SkippedFile
 from tonearm.library.walker import (
     Candidate,
@@ -48,7 +57,13 @@ from tonearm.library.walker import (
 from tonearm.paths import display_path
 
 BATCH_SIZE = 250
+# Fingerprints backfilled for known files that have none, per worker-thread batch.
+FINGERPRINT_BATCH_SIZE = 500
 UPLOAD_HOLDS_PATH = "an uploaded track is stored at this path; the upload keeps it"
+PURGED = "purged from the library (scan with --include-purged to bring it back)"
+# The unmounted-drive guard: a scan that would mark more than half of the available
+# scanned tracks missing at once, and at least this many, marks none without confirmation.
+MISSING_GUARD_MIN = 50
 logger = logging.getLogger(__name__)
 
 
@@ -65,6 +80,9 @@ class ScanOptions:
     # Told the relative paths of the tracks the scan added or changed, once they are
     # written (``TONEARM_VARIANTS_ON_SCAN=eager`` queues their variants with it).
     tracks_written: Callable[[Sequence[str]], Awaitable[None]] | None = None
+    # Forget the paths of purged files first, so they are registered again as new tracks
+    # (``tonearm scan --include-purged``); otherwise the walk skips them.
+    include_purged: bool = False
 
     @classmethod
     def from_settings(
@@ -102,12 +120,27 @@ class _Plan:
     images: list[ImageFile] = dataclasses.field(default_factory=list)
     playlists: list[PlaylistFile] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
-    kept_all: bool = False  # the root looked unmounted: nothing was removed
+    kept_all: bool = False  # the root looked unmounted: nothing was marked missing
+    # Known available paths not on disk (decided once the walk is done), the unchanged
+    # known files without a fingerprint, and the tracks re-attached so far (by new path).
+    gone: set[str] = dataclasses.field(default_factory=set)
+    to_fingerprint: list[str] = dataclasses.field(default_factory=list)
+    reattached: dict[str, Reattached] = dataclasses.field(default_factory=dict)
 
 
-def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Plan:
-    """Walk the root and sort files into unchanged (counted) and to-probe (returned)."""
+def _plan(
+    root: Path,
+    known: dict[str, KnownFile],
+    summary: ScanSummary,
+    purged: frozenset[str] | set[str] = frozenset(),
+) -> _Plan:
+    """Walk the root and sort files into unchanged (counted) and to-probe (returned).
+
+    A missing track's file found again is probed whatever its size and mtime, so that its
+    row is available again; a purged path is skipped (and counts as seen).
+    """
     to_probe: list[Candidate] = []
+    to_fingerprint: list[str] = []
     seen: set[str] = set()
     protected: list[str] = []
     images: list[ImageFile] = []
@@ -128,15 +161,31 @@ def _plan(root: Path, known: dict[str, KnownFile], summary: ScanSummary) -> _Pla
             if item.is_dir:
                 protected.append(item.rel_path)
             continue
-        total += 1
         seen.add(item.rel_path)
+        if item.rel_path in purged:
+            summary.skipped.append(SkippedFile(item.rel_path, PURGED))
+            continue
+        total += 1
         previous = known.get(item.rel_path)
-        if previous and (previous.size_bytes, previous.mtime_ns) == (item.size, item.mtime_ns):
+        if (
+            previous
+            and previous.state != TrackState.MISSING.value
+            and (previous.size_bytes, previous.mtime_ns) == (item.size, item.mtime_ns)
+        ):
             summary.unchanged += 1
+            if not previous.has_fingerprint:
+                to_fingerprint.append(item.rel_path)
         else:
             to_probe.append(item)
     return _Plan(
-        to_probe, seen, protected, total, images=images, playlists=playlists, problems=problems
+        to_probe,
+        seen,
+        protected,
+        total,
+        images=images,
+        playlists=playlists,
+        problems=problems,
+        to_fingerprint=to_fingerprint,
     )
 
 
@@ -168,7 +217,9 @@ def _probe_batch(
     for candidate in batch:
         try:
             facts = probe_file(root / candidate.rel_path, candidate.rel_path)
-            rows.append(_row(candidate, facts, options, overrides.get(candidate.rel_path)))
+            row = _row(candidate, facts, options, overrides.get(candidate.rel_path))
+            row["fingerprint"] = _fingerprint(root / candidate.rel_path)
+            rows.append(row)
         except ProbeError as exc:
             skipped.append(SkippedFile(candidate.rel_path, exc.reason))
         except Exception as exc:  # a bug met on one file must not cost the rest of the scan
@@ -176,6 +227,19 @@ def _probe_batch(
             _log_refusal(candidate.rel_path, reason, exc)
             skipped.append(SkippedFile(candidate.rel_path, reason))
     return rows, skipped
+
+
+def _fingerprint(path: Path) -> str | None:
+    """The file's fingerprint (``probe.file_fingerprint``); None if it cannot be read now."""
+    try:
+        return file_fingerprint(path)
+    except OSError:
+        return None
+
+
+def _fingerprints(root: Path, paths: Iterable[str]) -> dict[str, str]:
+    """Fingerprints of known files that have none (a worker thread's batch)."""
+    return {path: printed for path in paths if (printed := _fingerprint(root / path))}
 
 
 def _log_refusal(rel_path: str, reason: str, exc: BaseException) -> None:
@@ -231,19 +295,22 @@ def _uploads_there(paths: set[str]) -> list[SkippedFile]:
     return [SkippedFile(path, UPLOAD_HOLDS_PATH) for path in sorted(paths)]
 
 
-def _gone(known: dict[str, KnownFile], plan: _Plan) -> list[str]:
-    """Known paths no longer on disk, sparing anything below a folder that failed to read.
+def _gone(known: dict[str, KnownFile], plan: _Plan) -> set[str]:
+    """Available known paths no longer on disk, sparing anything below an unreadable folder.
 
-    Files that are on disk but failed to probe count as seen, so an error never removes them.
+    Files that are on disk but failed to probe count as seen, so an error never makes them
+    missing. Tracks already missing stay so (since when they went), trashed ones trashed.
     """
     if "." in plan.protected_dirs:
-        return []
+        return set()
     prefixes = tuple(d.rstrip("/") + "/" for d in plan.protected_dirs)
-    return [
+    return {
         path
-        for path in known
-        if path not in plan.seen and not (prefixes and path.startswith(prefixes))
-    ]
+        for path, file in known.items()
+        if file.is_available
+        and path not in plan.seen
+        and not (prefixes and path.startswith(prefixes))
+    }
 
 
 async def scan_library(
@@ -252,17 +319,27 @@ async def scan_library(
     *,
     progress: ScanProgress | None = None,
     allow_empty: bool = False,
+    confirm_missing: bool = False,
     options: ScanOptions | None = None,
 ) -> ScanSummary:
-    """Scan ``media_root`` (resolved) into the registry; one scan at a time per registry."""
+    """Scan ``media_root`` (resolved) into the registry; one scan at a time per registry.
+
+    ``confirm_missing`` (or ``allow_empty``, its older name for an empty root): mark gone
+    files missing even when the guard against an unmounted drive would keep them.
+    """
     started = time.perf_counter()
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     summary = ScanSummary()
     async with scan_lock(engine):
+        if options and options.include_purged:
+            async with sessions.begin() as session:
+                await clear_purged_paths(session)
         async with sessions() as session:
             known = await load_known_files(session)
             overrides = await load_overrides(session)
-        plan = await asyncio.to_thread(_plan, media_root, known, summary)
+            purged = await load_purged_paths(session)
+        plan = await asyncio.to_thread(_plan, media_root, known, summary, purged)
+        plan.gone = _gone(known, plan)
         if progress:
             progress.started(plan.total)
             progress.advanced(summary.unchanged)
@@ -276,7 +353,8 @@ async def scan_library(
             options=options or ScanOptions(),
             overrides=overrides,
         )
-        await _remove_gone(sessions, known, plan, summary, allow_empty=allow_empty)
+        await _backfill_fingerprints(sessions, media_root, plan.to_fingerprint)
+        await _mark_gone(sessions, known, plan, summary, confirmed=allow_empty or confirm_missing)
         await group_tracks(sessions, plan.changes)
         covers_changed = 0
         if options and options.artwork_store is not None:
@@ -295,7 +373,7 @@ async def scan_library(
             unreadable=plan.problems,
             protected_dirs=plan.protected_dirs,
             summary=summary,
-            tracks_changed=bool(summary.added or summary.removed),
+            tracks_changed=bool(summary.added or summary.missing or summary.reattached),
             keep_missing=plan.kept_all,
             store=options.artwork_store if options else None,
             covers_changed=covers_changed > 0,
@@ -335,9 +413,12 @@ async def _ingest(
                 probing = asyncio.ensure_future(
                     asyncio.to_thread(_probe_batch, root, following, options, overrides)
                 )
+            rows = await _reattach(
+                sessions, rows, known, plan, summary, overrides=overrides, options=options
+            )
             written, refused = await _write(sessions, rows)
-            _count(written, skipped + refused, known, summary)
-            _note_changes(plan.changes, written, known)
+            _count(written, skipped + refused, known, plan, summary)
+            _note_changes(plan.changes, written, known, plan)
             if progress:
                 progress.advanced(len(batch))
     finally:
@@ -346,12 +427,52 @@ async def _ingest(
             await asyncio.gather(probing, return_exceptions=True)
 
 
+async def _reattach(
+    sessions: async_sessionmaker[AsyncSession],
+    rows: list[dict[str, Any]],
+    known: dict[str, KnownFile],
+    plan: _Plan,
+    summary: ScanSummary,
+    *,
+    overrides: dict[str, dict[str, Any]],
+    options: ScanOptions,
+) -> list[dict[str, Any]]:
+    """Before new files become new tracks: gone tracks that are the same recording move.
+
+    Returns the rows to write: a re-attached track's edits (stored with it, read by its old
+    path) are applied over its new file's tags, as a rescan of its old path would have.
+    """
+    fresh = [row for row in rows if row["path"] not in known]
+    if not fresh:
+        return rows
+    async with sessions.begin() as session:
+        report = await reattach_tracks(session, fresh, gone=plan.gone, present=plan.seen)
+    edits: dict[str, dict[str, Any]] = {}
+    for moved in report.moved:
+        plan.reattached[moved.new_path] = moved
+        plan.gone.discard(moved.old_path)
+        if moved.old_path in overrides:
+            edits[moved.new_path] = overrides[moved.old_path]
+    summary.ambiguous_matches += len(report.ambiguous)
+    if not edits:
+        return rows
+    keep = options.artist_split_exceptions
+    return [
+        apply_overrides(row, edits[row["path"]], keep_whole=keep) if row["path"] in edits else row
+        for row in rows
+    ]
+
+
 def _note_changes(
-    changes: GroupingChanges, rows: list[dict[str, Any]], known: dict[str, KnownFile]
+    changes: GroupingChanges,
+    rows: list[dict[str, Any]],
+    known: dict[str, KnownFile],
+    plan: _Plan,
 ) -> None:
     for row in rows:
         changes.written_paths.append(row["path"])
-        previous = known.get(row["path"])
+        moved = plan.reattached.get(row["path"])
+        previous = known.get(moved.old_path if moved else row["path"])
         if previous and previous.album_group and previous.album_group != row["album_group"]:
             changes.old_groups.add(previous.album_group)
 
@@ -360,33 +481,73 @@ def _count(
     rows: list[dict[str, Any]],
     skipped: list[SkippedFile],
     known: dict[str, KnownFile],
+    plan: _Plan,
     summary: ScanSummary,
 ) -> None:
     for row in rows:
-        if row["path"] in known:
+        previous = known.get(row["path"])
+        if row["path"] in plan.reattached or (
+            previous and previous.state == TrackState.MISSING.value
+        ):
+            summary.reattached += 1
+        elif previous:
             summary.updated += 1
         else:
             summary.added += 1
     summary.skipped.extend(skipped)
 
 
-async def _remove_gone(
+async def _backfill_fingerprints(
+    sessions: async_sessionmaker[AsyncSession], root: Path, paths: Sequence[str]
+) -> None:
+    """Fingerprint known unchanged files that have none (rows from before fingerprints).
+
+    Only the first scan after an upgrade reads them: 128 KiB a file, in a worker thread.
+    """
+    for start in range(0, len(paths), FINGERPRINT_BATCH_SIZE):
+        batch = paths[start : start + FINGERPRINT_BATCH_SIZE]
+        printed = await asyncio.to_thread(_fingerprints, root, batch)
+        async with sessions.begin() as session:
+            await set_fingerprints(session, printed)
+
+
+async def _mark_gone(
     sessions: async_sessionmaker[AsyncSession],
     known: dict[str, KnownFile],
     plan: _Plan,
     summary: ScanSummary,
     *,
-    allow_empty: bool,
+    confirmed: bool,
 ) -> None:
-    gone = _gone(known, plan)
-    if gone and plan.total == 0 and not plan.protected_dirs and not allow_empty:
-        summary.warnings.append(
-            f"the media root has no audio files; kept all {len(known)} registered tracks "
-            "in case it is an unmounted drive (scan with --allow-empty to clear them)"
-        )
-        plan.kept_all = True
+    """Mark the tracks whose files are gone (and were not re-attached) missing.
+
+    The guard against an unmounted drive: an empty root, or one that would take more than
+    half of the available scanned tracks (at least ``MISSING_GUARD_MIN``) at once, marks
+    none unless ``confirmed`` (``--confirm-missing``, ``--allow-empty``,
+    ``scanLibrary(confirmMissing: true)``).
+    """
+    gone = sorted(plan.gone)
+    if not gone:
         return
-    if gone:
-        async with sessions.begin() as session:
-            summary.removed = await delete_paths(session, gone)
-        plan.changes.old_groups.update(group for path in gone if (group := known[path].album_group))
+    if not confirmed:
+        if plan.total == 0 and not plan.protected_dirs:
+            summary.warnings.append(
+                f"the media root has no audio files; kept all {len(known)} registered tracks "
+                "in case it is an unmounted drive (scan with --allow-empty or "
+                "--confirm-missing to mark them missing)"
+            )
+            plan.kept_all = True
+            return
+        available = sum(1 for file in known.values() if file.is_available)
+        if len(gone) >= MISSING_GUARD_MIN and 2 * len(gone) > available:
+            summary.warnings.append(
+                f"{len(gone)} of the {available} available tracks are gone at once; none "
+                "was marked missing in case a drive is unmounted (scan with "
+                "--confirm-missing to mark them)"
+            )
+            plan.kept_all = True
+            return
+    async with sessions.begin() as session:
+        marked = await mark_missing(session, gone, now=datetime.now(UTC))
+    summary.missing = summary.removed = marked
+    plan.changes.old_groups.update(group for path in gone if (group := known[path].album_group))

@@ -47,7 +47,15 @@ class ScanSummary:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Tracks whose file is gone: marked missing, never deleted (``removed`` is the same
+    # number, kept for readers of the summary from before tracks could go missing).
     removed: int = 0
+    missing: int = 0
+    # Missing (or just gone) tracks found again: at the same path, or a new file with the
+    # same content or MusicBrainz track id; and new files that matched several of them
+    # (none was re-attached: registered as new tracks).
+    reattached: int = 0
+    ambiguous_matches: int = 0
     skipped: list[SkippedFile] = field(default_factory=list)
     elapsed_seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)

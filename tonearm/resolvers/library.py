@@ -24,8 +24,11 @@ async def resolve_library(info: Info) -> LibraryStats:
     return LibraryStats.from_totals(totals)
 
 
-async def resolve_scan_library(info: Info) -> ScanSummary:
-    """Scan the media root now (waits for a scan already running elsewhere to finish)."""
+async def resolve_scan_library(info: Info, confirm_missing: bool | None = False) -> ScanSummary:
+    """Scan the media root now (waits for a scan already running elsewhere to finish).
+
+    ``confirm_missing``: the admin confirms that gone files are gone (``--confirm-missing``).
+    """
     scanner = await asyncio.to_thread(_load_scanner)
     services = info.context.services
     settings = services.settings
@@ -37,7 +40,7 @@ async def resolve_scan_library(info: Info) -> ScanSummary:
     # TONEARM_VARIANTS_ON_SCAN=eager: the scan queues the variants of what it wrote.
     options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, services.engine))
     summary: ScanSummary = await scanner.scan_library(
-        services.engine, services.media_root, options=options
+        services.engine, services.media_root, options=options, confirm_missing=bool(confirm_missing)
     )
     return summary
 

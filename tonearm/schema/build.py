@@ -44,6 +44,7 @@ from tonearm.resolvers.editing import resolve_update_album, resolve_update_track
 from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
 from tonearm.resolvers.likes import resolve_liked, resolve_set_liked
+from tonearm.resolvers.missing import resolve_missing_tracks
 from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.playlists import (
     resolve_add_to_playlist,
@@ -176,6 +177,14 @@ class Query:
         resolver=resolve_artist,
         description="The artist with this global ID, or null.",
         permission_classes=SIGNED_IN,
+    )
+    missing_tracks: TrackConnection = strawberry.field(
+        resolver=resolve_missing_tracks,
+        description=(
+            "Tracks whose files were gone at a rescan, the longest missing first (default "
+            "50, at most 100 per page; admins only). Hidden from every other list."
+        ),
+        permission_classes=ADMIN_ONLY,
     )
     library: LibraryStats = strawberry.field(
         resolver=resolve_library,
@@ -363,7 +372,11 @@ class Mutation:
     scan_library: ScanSummary = strawberry.mutation(
         resolver=resolve_scan_library,
         graphql_type=ScanSummaryType,
-        description="Scan the media root into the registry now (admins only).",
+        description=(
+            "Scan the media root into the registry now (admins only). confirmMissing: mark "
+            "gone files missing even when the root is empty or more than half of the "
+            "library is gone at once (otherwise kept, in case a drive is unmounted)."
+        ),
         permission_classes=ADMIN_ONLY,
     )
     upload_tracks: UploadTracksResult = strawberry.mutation(

@@ -18,6 +18,7 @@ from tonearm.catalog.origins import TrackOrigin
 from tonearm.catalog.pagination import TrackOrder
 from tonearm.catalog.queries import LibraryTotals
 from tonearm.catalog.rows import overridden_fields
+from tonearm.catalog.states import TrackState
 from tonearm.db.models import TrackRecord
 from tonearm.library.summary import ScanSummary, SkippedFile, UnresolvedEntry
 from tonearm.paths import display_path
@@ -51,6 +52,17 @@ strawberry.enum(
         "RECENTLY_ADDED: newest in the registry first. DURATION: shortest first. "
         "POPULAR: most popular first (plays and likes, recent ones weighing more; ties by "
         "id, descending like the score)."
+    ),
+)
+
+strawberry.enum(
+    TrackState,
+    name="TrackState",
+    description=(
+        "Whether a track is there for listeners. AVAILABLE: its file is there. MISSING: its "
+        "file was gone at a rescan (hidden from everyone; its likes, plays and playlist "
+        "entries are kept until the file comes back, turns up elsewhere, or it is purged). "
+        "TRASHED: someone deleted it (in the trash until restored or purged)."
     ),
 )
 
@@ -132,6 +144,20 @@ def _track_last_played_at(
     return resolve_last_played_at(info, root.track_id)
 
 
+def _track_state(root: strawberry.Parent[Track], info: Info) -> AwaitableOrValue[TrackState | None]:
+    from tonearm.resolvers.missing import resolve_track_state
+
+    return resolve_track_state(info, root)
+
+
+def _track_missing_since(
+    root: strawberry.Parent[Track], info: Info
+) -> AwaitableOrValue[datetime | None]:
+    from tonearm.resolvers.missing import resolve_track_missing_since
+
+    return resolve_track_missing_since(info, root)
+
+
 async def _track_comments(
     root: strawberry.Parent[Track],
     info: Info,
@@ -168,6 +194,12 @@ class Track(relay.Node):
         )
     )
     album_artist: str | None = strawberry.field(description="The album artist credit as tagged.")
+    album_title: str | None = strawberry.field(
+        description=(
+            "The album title as tagged (edits applied), even when the album itself cannot "
+            "be shown (all its tracks missing or in the trash)."
+        )
+    )
     track_number: int | None = strawberry.field(description="Position on the disc.")
     disc_number: int | None = strawberry.field(description="Disc number within the album.")
     disc_subtitle: str | None = strawberry.field(description="Title of the disc, when tagged.")
@@ -255,9 +287,27 @@ class Track(relay.Node):
         graphql_type=Annotated["CommentConnection", strawberry.lazy(SOCIAL_TYPES)],
         description="Comments on the track, newest first (default 20, at most 100 per page).",
     )
+    state: AwaitableOrValue[TrackState | None] = strawberry.field(
+        resolver=_track_state,
+        graphql_type=TrackState | None,
+        description=(
+            "Whether the track is available, missing or in the trash; null unless you are "
+            "an admin or an owner of the track."
+        ),
+    )
+    missing_since: AwaitableOrValue[datetime | None] = strawberry.field(
+        resolver=_track_missing_since,
+        graphql_type=datetime | None,
+        description=(
+            "When a missing track's file was found gone; null when it is not missing, or "
+            "unless you are an admin or an owner of the track."
+        ),
+    )
     track_id: strawberry.Private[uuid.UUID]
     album_id: strawberry.Private[uuid.UUID | None]
     mtime_ns: strawberry.Private[int]
+    state_value: strawberry.Private[str] = TrackState.AVAILABLE.value
+    state_changed_at: strawberry.Private[datetime | None] = None
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=(
@@ -285,6 +335,7 @@ class Track(relay.Node):
             title=record.title,
             artist=record.artist,
             album_artist=record.album_artist,
+            album_title=record.album,
             track_number=record.track_number,
             disc_number=record.disc_number,
             disc_subtitle=record.disc_subtitle,
@@ -304,6 +355,8 @@ class Track(relay.Node):
             is_explicit=record.is_explicit,
             lyrics=record.lyrics,
             play_count=record.play_count,
+            state_value=record.state,
+            state_changed_at=record.state_changed_at,
             is_upload=record.origin == TrackOrigin.UPLOAD,
             overridden_fields=[]
             if record.origin == TrackOrigin.UPLOAD
@@ -452,7 +505,27 @@ class ScanSummaryType:
     added: int = strawberry.field(description="New tracks registered.")
     updated: int = strawberry.field(description="Known tracks whose file changed.")
     unchanged: int = strawberry.field(description="Known tracks whose file did not change.")
-    removed: int = strawberry.field(description="Tracks whose file is gone.")
+    removed: int = strawberry.field(
+        description="Tracks whose file is gone (now marked missing, never deleted: as missing)."
+    )
+    missing: int = strawberry.field(
+        description=(
+            "Tracks whose file is gone, marked missing by this scan (hidden; their likes, "
+            "plays and playlist entries kept)."
+        )
+    )
+    reattached: int = strawberry.field(
+        description=(
+            "Missing tracks found again: their file back at the same path, or a new file "
+            "with the same content or MusicBrainz track id (same id and history)."
+        )
+    )
+    ambiguous_matches: int = strawberry.field(
+        description=(
+            "New files that matched several missing tracks: none was re-attached, each "
+            "was registered as a new track."
+        )
+    )
     skipped: int = strawberry.field(
         resolver=_skipped_count, description="Files that could not be registered."
     )

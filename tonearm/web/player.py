@@ -60,7 +60,8 @@ class PlayerFiles(StaticFiles):
 
     def __init__(self, directory: Path) -> None:
         super().__init__(directory=directory, html=True, check_dir=True)
-        self.csp = content_security_policy(inline_script_hashes(sorted(directory.glob("*.html"))))
+        # Nested prerendered routes (``admin/missing.html``) bootstrap inline too.
+        self.csp = content_security_policy(inline_script_hashes(sorted(directory.rglob("*.html"))))
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         """The file at ``path``, or the page of a client-side route."""

@@ -1,0 +1,96 @@
+/**
+ * Missing files, for admins: the tracks whose files were gone at a rescan
+ * (`missingTracks`), and purging one at once (`purge`, the trash's mutation: a missing track
+ * needs no trash entry to be purged by an admin). Nothing here carries a file path: the
+ * server never sends one.
+ */
+import { toPage, type Connection } from './catalog';
+import type { TonearmApi } from './graphql';
+import type { AlbumRef, Page } from './types';
+
+/** `Track.state`: null for viewers who are neither admins nor owners of the track. */
+export type TrackState = 'AVAILABLE' | 'MISSING' | 'TRASHED';
+
+/** A missing track as the admins' list shows it. */
+export interface MissingTrack {
+	id: string;
+	title: string;
+	artist: string | null;
+	/** The album title as tagged; `album` is null when the whole album is gone too. */
+	albumTitle: string | null;
+	album: AlbumRef | null;
+	state: TrackState | null;
+	/** When its file was found gone (ISO 8601). */
+	missingSince: string | null;
+}
+
+export type PurgeResult = { kind: 'purged'; id: string } | { kind: 'not-found'; message: string };
+
+export const MISSING_TRACKS_QUERY = /* GraphQL */ `
+	query PlayerMissingTracks($first: Int, $after: String) {
+		missingTracks(first: $first, after: $after) {
+			totalCount
+			pageInfo {
+				hasNextPage
+				endCursor
+			}
+			edges {
+				node {
+					id
+					title
+					artist
+					albumTitle
+					album {
+						id
+						title
+					}
+					state
+					missingSince
+				}
+			}
+		}
+	}
+`;
+
+export const PURGE_MUTATION = /* GraphQL */ `
+	mutation PlayerPurge($id: ID!) {
+		purge(id: $id) {
+			__typename
+			... on Purged {
+				id
+			}
+			... on NotInTrashError {
+				message
+			}
+		}
+	}
+`;
+
+type PurgeData = {
+	purge: { __typename: 'Purged'; id: string } | { __typename: 'NotInTrashError'; message: string };
+};
+
+export interface MissingApi {
+	missingTracks(first: number, after: string | null): Promise<Page<MissingTrack>>;
+	purge(id: string): Promise<PurgeResult>;
+}
+
+export function missingApi(api: TonearmApi): MissingApi {
+	return {
+		async missingTracks(first, after) {
+			const data = await api.run<{ missingTracks: Connection<MissingTrack> }>(MISSING_TRACKS_QUERY, {
+				first,
+				after
+			});
+			return toPage(data.missingTracks);
+		},
+
+		async purge(id) {
+			const data = await api.run<PurgeData>(PURGE_MUTATION, { id });
+			const result = data.purge;
+			return result.__typename === 'Purged'
+				? { kind: 'purged', id: result.id }
+				: { kind: 'not-found', message: result.message };
+		}
+	};
+}

@@ -2,9 +2,11 @@
 
 A browser ``<img>`` sends the session cookie, a GraphQL client its bearer token; with
 ``TONEARM_AUTH=none`` everyone is the local admin. Anonymous requests get 401 whatever they
-ask for, before the path is even looked at. A malformed hash or size, an unknown hash or a
-size that was not made are all the same 404. The hash and size are checked against strict
-patterns before a path is built from them, so no request can name a file outside the store.
+ask for — unless ``?share=`` carries a cover token of a live share whose target shows that
+very cover (``shares.access``, re-checked through a memo of at most 5 s). A malformed hash
+or size, an unknown hash or a size that was not made are all the same 404. The hash and
+size are checked against strict patterns before a path is built from them, so no request
+can name a file outside the store.
 
 Content-addressed thumbnails never change, so responses are cacheable for a year
 (``private``: only the signed-in browser's own cache) and carry a strong ETag; a matching

@@ -12,6 +12,7 @@ from tonearm.accounts.rate_limit import LoginLimiter
 from tonearm.catalog.origins import FileRoots
 from tonearm.db.engine import create_engine, create_session_factory
 from tonearm.settings import Settings
+from tonearm.shares.cookies import ShareSigner
 from tonearm.streaming.tokens import StreamSigner
 
 # Failed sign-ins per username and, separately, per client address. Counted in the
@@ -30,6 +31,7 @@ class Services:
     signer: StreamSigner
     login_limiter: LoginLimiter
     uploads_root: Path
+    share_signer: ShareSigner
 
     @property
     def file_roots(self) -> FileRoots:
@@ -48,4 +50,5 @@ def build_services(settings: Settings) -> Services:
         signer=StreamSigner(settings.signing_keys(), settings.stream_url_ttl),
         login_limiter=LoginLimiter(limit=LOGIN_ATTEMPTS_PER_MINUTE, window=timedelta(minutes=1)),
         uploads_root=settings.resolved_uploads_dir,
+        share_signer=ShareSigner(settings.signing_keys()),
     )

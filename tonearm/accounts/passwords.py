@@ -37,6 +37,13 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def hash_share_password(password: str) -> str:
+    """An argon2id hash of a share's password: 1 to 1024 characters, no account rules."""
+    if not 1 <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise WeakPassword(f"share passwords have 1 to {MAX_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; with no hash, spends the same time and says no."""
     try:

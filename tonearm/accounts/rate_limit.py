@@ -112,3 +112,9 @@ def login_keys(*, username: str, address: str | None) -> list[str]:
         limiter_key("user", username_key(username.strip())),
         limiter_key("addr", address or "-"),
     ]
+
+
+def share_password_keys(*, share_id: str, address: str | None) -> list[str]:
+    """The keys one wrong share password counts against: the share and the client address
+    (its own namespace: guessing share passwords never locks anyone out of signing in)."""
+    return [limiter_key("share", share_id), limiter_key("share-addr", address or "-")]

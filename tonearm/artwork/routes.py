@@ -2,9 +2,11 @@
 
 A browser ``<img>`` sends the session cookie, a GraphQL client its bearer token; with
 ``TONEARM_AUTH=none`` everyone is the local admin. Anonymous requests get 401 whatever they
-ask for, before the path is even looked at. A malformed hash or size, an unknown hash or a
-size that was not made are all the same 404. The hash and size are checked against strict
-patterns before a path is built from them, so no request can name a file outside the store.
+ask for — unless ``?share=`` carries a cover token of a live share whose target shows that
+very cover (``shares.access``, re-checked through a memo of at most 5 s). A malformed hash
+or size, an unknown hash or a size that was not made are all the same 404. The hash and
+size are checked against strict patterns before a path is built from them, so no request
+can name a file outside the store.
 
 Content-addressed thumbnails never change, so responses are cacheable for a year
 (``private``: only the signed-in browser's own cache) and carry a strong ETag; a matching
@@ -29,9 +31,13 @@ from tonearm.artwork.store import MEDIA_TYPE, ArtworkStore
 from tonearm.artwork.urls import ART_PATH, hash_from_path, size_from_path
 from tonearm.memo import TTLMemo
 from tonearm.services import Services
+from tonearm.shares.access import ShareGrantCache
+from tonearm.shares.cookies import ART_PARAM
 from tonearm.web.credentials import NO_CREDENTIALS, bearer_token, session_cookie
 
 CACHE_CONTROL = "private, max-age=31536000, immutable"
+# A share's page keeps its covers an hour: a revoked share's art fades from caches soon.
+SHARE_CACHE_CONTROL = "private, max-age=3600"
 # A signed-in check is remembered this long per credential, like the stream route's check
 # of its listener: a grid of covers fires dozens of requests at once. A revoked token or
 # ended session can read thumbnails for at most this long.
@@ -122,17 +128,31 @@ def artwork_route(services: Services, *, clock: Callable[[], float] = time.monot
     """The artwork route bound to ``services`` (the store under its data dir)."""
     files = ArtworkFiles(ArtworkStore.in_data_dir(services.settings.data_dir))
     signed_in = SignedInCheck(services, clock=clock)
+    shares = ShareGrantCache(services.engine, clock=clock)
+
+    async def shared(request: Request, artwork_hash: str | None) -> bool:
+        """Whether ``?share=`` holds a token of a live share for this very cover."""
+        token = request.query_params.get(ART_PARAM)
+        if not token or artwork_hash is None:
+            return False
+        share_id = services.share_signer.art_grant(token, artwork_hash)
+        return share_id is not None and await shares.artwork(share_id, artwork_hash)
 
     async def serve_artwork(request: Request) -> Response:
-        if not await signed_in(request):
-            return _refusal(401)
         artwork_hash = hash_from_path(request.path_params["artwork_hash"])
         size = size_from_path(request.path_params["size"])
+        cache_control = CACHE_CONTROL
+        if not await signed_in(request):
+            # Anonymous: only a share's page, only its target's covers; anything else is
+            # the same 401 as before (a token for another cover says nothing more).
+            if not await shared(request, artwork_hash):
+                return _refusal(401)
+            cache_control = SHARE_CACHE_CONTROL
         if artwork_hash is None or size is None:
             return _refusal(404)
         headers = {
             "ETag": entity_tag(artwork_hash, size),
-            "Cache-Control": CACHE_CONTROL,
+            "Cache-Control": cache_control,
             "X-Content-Type-Options": "nosniff",
         }
         if is_not_modified(request.headers.get("if-none-match"), headers["ETag"]):

@@ -38,6 +38,7 @@ from tonearm.db.models import (
     PlaylistItemRecord,
     PlaylistRecord,
     PlayRecord,
+    ShareRecord,
     TrackRecord,
 )
 
@@ -115,6 +116,12 @@ class LikeOrder(Enum):
 
 class PlayOrder(Enum):
     """The one order of a viewer's history: latest play first."""
+
+    NEWEST = "newest"
+
+
+class ShareOrder(Enum):
+    """The one order of a user's shares: newest first."""
 
     NEWEST = "newest"
 
@@ -260,6 +267,13 @@ ORDERS: dict[Enum, OrderSpec] = {
         ),
         PlayRecord.track_id,
         "track_id",
+        descending=True,
+    ),
+    ShareOrder.NEWEST: OrderSpec(
+        "shares.NEWEST",
+        (SortKey(ShareRecord.created_at, KeyKind.MOMENT, "created_at"),),
+        ShareRecord.id,
+        "id",
         descending=True,
     ),
     CommentOrder.NEWEST: OrderSpec(

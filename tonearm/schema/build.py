@@ -58,6 +58,13 @@ from tonearm.resolvers.playlists import (
     resolve_update_playlist,
 )
 from tonearm.resolvers.plays import resolve_history, resolve_record_play, resolve_top_tracks
+from tonearm.resolvers.shares import (
+    resolve_create_share,
+    resolve_create_share_stream_url,
+    resolve_revoke_share,
+    resolve_shared_item,
+    resolve_shares,
+)
 from tonearm.resolvers.smart_playlists import (
     resolve_create_smart_playlist,
     resolve_smart_playlist_preview,
@@ -105,6 +112,13 @@ from tonearm.schema.playlist_types import (
     UpdatePlaylistResult,
 )
 from tonearm.schema.scalars import SCALAR_MAP
+from tonearm.schema.share_types import (
+    CreateShareResult,
+    CreateShareStreamUrlResult,
+    RevokeShareResult,
+    ShareConnection,
+    SharedItemResult,
+)
 from tonearm.schema.social_types import (
     AddCommentResult,
     DeleteCommentResult,
@@ -138,7 +152,8 @@ logger = logging.getLogger("tonearm.graphql")
 
 @strawberry.type(description="Reading the registry.")
 class Query:
-    """Root query type. Everything but ``viewer`` and ``authMode`` needs a signed-in user."""
+    """Root query type. Everything but ``viewer``, ``authMode`` and ``sharedItem`` needs a
+    signed-in user."""
 
     node: relay.Node | None = strawberry.field(
         resolver=resolve_node,
@@ -255,6 +270,22 @@ class Query:
         ),
         permission_classes=SIGNED_IN,
     )
+    shares: ShareConnection = strawberry.field(
+        resolver=resolve_shares,
+        description=(
+            "Your share links (admins: everyone's), newest first; shares of something in "
+            "the trash or missing are left out until it is back."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    shared_item: SharedItemResult = strawberry.field(
+        resolver=resolve_shared_item,
+        description=(
+            "Public (no account needed): what a share link shows. Unknown, revoked and "
+            "expired keys all answer ShareNotFound; a correct password sets a cookie that "
+            "unlocks the share for a few hours."
+        ),
+    )
 
 
 @strawberry.type(description="Changing the registry or minting access.")
@@ -268,6 +299,23 @@ class Mutation:
             "within format and maxBitrateKbps. Asking for something the track does not offer "
             "is a typed error, never a silent substitute."
         ),
+        permission_classes=SIGNED_IN,
+    )
+    create_share_stream_url: CreateShareStreamUrlResult = strawberry.mutation(
+        resolver=resolve_create_share_stream_url,
+        description=(
+            "Public (no account needed): a stream URL of one track of a share, counted as a "
+            "play. The URL stops working within seconds of the share being revoked."
+        ),
+    )
+    create_share: CreateShareResult = strawberry.mutation(
+        resolver=resolve_create_share,
+        description="Make a link that lets anyone holding it listen to a track, album or playlist.",
+        permission_classes=SIGNED_IN,
+    )
+    revoke_share: RevokeShareResult = strawberry.mutation(
+        resolver=resolve_revoke_share,
+        description="Stop one of your share links (admins: anyone's) at once.",
         permission_classes=SIGNED_IN,
     )
     retry_variant: RetryVariantResult = strawberry.mutation(

@@ -23,6 +23,7 @@ PLAYLIST_TYPE_NAME = "Playlist"
 PLAYLIST_ITEM_TYPE_NAME = "PlaylistItem"
 COMMENT_TYPE_NAME = "Comment"
 PLAY_TYPE_NAME = "Play"
+SHARE_TYPE_NAME = "Share"
 
 
 class InvalidGlobalId(ValueError):

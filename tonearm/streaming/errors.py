@@ -40,6 +40,11 @@ class TrackFileRefused(TrackNotFound):
     """The stored path resolves outside the media root or to something not a regular file."""
 
 
+class ShareRefused(TrackNotFound):
+    """A share's token whose share no longer grants this track (revoked, expired, owner
+    disabled, target gone, another version): 404, like a track that is not there."""
+
+
 class PreconditionFailed(StreamRefused):
     """``If-Match`` or ``If-Unmodified-Since`` does not hold for the file (RFC 9110 §13)."""
 

@@ -23,9 +23,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tonearm.paths import display_path
 from tonearm.services import Services
+from tonearm.shares.access import ShareGrantCache
 from tonearm.streaming.errors import (
     ListenerRefused,
     MissingToken,
+    ShareRefused,
     StreamRefused,
     TrackFileMissing,
     TrackNotFound,
@@ -72,6 +74,7 @@ def stream_route(services: Services) -> Route:
     tracks = StreamableTrackCache(services.engine)
     listeners = ActiveListenerCache(services.engine)
     variants = VariantStreams(services)
+    shares = ShareGrantCache(services.engine)
     accounts_on = services.settings.auth == "required"
 
     async def stream_track(request: Request) -> Response:
@@ -83,7 +86,13 @@ def stream_route(services: Services) -> Route:
             grant = verify_request_token(
                 services.signer, request.query_params.get(TOKEN_PARAM), track_id, now=now
             )
-            if accounts_on and not (grant.user_id and await listeners.is_active(grant.user_id)):
+            if grant.share_id is not None:
+                # A share's listener: the share must still grant this track and this very
+                # version (re-checked per request, remembered at most 5 s per worker).
+                allowed = await shares.track(grant.share_id, track_id)
+                if allowed is None or allowed.variant != grant.variant:
+                    raise ShareRefused
+            elif accounts_on and not (grant.user_id and await listeners.is_active(grant.user_id)):
                 raise ListenerRefused
             track = await tracks.get(track_id)
             if track is None:

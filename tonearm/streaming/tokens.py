@@ -45,6 +45,7 @@ class StreamGrant:
     expires_at: int
     user_id: uuid.UUID | None = None  # None only when minted with TONEARM_AUTH=none
     variant: VariantKey | None = None  # None: the original file
+    share_id: uuid.UUID | None = None  # minted for a share's listener: re-checked per request
 
     @property
     def expires_at_datetime(self) -> datetime:
@@ -76,16 +77,20 @@ class StreamSigner:
         *,
         user_id: uuid.UUID | None = None,
         variant: VariantKey | None = None,
+        share_id: uuid.UUID | None = None,
         now: float | None = None,
     ) -> MintedToken:
-        """Sign a token for ``user_id`` to stream ``variant`` of ``track_id`` (None: the
-        original) for ``ttl_seconds``."""
+        """Sign a token for ``user_id`` (or a listener of share ``share_id``) to stream
+        ``variant`` of ``track_id`` (None: the original) for ``ttl_seconds``."""
         expires_at = int(now if now is not None else time.time()) + self.ttl_seconds
         payload: list[str | int] = [track_id.hex, expires_at, user_id.hex if user_id else ""]
-        if variant is not None:
+        if share_id is not None:
+            payload += [variant.slug if variant else "", share_id.hex]
+        elif variant is not None:
             payload.append(variant.slug)
         token = self._serializer.dumps(payload)
-        return MintedToken(token=token, grant=StreamGrant(track_id, expires_at, user_id, variant))
+        grant = StreamGrant(track_id, expires_at, user_id, variant, share_id)
+        return MintedToken(token=token, grant=grant)
 
     def verify(self, token: str, track_id: uuid.UUID, *, now: float | None = None) -> StreamGrant:
         """Check signature, then expiry, then track; raise a ``StreamTokenError`` subclass."""
@@ -102,8 +107,9 @@ class StreamSigner:
 
 
 def _grant_from(payload: Any) -> StreamGrant:
-    # [track, expiry, user] for the original; a fourth element names a variant.
-    if not (isinstance(payload, list) and len(payload) in (3, 4)):
+    # [track, expiry, user] for the original; a fourth element names a variant; a share's
+    # token is [track, expiry, "", variant or "", share] (the older shapes stay valid).
+    if not (isinstance(payload, list) and len(payload) in (3, 4, 5)):
         raise StreamTokenInvalid
     track_hex, expires_at, user_hex = payload[:3]
     if (
@@ -113,13 +119,17 @@ def _grant_from(payload: Any) -> StreamGrant:
     ):
         raise StreamTokenInvalid
     variant = None
-    if len(payload) == 4:
+    if len(payload) >= 4:
         slug = payload[3]
-        variant = VariantKey.from_slug(slug) if isinstance(slug, str) else None
-        if variant is None:
+        variant = VariantKey.from_slug(slug) if isinstance(slug, str) and slug else None
+        if variant is None and not (len(payload) == 5 and slug == ""):
             raise StreamTokenInvalid
+    share_hex = payload[4] if len(payload) == 5 else None
+    if share_hex is not None and (not isinstance(share_hex, str) or user_hex):
+        raise StreamTokenInvalid  # a share's token carries no user
     try:
         user_id = uuid.UUID(hex=user_hex) if user_hex else None
-        return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id, variant)
+        share_id = uuid.UUID(hex=share_hex) if share_hex is not None else None
+        return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id, variant, share_id)
     except ValueError:
         raise StreamTokenInvalid from None

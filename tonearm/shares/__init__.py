@@ -1,0 +1,1 @@
+"""Shares: links that let anyone holding a key listen to one track, album or playlist."""

@@ -32,7 +32,7 @@ const TARGETS = { clickToSound: 1.2, listVisible: 1.5 };
 
 /** @type {Record<Kind, { row: string; button: string }>} */
 const SELECTORS = {
-	player: { row: 'ol[aria-label="Tracks"] > li', button: 'ol[aria-label="Tracks"] > li button' },
+	player: { row: 'ol[aria-label="Tracks"] > li', button: 'ol[aria-label="Tracks"] > li button.track' },
 	plain: { row: 'ol#tracks > li', button: 'ol#tracks > li button' }
 };
 

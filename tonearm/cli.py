@@ -271,6 +271,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
     _sweep_uploads(settings)
+    _purge_expired_trash(settings)
     if settings.auth == "required":
         _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
@@ -296,6 +297,22 @@ def _sweep_uploads(settings: Settings) -> None:
             await sweep_uploads(
                 create_session_factory(engine), uploads_root=settings.resolved_uploads_dir
             )
+
+    asyncio.run(run())
+
+
+def _purge_expired_trash(settings: Settings) -> None:
+    """The trash's retention sweep (``trash.retention``), once before workers start; they
+    then sweep hourly."""
+    from tonearm.services import build_services
+    from tonearm.trash.retention import purge_expired
+
+    async def run() -> None:
+        services = build_services(settings)
+        try:
+            await purge_expired(services)
+        finally:
+            await services.engine.dispose()
 
     asyncio.run(run())
 

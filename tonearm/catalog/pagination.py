@@ -39,6 +39,7 @@ from tonearm.db.models import (
     PlaylistRecord,
     PlayRecord,
     TrackRecord,
+    TrashRecord,
 )
 
 CURSOR_VERSION = 2
@@ -121,6 +122,12 @@ class PlayOrder(Enum):
 
 class CommentOrder(Enum):
     """The one order of comments on a track or album: newest first."""
+
+    NEWEST = "newest"
+
+
+class TrashOrder(Enum):
+    """The one order of the trash: most recently deleted first."""
 
     NEWEST = "newest"
 
@@ -260,6 +267,13 @@ ORDERS: dict[Enum, OrderSpec] = {
         "comments.NEWEST",
         (SortKey(CommentRecord.created_at, KeyKind.MOMENT, "created_at"),),
         CommentRecord.id,
+        "id",
+        descending=True,
+    ),
+    TrashOrder.NEWEST: OrderSpec(
+        "trash.NEWEST",
+        (SortKey(TrashRecord.deleted_at, KeyKind.MOMENT, "deleted_at"),),
+        TrashRecord.id,
         "id",
         descending=True,
     ),

@@ -172,4 +172,4 @@ async def _usernames(session: AsyncSession, user_ids: set[uuid.UUID]) -> dict[uu
     found = await session.execute(
         select(UserRecord.id, UserRecord.username).where(UserRecord.id.in_(user_ids))
     )
-    return dict(found.tuples().all())
+    return {row[0]: row[1] for row in found}

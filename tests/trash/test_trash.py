@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.trash.conftest import As, Library
+from tonearm.db.engine import create_session_factory
 from tonearm.db.models import (
     AlbumRecord,
     CommentRecord,
@@ -21,6 +23,7 @@ from tonearm.db.models import (
     TrackRecord,
     TrashRecord,
 )
+from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.schema.ids import PLAYLIST_TYPE_NAME, TRACK_TYPE_NAME, global_id, parse_global_id
 
 ENTRY = """__typename
@@ -424,3 +427,37 @@ async def test_empty_trash_purges_what_the_viewer_sees(
     assert await as_user(root, EMPTY) == {"purgedCount": 1}
     async with engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(TrashRecord)) == 0
+
+
+async def test_racing_deletes_of_one_track_trash_it_once(as_user: As, library: Library) -> None:
+    alice, root = library.people["alice"], library.people["root"]
+    results = await asyncio.gather(
+        as_user(alice, DELETE_TRACK, id=library.uploaded[0]),
+        as_user(root, DELETE_TRACK, id=library.uploaded[0]),
+    )
+    assert sorted(r["__typename"] for r in results) == ["TrackNotFoundError", "TrashEntry"]
+    assert (await as_user(root, TRASH))["totalCount"] == 1
+
+
+async def test_an_album_deleted_again_after_a_track_came_back_keeps_one_entry(
+    as_user: As, library: Library, engine: AsyncEngine
+) -> None:
+    alice = library.people["alice"]
+    back = parse_global_id(library.uploaded[1], TRACK_TYPE_NAME)
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(TrackRecord).where(TrackRecord.id == back).values(state="missing")
+        )
+    assert (await as_user(alice, DELETE_ALBUM, id=library.album))["trackCount"] == 2
+    # The missing file turns up again (as a rescan would mark it): the album is back too.
+    async with engine.begin() as connection:
+        await connection.execute(
+            update(TrackRecord).where(TrackRecord.id == back).values(state="available")
+        )
+    await group_tracks(create_session_factory(engine), GroupingChanges(written_ids=[back]))
+    assert (await as_user(alice, ALBUM, id=library.album))["trackCount"] == 1
+    again = await as_user(alice, DELETE_ALBUM, id=library.album)
+    assert (again["__typename"], again["trackCount"]) == ("TrashEntry", 3)
+    assert (await as_user(alice, TRASH))["totalCount"] == 1
+    assert (await as_user(alice, RESTORE, id=library.album))["__typename"] == "TrashEntry"
+    assert (await as_user(alice, ALBUM, id=library.album))["trackCount"] == 3

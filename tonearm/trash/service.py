@@ -61,7 +61,7 @@ async def delete_track(services: Services, reader: Reader, track_id: uuid.UUID) 
         if not can_manage(await track_role_of(session, reader, track)):
             raise EditNotAllowed("Only an owner of this track may delete it.")
         entry = _entry(TrashKind.TRACK, track.id, track.title, reader, track.uploaded_by)
-        moved = await _trash_tracks(session, entry, [TrackRecord.id == track.id])
+        entry, moved = await _trash_tracks(session, entry, [TrackRecord.id == track.id])
         if not moved:  # deleted (or gone missing) since it was read
             raise TrackNotFound(str(track_id))
         row = (await describe(session, [entry]))[0]
@@ -88,7 +88,7 @@ async def delete_album(services: Services, reader: Reader, album_id: uuid.UUID) 
             raise EditNotAllowed("Only someone who owns every track of this album may delete it.")
         uploader = next((row[1] for row in tracks if row[1] is not None), None)
         entry = _entry(TrashKind.ALBUM, album.id, album.title, reader, uploader)
-        moved = await _trash_tracks(
+        entry, moved = await _trash_tracks(
             session,
             entry,
             [TrackRecord.album_id == album.id, TrackRecord.id.in_([row[0] for row in tracks])],
@@ -190,11 +190,22 @@ def _entry(
 
 async def _trash_tracks(
     session: AsyncSession, entry: TrashRecord, where: Sequence[ColumnElement[bool]]
-) -> list[uuid.UUID]:
-    """Write the entry and move the available tracks ``where`` names into it (one UPDATE
-    that only takes tracks still available, so racing deletes cannot both win)."""
-    session.add(entry)
-    await session.flush()
+) -> tuple[TrashRecord, list[uuid.UUID]]:
+    """Move the available tracks ``where`` names into the entry, then write the entry.
+
+    The UPDATE comes first and only takes tracks still available: of two racing deletes the
+    second waits on the row locks and then finds nothing (no unique-index error), and an
+    entry is only written when it holds something. An album entry that exists already (the
+    album came back, e.g. a missing track reappeared, and is deleted again) takes the new
+    tracks in: one entry per object.
+    """
+    existing = await session.scalar(
+        select(TrashRecord).where(
+            TrashRecord.kind == entry.kind, TrashRecord.target_id == entry.target_id
+        )
+    )
+    if existing is not None:
+        entry = existing
     moved = await session.execute(
         update(TrackRecord)
         .where(*where, TrackRecord.state == TrackState.AVAILABLE.value)
@@ -209,7 +220,11 @@ async def _trash_tracks(
     track_ids = list(moved.scalars().all())
     if not track_ids:
         await session.rollback()
-    return track_ids
+        return entry, track_ids
+    if existing is None:
+        session.add(entry)
+        await session.flush()
+    return entry, track_ids
 
 
 async def _owns_all(session: AsyncSession, reader: Reader, track_ids: list[uuid.UUID]) -> bool:

@@ -428,8 +428,9 @@ def _extra_commands() -> list[
 ]:
     from tonearm.accounts.commands import register_user_commands
     from tonearm.schema.export import register_export_command
+    from tonearm.trash.commands import register_trash_commands
 
-    return [register_export_command, register_user_commands]
+    return [register_export_command, register_user_commands, register_trash_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -97,22 +97,25 @@ async def purge(
 async def empty_trash(services: Services, reader: Reader) -> int:
     """Purge every entry ``reader`` sees (admins: everyone's); how many went."""
     count = 0
+    tried: set[uuid.UUID] = set()  # each entry once, whatever happens to it meanwhile
     while True:
         async with services.sessions() as session:
             entries = list(
                 (
                     await session.scalars(
-                        select(TrashRecord)
+                        select(TrashRecord.id)
                         .where(entry_visible(reader))
                         .order_by(TrashRecord.deleted_at, TrashRecord.id)
                         .limit(EMPTY_BATCH)
                     )
                 ).all()
             )
-        if not entries:
+        fresh = [entry_id for entry_id in entries if entry_id not in tried]
+        if not fresh:
             return count
-        for entry in entries:
-            if await purge_entry(services, entry.id, purged_by=reader.user_id):
+        for entry_id in fresh:
+            tried.add(entry_id)
+            if await purge_entry(services, entry_id, purged_by=reader.user_id):
                 count += 1
 
 

@@ -7,6 +7,8 @@ the web player — with no import-time globals, so tests can build as many as th
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +23,7 @@ from tonearm.schema.router import mount_graphql
 from tonearm.services import Services, build_services
 from tonearm.settings import Settings
 from tonearm.streaming.routes import StreamLane, stream_route
+from tonearm.trash.retention import sweep_periodically
 from tonearm.uploads.tus import EXPOSED_HEADERS, REQUEST_HEADERS, tus_routes
 from tonearm.web import health
 from tonearm.web.access_log import AccessLogMiddleware
@@ -42,9 +45,19 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Every worker schedules the trash's retention sweep; one at a time does it.
+        sweeper = (
+            asyncio.create_task(sweep_periodically(services))
+            if settings.trash_retention_days > 0
+            else None
+        )
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
             await services.engine.dispose()
 
     app = FastAPI(

@@ -338,6 +338,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
     _sweep_uploads(settings)
+    _purge_expired_trash(settings)
     if settings.auth == "required":
         _first_admin(settings, demo=args.demo)
     if settings.scan_on_startup or args.scan:
@@ -365,6 +366,22 @@ def _sweep_uploads(settings: Settings) -> None:
             await sweep_uploads(
                 create_session_factory(engine), uploads_root=settings.resolved_uploads_dir
             )
+
+    asyncio.run(run())
+
+
+def _purge_expired_trash(settings: Settings) -> None:
+    """The trash's retention sweep (``trash.retention``), once before workers start; they
+    then sweep hourly."""
+    from tonearm.services import build_services
+    from tonearm.trash.retention import purge_expired
+
+    async def run() -> None:
+        services = build_services(settings)
+        try:
+            await purge_expired(services)
+        finally:
+            await services.engine.dispose()
 
     asyncio.run(run())
 
@@ -495,8 +512,9 @@ def _extra_commands() -> list[
 ]:
     from tonearm.accounts.commands import register_user_commands
     from tonearm.schema.export import register_export_command
+    from tonearm.trash.commands import register_trash_commands
 
-    return [register_export_command, register_user_commands]
+    return [register_export_command, register_user_commands, register_trash_commands]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -128,6 +128,7 @@ def test_every_order_names_its_list() -> None:
         "playlists",
         "playlist_items",
         "smart",
+        "trash",
     }
 
 

@@ -232,6 +232,19 @@ async def test_create_add_move_remove_round_trip(
     deleted = await as_user(alice, DELETE, id=playlist)
     assert deleted == {"__typename": "DeletedPlaylist", "id": playlist}
     assert await as_user(alice, ONE, id=playlist) is None
+    # Deleting moves it to the trash: a second delete finds nothing, a restore brings it
+    # back with its items (tests/trash has the rest).
+    assert (await as_user(alice, DELETE, id=playlist))["__typename"] == "PlaylistNotFoundError"
+    trash = "query { trash { edges { node { id kind trackCount } } } }"
+    assert await as_user(alice, trash) == {
+        "edges": [
+            {"node": {"id": playlist, "kind": "PLAYLIST", "trackCount": len(titles(removed))}}
+        ]
+    }
+    restored = "mutation($id: ID!) { restore(id: $id) { __typename } }"
+    assert await as_user(alice, restored, id=playlist) == {"__typename": "TrashEntry"}
+    read = await as_user(alice, ONE, id=playlist)
+    assert [e["node"]["track"]["title"] for e in read["items"]["edges"]] == titles(removed)
 
 
 async def test_another_users_private_playlist_is_not_there_for_every_mutation(

@@ -40,6 +40,7 @@ from tonearm.db.models import (
     PlayRecord,
     ShareRecord,
     TrackRecord,
+    TrashRecord,
 )
 
 CURSOR_VERSION = 2
@@ -136,6 +137,12 @@ class MissingOrder(Enum):
     """The one order of the admins' missing tracks: longest missing first."""
 
     OLDEST = "oldest"
+
+
+class TrashOrder(Enum):
+    """The one order of the trash: most recently deleted first."""
+
+    NEWEST = "newest"
 
 
 class PaginationError(Exception):
@@ -280,6 +287,13 @@ ORDERS: dict[Enum, OrderSpec] = {
         "comments.NEWEST",
         (SortKey(CommentRecord.created_at, KeyKind.MOMENT, "created_at"),),
         CommentRecord.id,
+        "id",
+        descending=True,
+    ),
+    TrashOrder.NEWEST: OrderSpec(
+        "trash.NEWEST",
+        (SortKey(TrashRecord.deleted_at, KeyKind.MOMENT, "deleted_at"),),
+        TrashRecord.id,
         "id",
         descending=True,
     ),

@@ -48,3 +48,46 @@ async def scan_lock(engine: AsyncEngine) -> AsyncIterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+TRASH_SWEEP_LOCK_KEY = 0x74726173  # "tras"
+
+
+@asynccontextmanager
+async def try_registry_lock(engine: AsyncEngine, *, key: int, name: str) -> AsyncIterator[bool]:
+    """Try to take a registry-wide lock without waiting; yields whether this process holds it.
+
+    For work that one process at a time should do and the others may skip (the trash's
+    retention sweep, which every server worker schedules): PostgreSQL's
+    ``pg_try_advisory_lock(key)``, else a non-blocking ``flock`` on ``<database>.<name>``.
+    """
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            taken = bool(
+                await connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
+            )
+            await connection.commit()
+            try:
+                yield taken
+            finally:
+                if taken:
+                    await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield True
+        return
+    fd = os.open(Path(f"{database}.{name}"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -258,19 +258,24 @@ async def update_playlist(
     return record
 
 
-async def delete_playlist(session: AsyncSession, *, reader: Reader, playlist_id: uuid.UUID) -> None:
-    """Delete the playlist with its items and collaborators (owner or admin)."""
+async def delete_playlist(
+    session: AsyncSession, *, reader: Reader, playlist_id: uuid.UUID, trash_id: uuid.UUID
+) -> PlaylistRecord:
+    """Move the playlist to the trash entry ``trash_id`` (owner or admin; not committed).
+
+    Its items, collaborators and likes stay; ``access.playlist_visible`` hides it from
+    everyone until ``tonearm.trash`` restores it (``trash_id`` cleared) or purges it (the
+    row deleted, its items and collaborators with it). ``tonearm.trash.service`` writes
+    the entry itself.
+    """
     record = await _for_settings(session, reader, playlist_id)
     await session.execute(
-        delete(PlaylistItemRecord).where(PlaylistItemRecord.playlist_id == record.id)
+        update(PlaylistRecord)
+        .where(PlaylistRecord.id == record.id)
+        .values(trash_id=trash_id, updated_at=PlaylistRecord.updated_at)
     )
-    await session.execute(
-        delete(PlaylistCollaboratorRecord).where(
-            PlaylistCollaboratorRecord.playlist_id == record.id
-        )
-    )
-    await session.delete(record)
     await session.flush()
+    return record
 
 
 async def item_count(session: AsyncSession, playlist_id: uuid.UUID) -> int:

@@ -70,8 +70,6 @@ from tonearm.schema.ids import (
 )
 from tonearm.schema.playlist_types import (
     CreatePlaylistResult,
-    DeletedPlaylist,
-    DeletePlaylistResult,
     InvalidPlaylistInputError,
     InvalidPlaylistPositionError,
     InvalidSmartRulesError,
@@ -472,24 +470,6 @@ async def resolve_update_playlist(
     )
     assert not isinstance(result, TrackNotFoundError | UserNotFoundError)
     return result
-
-
-async def resolve_delete_playlist(info: Info, id: strawberry.ID) -> DeletePlaylistResult:
-    """Delete a playlist (owner or admin)."""
-    playlist_id = playlist_uuid(id)
-    require_account(info)
-    async with info.context.db() as session:
-        try:
-            await service.delete_playlist(
-                session, reader=info.context.reader, playlist_id=playlist_id
-            )
-        except (PlaylistNotFound, EditNotAllowed) as refused:
-            await session.rollback()
-            result = refusal(refused, Asked(id))
-            assert isinstance(result, PlaylistNotFoundError | EditNotAllowedError)
-            return result
-        await session.commit()
-    return DeletedPlaylist(id=playlist_global_id(playlist_id))
 
 
 def _items_result(result: Playlist | RefusalType) -> PlaylistItemsResult:

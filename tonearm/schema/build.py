@@ -49,7 +49,6 @@ from tonearm.resolvers.nodes import resolve_node
 from tonearm.resolvers.playlists import (
     resolve_add_to_playlist,
     resolve_create_playlist,
-    resolve_delete_playlist,
     resolve_move_playlist_item,
     resolve_playlist,
     resolve_playlists,
@@ -72,6 +71,15 @@ from tonearm.resolvers.smart_playlists import (
 from tonearm.resolvers.streams import resolve_create_stream_url
 from tonearm.resolvers.tracks import resolve_track, resolve_tracks
 from tonearm.resolvers.transcoding import resolve_retry_variant, resolve_transcode_queue
+from tonearm.resolvers.trash import (
+    resolve_delete_album,
+    resolve_delete_playlist,
+    resolve_delete_track,
+    resolve_empty_trash,
+    resolve_purge,
+    resolve_restore,
+    resolve_trash,
+)
 from tonearm.resolvers.uploads import resolve_upload_tracks
 from tonearm.resolvers.users import (
     resolve_change_password,
@@ -128,6 +136,13 @@ from tonearm.schema.social_types import (
     RecordPlayResult,
     SetLikedResult,
     TopTrack,
+)
+from tonearm.schema.trash_types import (
+    DeleteResult,
+    EmptyTrashResult,
+    PurgeResult,
+    RestoreResult,
+    TrashEntryConnection,
 )
 from tonearm.schema.types import (
     CreateStreamUrlResult,
@@ -262,6 +277,14 @@ class Query:
         description="Your counted plays of tracks you can see, latest first.",
         permission_classes=SIGNED_IN,
     )
+    trash: TrashEntryConnection = strawberry.field(
+        resolver=resolve_trash,
+        description=(
+            "Your trash, most recently deleted first (admins: everyone's): what you "
+            "deleted or what was deleted of yours (first: at most 100)."
+        ),
+        permission_classes=SIGNED_IN,
+    )
     top_tracks: list[TopTrack] = strawberry.field(
         resolver=resolve_top_tracks,
         description=(
@@ -391,7 +414,40 @@ class Mutation:
     )
     delete_playlist: DeletePlaylistResult = strawberry.mutation(
         resolver=resolve_delete_playlist,
-        description="Delete a playlist (its owner).",
+        description="Move a playlist to the trash (its owner, admins); restore brings it back.",
+        permission_classes=SIGNED_IN,
+    )
+    delete_track: DeleteResult = strawberry.mutation(
+        resolver=resolve_delete_track,
+        description=(
+            "Move a track to the trash (its owners, admins): it disappears from every list, "
+            "search, count and stream; its likes, plays, comments and playlist entries are "
+            "kept for restore."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    delete_album: DeleteResult = strawberry.mutation(
+        resolver=resolve_delete_album,
+        description="Move an album's tracks to the trash (owners of every one, admins).",
+        permission_classes=SIGNED_IN,
+    )
+    restore: RestoreResult = strawberry.mutation(
+        resolver=resolve_restore,
+        description="Bring a track, album or playlist back from the trash exactly as it was.",
+        permission_classes=SIGNED_IN,
+    )
+    purge: PurgeResult = strawberry.mutation(
+        resolver=resolve_purge,
+        description=(
+            "Delete something in the trash for good (admins: also a missing track). An "
+            "uploaded file is deleted; a scanned file only with TONEARM_ALLOW_FILE_DELETION, "
+            "otherwise the next scans skip it."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    empty_trash: EmptyTrashResult = strawberry.mutation(
+        resolver=resolve_empty_trash,
+        description="Purge everything in your trash (admins: everyone's).",
         permission_classes=SIGNED_IN,
     )
     add_to_playlist: PlaylistItemsResult = strawberry.mutation(

@@ -25,6 +25,7 @@ import fcntl
 import hashlib
 import os
 import secrets
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,6 +190,14 @@ class VariantStore:
     def remove(self, track_id: uuid.UUID, key: VariantKey) -> None:
         """Delete a stored variant (eviction, a stale source); absent is fine."""
         self.path_for(track_id, key).unlink(missing_ok=True)
+
+    def remove_track(self, track_id: uuid.UUID) -> None:
+        """Delete every stored variant of a track (and its lock files): the track was purged.
+
+        The folder's name comes from the id alone; ``rmtree`` never follows a symlink out.
+        """
+        hex_id = str(track_id)
+        shutil.rmtree(self.root / hex_id[:2] / hex_id, ignore_errors=True)
 
     def sweep(self) -> int:
         """Remove ``.part`` files nobody is writing any more; the number removed.

@@ -39,6 +39,7 @@ export const TRACK_FIELDS = /* GraphQL */ `
 			expiresAt
 		}
 		canEdit
+		viewerRole
 		likeCount
 		viewerHasLiked
 		playCount

@@ -63,6 +63,8 @@ export interface Track {
 	streamUrl?: StreamUrl | null;
 	/** The viewer may edit its fields (owner, editor or admin); offers the edit dialog. */
 	canEdit?: boolean;
+	/** The viewer's role on it (admins: OWNER); owners may move it to the trash. */
+	viewerRole?: 'OWNER' | 'EDITOR' | 'VIEWER' | null;
 	/** How many users like it, and whether the viewer does (`setLiked`). */
 	likeCount?: number;
 	viewerHasLiked?: boolean;

@@ -5,12 +5,14 @@
  */
 import { getContext, setContext } from 'svelte';
 import type { TonearmApi } from '$lib/api/graphql';
+import type { TrashApi } from '$lib/api/trash';
 import type { AlbumBrowse, ArtistBrowse } from '$lib/library/browse.svelte';
 import type { Library } from '$lib/library/library.svelte';
 import type { Player } from '$lib/player/player.svelte';
 import type { Playlists } from '$lib/playlists/playlists.svelte';
 import type { Session } from '$lib/session/session.svelte';
 import type { Likes } from '$lib/social/likes.svelte';
+import type { UndoToast } from '$lib/trash/undo.svelte';
 
 /** One user's library and player; kept when a session ends, so signing in again resumes. */
 export interface Workspace {
@@ -24,6 +26,10 @@ export interface Workspace {
 	playlists: Playlists;
 	/** The hearts, the same on every page. */
 	likes: Likes;
+	/** Delete (to the trash), restore, purge. */
+	trash: TrashApi;
+	/** "Moved to the trash — Undo", after every Delete. */
+	undo: UndoToast;
 }
 
 export interface AppContext {

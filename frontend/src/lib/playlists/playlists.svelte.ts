@@ -103,12 +103,23 @@ export class Playlists {
 			const result = await this.#api.delete(id);
 			if (result.kind === 'deleted' || result.kind === 'not-found') {
 				this.#drop(id);
-				return { ok: true, message: 'Playlist deleted.' };
+				return { ok: true, message: 'Playlist moved to the trash.' };
 			}
 			return { ok: false, message: result.message, refusal: result };
 		} catch (error) {
 			return { ok: false, message: describeError(error) };
 		}
+	}
+
+	/** A playlist came back from the trash: show it in the sidebar again. */
+	async restored(id: string): Promise<void> {
+		try {
+			const found = await this.#api.playlist(id, 1);
+			if (found) this.#put(found.playlist);
+		} catch {
+			// The sidebar shows it after the next reload.
+		}
+		this.itemsVersion += 1;
 	}
 
 	/** Append tracks to a playlist (in calls of at most MAX_TRACKS_PER_ADD ids). */

@@ -76,6 +76,12 @@ export class LikedView {
 		return this.queue.list.start();
 	}
 
+	/** The same tab from its first page again (a track went to the trash or came back). */
+	reload(): Promise<void> {
+		this.queue = this.#queueFor(this.kind);
+		return this.queue.list.start();
+	}
+
 	#queueFor(kind: LikeKind | null): PagedQueue<LikedItem> {
 		const list = new PagedList((after) => this.#api.liked({ first: SOCIAL_PAGE_SIZE, after, kind }));
 		return new PagedQueue(list, (item) => (item.kind === 'TRACK' ? item.track : null), `liked:${kind ?? 'all'}`);

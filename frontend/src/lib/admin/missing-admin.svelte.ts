@@ -44,7 +44,7 @@ export class MissingAdmin {
 		this.purging = { ...this.purging, [track.id]: true };
 		try {
 			const result = await this.#api.purge(track.id);
-			if (result.kind === 'purged') {
+			if (result.kind === 'ok') {
 				this.list.items = this.list.items.filter((item) => item.id !== track.id);
 				if (this.list.totalCount !== null) this.list.totalCount = Math.max(0, this.list.totalCount - 1);
 				this.purgedCount += 1;

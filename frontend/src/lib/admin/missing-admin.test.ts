@@ -23,7 +23,7 @@ function fakeApi() {
 		missingTracks: vi.fn(async (_first: number, after: string | null) =>
 			after === null ? page([gone(1), gone(2)], true, 'c2') : page([gone(3)])
 		),
-		purge: vi.fn<(id: string) => Promise<PurgeResult>>(async (id) => ({ kind: 'purged', id }))
+		purge: vi.fn<(id: string) => Promise<PurgeResult>>(async (id) => ({ kind: 'ok', id }))
 	};
 }
 
@@ -74,7 +74,7 @@ describe('MissingAdmin', () => {
 
 	it('keeps a refused purge on its row with the server’s reason', async () => {
 		const api = fakeApi();
-		api.purge.mockResolvedValueOnce({ kind: 'not-found', message: 'This is not in the trash.' });
+		api.purge.mockResolvedValueOnce({ kind: 'not-in-trash', message: 'This is not in the trash.' });
 		const admin = new MissingAdmin(api);
 		await admin.list.start();
 		admin.askPurge(gone(1));

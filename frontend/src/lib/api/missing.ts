@@ -6,6 +6,7 @@
  */
 import { toPage, type Connection } from './catalog';
 import type { TonearmApi } from './graphql';
+import { trashApi, type PurgeResult } from './trash';
 import type { AlbumRef, Page } from './types';
 
 /** `Track.state`: null for viewers who are neither admins nor owners of the track. */
@@ -24,7 +25,7 @@ export interface MissingTrack {
 	missingSince: string | null;
 }
 
-export type PurgeResult = { kind: 'purged'; id: string } | { kind: 'not-found'; message: string };
+export type { PurgeResult } from './trash';
 
 export const MISSING_TRACKS_QUERY = /* GraphQL */ `
 	query PlayerMissingTracks($first: Int, $after: String) {
@@ -52,24 +53,6 @@ export const MISSING_TRACKS_QUERY = /* GraphQL */ `
 	}
 `;
 
-export const PURGE_MUTATION = /* GraphQL */ `
-	mutation PlayerPurge($id: ID!) {
-		purge(id: $id) {
-			__typename
-			... on Purged {
-				id
-			}
-			... on NotInTrashError {
-				message
-			}
-		}
-	}
-`;
-
-type PurgeData = {
-	purge: { __typename: 'Purged'; id: string } | { __typename: 'NotInTrashError'; message: string };
-};
-
 export interface MissingApi {
 	missingTracks(first: number, after: string | null): Promise<Page<MissingTrack>>;
 	purge(id: string): Promise<PurgeResult>;
@@ -85,12 +68,6 @@ export function missingApi(api: TonearmApi): MissingApi {
 			return toPage(data.missingTracks);
 		},
 
-		async purge(id) {
-			const data = await api.run<PurgeData>(PURGE_MUTATION, { id });
-			const result = data.purge;
-			return result.__typename === 'Purged'
-				? { kind: 'purged', id: result.id }
-				: { kind: 'not-found', message: result.message };
-		}
+		purge: (id) => trashApi(api).purge(id)
 	};
 }

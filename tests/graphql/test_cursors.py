@@ -129,6 +129,8 @@ def test_every_order_names_its_list() -> None:
         "playlist_items",
         "smart",
         "trash",
+        "shares",
+        "missing",
     }
 
 

@@ -27,8 +27,8 @@ def test_scan_registers_latin1_names_and_shows_skipped_ones_readably(
     result = run(["scan", "-v", "--media-root", str(media_root)], tmp_path)
 
     assert result.returncode == 0, result.stderr
-    assert "│ added     │ 1 " in result.stdout
-    assert "│ skipped   │ 2 " in result.stdout
+    assert "│ added       │ 1 " in result.stdout
+    assert "│ skipped     │ 2 " in result.stdout
     lines = result.stdout.splitlines()
     # The escape sequence in the name is shown, not sent to the terminal.
     assert f"  bad {REPLACEMENT}{REPLACEMENT}[31m.mp3: unsupported type text/plain" in lines

@@ -79,6 +79,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("variants-server")
     media = workdir / "media"
     write_audio(media / LONG_FLAC, "flac", seconds=90.0, tags={"title": "Long"})
+    # MP3 encodes read at playback speed: on a quiet machine ffmpeg would otherwise finish
+    # the 90 s within the grace second, and a client going away would leave a whole variant.
+    slow_mp3 = workdir / "ffmpeg-slow-mp3"
+    slow_mp3.write_text(
+        '#!/bin/sh\ncase " $* " in\n*" libmp3lame "*) exec ffmpeg -re "$@";;\nesac\n'
+        'exec ffmpeg "$@"\n'
+    )
+    slow_mp3.chmod(0o755)
     port = _free_port()
     env = {
         **os.environ,
@@ -89,6 +97,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "TONEARM_LOG_LEVEL": "warning",
         "TONEARM_AUTH": "none",
         "TONEARM_WORKERS_EMBEDDED": "false",
+        "TONEARM_FFMPEG": str(slow_mp3),
     }
     env.pop("TONEARM_DATABASE_URL", None)
     log = (workdir / "server.log").open("wb")

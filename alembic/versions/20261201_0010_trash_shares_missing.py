@@ -132,7 +132,14 @@ def upgrade() -> None:
             comment="SHA-256 of the size and the file's first and last bytes",
         ),
     )
-    op.create_index(op.f("ix_tracks_state"), "tracks", ["state"])
+    # Partial: only the rows that are not available (see the model).
+    op.create_index(
+        "ix_tracks_gone",
+        "tracks",
+        ["state", "state_changed_at", "id"],
+        sqlite_where=sa.text("state <> 'available'"),
+        postgresql_where=sa.text("state <> 'available'"),
+    )
     op.create_index(op.f("ix_tracks_trash_id"), "tracks", ["trash_id"])
     op.create_index(op.f("ix_tracks_fingerprint"), "tracks", ["fingerprint"])
     op.add_column(
@@ -161,7 +168,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_playlists_trash_id"), table_name="playlists")
     op.drop_index(op.f("ix_tracks_fingerprint"), table_name="tracks")
     op.drop_index(op.f("ix_tracks_trash_id"), table_name="tracks")
-    op.drop_index(op.f("ix_tracks_state"), table_name="tracks")
+    op.drop_index("ix_tracks_gone", table_name="tracks")
     # Dropped in place (SQLite 3.35+ can): a batch rebuild of tracks would drop the FTS
     # triggers and, with foreign keys on, cascade into every row that refers to tracks.
     op.execute("ALTER TABLE playlists DROP COLUMN trash_id")

@@ -32,10 +32,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, literal_column, not_, or_, select
 from sqlalchemy.orm import aliased
 
-from tonearm.catalog.states import HIDDEN_STATES, TrackState
+from tonearm.catalog.states import GONE_LITERAL, TrackState
 from tonearm.db.models import (
     AlbumArtistRecord,
     AlbumCollaboratorRecord,
@@ -191,6 +191,18 @@ def has_track_role(user_id: uuid.UUID, row: Any = TrackRecord) -> ColumnElement[
     return or_(own, via_album)
 
 
+def track_gone() -> ColumnElement[bool]:
+    """Missing or in the trash: the rows of the partial index ``ix_tracks_gone``.
+
+    Written with the literal (not a bound parameter) so that it is the index's own WHERE
+    term, which SQLite and PostgreSQL can then match when they plan the statement. An index
+    of every row's state would make the planners walk it for ``state = 'available'`` and
+    sort the whole library for each page instead of walking the order's index.
+    """
+    gone: ColumnElement[bool] = TrackRecord.state != literal_column(GONE_LITERAL)
+    return gone
+
+
 def track_available(row: Any = TrackRecord) -> ColumnElement[bool]:
     """Whether the track is there for listeners: neither missing nor in the trash."""
     available: ColumnElement[bool] = row.state == TrackState.AVAILABLE.value
@@ -211,11 +223,11 @@ def track_visible(reader: Reader, row: Any = TrackRecord) -> ColumnElement[bool]
 def track_hidden(reader: Reader) -> ColumnElement[bool]:
     """The tracks ``reader`` may not see.
 
-    Counts are "all minus hidden": the hidden part is a range of the ``state`` index (the
-    missing and trashed rows) and one of the ``is_published`` index over the unpublished
-    rows, so a count costs what it did before roles and the trash existed.
+    Counts are "all minus hidden": the hidden part is the partial index of the missing and
+    trashed rows (``track_gone``) and a range of the ``is_published`` index over the
+    unpublished rows, so a count costs what it did before roles and the trash existed.
     """
-    gone: ColumnElement[bool] = TrackRecord.state.in_(HIDDEN_STATES)
+    gone = track_gone()
     if reader.is_admin:
         return gone
     unpublished: ColumnElement[bool] = TrackRecord.is_published.is_(False)

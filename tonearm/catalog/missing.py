@@ -7,9 +7,10 @@ every list (``pagination.MissingOrder``).
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tonearm.catalog.access import track_gone
 from tonearm.catalog.pagination import (
     ORDERS,
     MissingOrder,
@@ -21,7 +22,7 @@ from tonearm.catalog.pagination import (
 from tonearm.catalog.states import TrackState
 from tonearm.db.models import TrackRecord
 
-_MISSING = TrackRecord.state == TrackState.MISSING.value
+_MISSING = and_(track_gone(), TrackRecord.state == TrackState.MISSING.value)
 
 
 async def list_missing_tracks(session: AsyncSession, *, page: PageRequest) -> Page[TrackRecord]:
@@ -36,5 +37,5 @@ async def list_missing_tracks(session: AsyncSession, *, page: PageRequest) -> Pa
 
 
 async def count_missing_tracks(session: AsyncSession) -> int:
-    """How many tracks are missing (a range of the ``state`` index)."""
+    """How many tracks are missing (a range of the partial index ``ix_tracks_gone``)."""
     return int(await session.scalar(select(func.count()).where(_MISSING)) or 0)

@@ -20,3 +20,6 @@ class TrackState(enum.StrEnum):
 
 
 HIDDEN_STATES = (TrackState.MISSING.value, TrackState.TRASHED.value)
+# The SQL literal of the available state: the WHERE term of the partial index of the rows
+# that are not (``ix_tracks_gone``; ``catalog.access.track_gone``).
+GONE_LITERAL = "'available'"

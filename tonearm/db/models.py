@@ -205,7 +205,6 @@ class TrackRecord(Base):
         String(16),
         default="available",
         server_default=text("'available'"),
-        index=True,
         comment="available, missing or trashed",
     )
     state_changed_at: Mapped[datetime | None] = mapped_column(
@@ -227,6 +226,16 @@ class TrackRecord(Base):
         Index("ix_tracks_created_at", "created_at", "id"),
         Index("ix_tracks_duration_seconds", "duration_seconds", "id"),
         Index("ix_tracks_popularity", "popularity", "id"),
+        # Only the rows that are not available (few): an index of every row's state would
+        # lead the planners to walk it for ``state = 'available'`` and sort every page.
+        Index(
+            "ix_tracks_gone",
+            "state",
+            "state_changed_at",
+            "id",
+            sqlite_where=text("state <> 'available'"),
+            postgresql_where=text("state <> 'available'"),
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from tonearm.catalog.access import track_gone
 from tonearm.catalog.states import TrackState
 from tonearm.db.locks import TRASH_SWEEP_LOCK_KEY, try_registry_lock
 from tonearm.db.models import TrackRecord, TrashRecord, utcnow
@@ -92,6 +93,7 @@ async def _purge_missing(services: Services, cutoff: datetime) -> int:
                     await session.scalars(
                         select(TrackRecord.id)
                         .where(
+                            track_gone(),
                             TrackRecord.state == TrackState.MISSING.value,
                             TrackRecord.state_changed_at < cutoff,
                         )

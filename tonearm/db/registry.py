@@ -330,16 +330,3 @@ async def clear_purged_paths(session: AsyncSession) -> int:
     """Forget every purged path (``tonearm scan --include-purged``); returns how many."""
     result = await session.execute(delete(PurgedPathRecord))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def delete_paths(session: AsyncSession, paths: Iterable[str], batch: int = 500) -> int:
-    """Remove the tracks at these paths; returns how many rows went."""
-    pending = list(paths)
-    removed = 0
-    for start in range(0, len(pending), batch):
-        chunk = pending[start : start + batch]
-        result = await session.execute(
-            delete(TrackRecord).where(TrackRecord.path.in_(chunk), _SCANNED)
-        )
-        removed += int(getattr(result, "rowcount", 0) or 0)
-    return removed

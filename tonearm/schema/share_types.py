@@ -9,6 +9,7 @@ Their cover URLs carry a token bound to the share and the cover (``shares.cookie
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,7 +18,13 @@ import strawberry
 from tonearm.artwork.urls import artwork_url, nearest_size
 from tonearm.db.models import ShareRecord, TrackRecord
 from tonearm.schema.errors import ErrorCode, api_error
-from tonearm.schema.ids import ALBUM_TYPE_NAME, PLAYLIST_TYPE_NAME, SHARE_TYPE_NAME, global_id
+from tonearm.schema.ids import (
+    ALBUM_TYPE_NAME,
+    PLAYLIST_TYPE_NAME,
+    SHARE_TYPE_NAME,
+    TRACK_TYPE_NAME,
+    global_id,
+)
 from tonearm.schema.library_types import Album
 from tonearm.schema.playlist_types import Playlist
 from tonearm.schema.types import StreamUrl, Track, TrackNotFoundError
@@ -121,15 +128,23 @@ class ShareConnection:
         return await self.total_count_loader()  # type: ignore[operator,no-any-return]
 
 
-def _cover_url(
-    signer: ShareSigner, share_id: uuid.UUID, artwork: str | None, sizes: tuple[int, ...], size: int
-) -> str | None:
-    if size < 1:
-        raise api_error(ErrorCode.BAD_USER_INPUT, "size must be at least 1.")
-    if artwork is None or not sizes:
-        return None
-    url = artwork_url(artwork, nearest_size(sizes, size))
-    return f"{url}?{ART_PARAM}={signer.art_token(share_id, artwork)}"
+@dataclass(frozen=True, slots=True)
+class ShareCover:
+    """A cover on a share's page: the artwork and its sizes, and the share that grants it."""
+
+    signer: ShareSigner
+    share_id: uuid.UUID
+    artwork: str | None
+    sizes: tuple[int, ...]
+
+    def url(self, size: int) -> str | None:
+        """The share-bound URL of the size nearest ``size`` (None: no cover)."""
+        if size < 1:
+            raise api_error(ErrorCode.BAD_USER_INPUT, "size must be at least 1.")
+        if self.artwork is None or not self.sizes:
+            return None
+        url = artwork_url(self.artwork, nearest_size(self.sizes, size))
+        return f"{url}?{ART_PARAM}={self.signer.art_token(self.share_id, self.artwork)}"
 
 
 @strawberry.type(description="A track as a share's page shows it.")
@@ -143,15 +158,12 @@ class SharedTrack:
     artist: str | None = strawberry.field(description="Its artist credit.")
     album: str | None = strawberry.field(description="Its album's title.")
     duration_seconds: float = strawberry.field(description="Its length in seconds.")
-    signer: strawberry.Private[ShareSigner]
-    share_id: strawberry.Private[uuid.UUID]
-    artwork: strawberry.Private[str | None]
-    sizes: strawberry.Private[tuple[int, ...]]
+    cover: strawberry.Private[ShareCover]
 
     @strawberry.field(description="Its album's cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
         """A share-bound URL of the cover."""
-        return _cover_url(self.signer, self.share_id, self.artwork, self.sizes, size)
+        return self.cover.url(size)
 
 
 @strawberry.type(description="An album as a share's page shows it.")
@@ -163,15 +175,12 @@ class SharedAlbum:
     artist_credit: str = strawberry.field(description="Its album artist credit.")
     year: int | None = strawberry.field(description="Its year.")
     tracks: list[SharedTrack] = strawberry.field(description="Its tracks in order.")
-    signer: strawberry.Private[ShareSigner]
-    share_id: strawberry.Private[uuid.UUID]
-    artwork: strawberry.Private[str | None]
-    sizes: strawberry.Private[tuple[int, ...]]
+    cover: strawberry.Private[ShareCover]
 
     @strawberry.field(description="Its cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
         """A share-bound URL of the cover."""
-        return _cover_url(self.signer, self.share_id, self.artwork, self.sizes, size)
+        return self.cover.url(size)
 
 
 @strawberry.type(description="A playlist as a share's page shows it.")
@@ -181,15 +190,12 @@ class SharedPlaylist:
     id: strawberry.ID = strawberry.field(description="The playlist's global ID.")
     name: str = strawberry.field(description="Its name.")
     tracks: list[SharedTrack] = strawberry.field(description="Its tracks in order.")
-    signer: strawberry.Private[ShareSigner]
-    share_id: strawberry.Private[uuid.UUID]
-    artwork: strawberry.Private[str | None]
-    sizes: strawberry.Private[tuple[int, ...]]
+    cover: strawberry.Private[ShareCover]
 
     @strawberry.field(description="Its cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
         """A share-bound URL of the cover."""
-        return _cover_url(self.signer, self.share_id, self.artwork, self.sizes, size)
+        return self.cover.url(size)
 
 
 SharedTarget = Annotated[
@@ -212,26 +218,21 @@ class SharedItem:
         """The public view of a live share's page."""
         share = view.share
 
-        def cover(artwork: str | None) -> tuple[str | None, tuple[int, ...]]:
+        def cover(artwork: str | None) -> ShareCover:
             sizes = view.cover_sizes.get(artwork, ()) if artwork else ()
-            return (artwork if sizes else None), sizes
+            return ShareCover(signer, share.id, artwork if sizes else None, sizes)
 
         def track(record: TrackRecord) -> SharedTrack:
-            artwork, sizes = cover(view.cover_of_track(record))
             return SharedTrack(
-                id=strawberry.ID(global_id("Track", record.id)),
+                id=strawberry.ID(global_id(TRACK_TYPE_NAME, record.id)),
                 title=record.title,
                 artist=record.artist,
                 album=record.album,
                 duration_seconds=record.duration_seconds,
-                signer=signer,
-                share_id=share.id,
-                artwork=artwork,
-                sizes=sizes,
+                cover=cover(view.cover_of_track(record)),
             )
 
         tracks = [track(record) for record in view.tracks]
-        artwork, sizes = cover(view.target_cover)
         target: SharedTrack | SharedAlbum | SharedPlaylist
         if view.album is not None:
             target = SharedAlbum(
@@ -240,20 +241,14 @@ class SharedItem:
                 artist_credit=view.album.artist_credit,
                 year=view.album.year,
                 tracks=tracks,
-                signer=signer,
-                share_id=share.id,
-                artwork=artwork,
-                sizes=sizes,
+                cover=cover(view.target_cover),
             )
         elif view.playlist is not None:
             target = SharedPlaylist(
                 id=strawberry.ID(global_id(PLAYLIST_TYPE_NAME, view.playlist.id)),
                 name=view.playlist.name,
                 tracks=tracks,
-                signer=signer,
-                share_id=share.id,
-                artwork=artwork,
-                sizes=sizes,
+                cover=cover(view.target_cover),
             )
         else:
             target = tracks[0]

@@ -45,7 +45,8 @@ install-dev: $(UV) system-deps
 	$(UV) sync --frozen
 
 test-system-deps:
-	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium ffmpeg:/usr/bin/ffmpeg redis-server:/usr/bin/redis-server
+	@scripts/apt-ensure postgresql:/usr/lib/postgresql chromium:/usr/bin/chromium ffmpeg:/usr/bin/ffmpeg redis-server:/usr/bin/redis-server \
+		nginx-light:/usr/sbin/nginx
 
 # --- Frontend ---------------------------------------------------------------------------
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
@@ -65,8 +66,12 @@ lint: install-dev frontend/node_modules/.package-lock.json
 	$(PY) scripts/check_architecture.py
 	cd frontend && npm run check && npm run lint && npm run format:check
 
+# Two xdist workers, whole files each (their module-scoped servers stay in one process);
+# one PostgreSQL cluster and one redis-server for the run (tests/support/run_services.py).
+PYTEST_WORKERS ?= 2
+
 test-python: install-dev test-system-deps
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 test-frontend: frontend/node_modules/.package-lock.json
 	cd frontend && npm run test:unit

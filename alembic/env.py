@@ -8,6 +8,7 @@ from sqlalchemy.engine import Connection
 
 from alembic import context
 from tonearm.db.engine import create_engine, ensure_sqlite_folder
+from tonearm.db.migrations import lock_for_migrations
 from tonearm.db.models import SEARCH_OBJECTS, Base
 from tonearm.settings import Settings
 
@@ -42,6 +43,7 @@ async def _run_async() -> None:
     engine = create_engine(_database_url())
     try:
         async with engine.connect() as connection:
+            await lock_for_migrations(connection)  # replicas starting together migrate once
             await connection.run_sync(_run)
             await connection.commit()
     finally:

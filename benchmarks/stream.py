@@ -6,13 +6,21 @@ Generates one ~8 MB MP3 (320 kbps, 200 s), serves it from
 * nginx: ``nginx-light`` with a generated config (static, ``sendfile on``), foreground,
 * baseline: ``benchmarks/stream_baseline_app.py`` under the same granian,
 
-and loads each with wrk on loopback:
+* front-accel: nginx in front of a second ``tonearm serve`` with ``TONEARM_ACCEL=nginx``,
+  configured by ``tonearm nginx-config --standalone`` with ``TONEARM_ACCEL_DECISION_SECONDS=0``
+  (tonearm is asked for every request and answers with ``X-Accel-Redirect``),
+* front-decide: the same with the default configuration: nginx asks tonearm through
+  ``auth_request`` and keeps its yes for 2 s per stream URL, so most seeks never reach it,
+
+and loads each with wrk on loopback (the two fronts only for ``--front-cases``, by default
+the seek pattern (b)):
 
   (a) full-file GETs, 8 connections      (b) random 64 KiB ranges, 32 connections
   (c) ``bytes=0-1``, 32 connections       (d) random 64 KiB ranges, 1 connection (latency)
   (e) ``bytes=0-`` (a browser's first request: a whole-file 206), 8 connections
 
-Usage: ``.venv/bin/python benchmarks/stream.py [--workers N] [--duration S] [--json FILE]``
+Usage: ``.venv/bin/python benchmarks/stream.py [--workers N] [--duration S] [--front-cases C]
+[--json FILE]``
 (``--workers`` defaults to ``tonearm serve``'s own default for this machine).
 Everything listens on 127.0.0.1 and is stopped at the end; ~2 minutes in total.
 """
@@ -42,9 +50,11 @@ sys.path.insert(0, str(REPO))
 
 from benchmarks.harness import free_port, running, tree_rss_mb, wait_http  # noqa: E402
 from tonearm.library.demo import DemoTrack, write_demo_library  # noqa: E402
-from tonearm.settings import choose_worker_count  # noqa: E402
+from tonearm.settings import Settings, choose_worker_count  # noqa: E402
+from tonearm.streaming.accel import front_secret  # noqa: E402
 from tonearm.streaming.tokens import StreamSigner  # noqa: E402
 from tonearm.streaming.urls import stream_url  # noqa: E402
+from tonearm.web.nginx import NginxSite, render_standalone  # noqa: E402
 
 SECRET = "benchmark-secret-key-0123456789abcdef"  # noqa: S105 - throwaway, loopback only
 TRACK = DemoTrack("Bench Run", "Bench", "Benchmarks", 1, 200, 320, key=5)
@@ -204,6 +214,33 @@ http {{
     return conf
 
 
+def front_config(
+    name: str, env: dict[str, str], work: Path, ports: dict[str, int], workers: int
+) -> Path:
+    """The configuration ``tonearm nginx-config --standalone`` prints for the accel tonearm:
+    decisions off for ``front-accel``, the default for ``front-decide``."""
+    folder = work / name
+    (folder / "temp").mkdir(parents=True)
+    settings = Settings(  # what ``tonearm nginx-config`` reads from this environment
+        _env_file=None,  # type: ignore[call-arg]
+        media_root=Path(env["TONEARM_MEDIA_ROOT"]),
+        data_dir=work / "data-accel",
+        accel="nginx",
+        accel_decision_seconds=0 if name == "front-accel" else 2,
+        secret_key=SECRET,  # the server's: the front secret in the config derives from it
+    )
+    site = NginxSite(
+        upstreams=(f"127.0.0.1:{ports['tonearm-accel']}",),
+        listen=f"127.0.0.1:{ports[name]}",
+    )
+    text = render_standalone(settings, site, folder)
+    text = text.replace("worker_processes auto;", f"worker_processes {workers};")
+    text = text.replace(f"access_log {folder}/access.log tonearm;", "access_log off;")
+    conf = folder / "nginx.conf"
+    conf.write_text(text)
+    return conf
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -214,6 +251,9 @@ def main() -> int:
     )
     parser.add_argument("--duration", type=int, default=5, help="seconds per case")
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
+    parser.add_argument(
+        "--front-cases", default="b_ranges", help="cases run through the two nginx fronts"
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
@@ -255,7 +295,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
         "PYTHONPATH": str(REPO),
     }
     env.pop("TONEARM_DATABASE_URL", None)
-    ports = {name: free_port() for name in ("tonearm", "nginx", "baseline")}
+    ports = {
+        name: free_port()
+        for name in ("tonearm", "nginx", "baseline", "tonearm-accel", "front-accel", "front-decide")
+    }
+    accel_env = {**env, "TONEARM_ACCEL": "nginx", "TONEARM_DATA_DIR": str(work / "data-accel")}
     cases = [c for c in args.cases.split(",") if c]
     targets: list[Target] = []
     with contextlib.ExitStack() as stack:
@@ -315,7 +359,42 @@ def run(args: argparse.Namespace, work: Path) -> int:
                 log=work / "baseline.log",
             )
         )
-        wait_http(f"http://127.0.0.1:{ports['tonearm']}/healthz", tonearm, timeout=30)
+        tonearm_accel = stack.enter_context(
+            running(
+                [
+                    sys.executable,
+                    "-m",
+                    "tonearm.cli",
+                    "serve",
+                    "--scan",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(ports["tonearm-accel"]),
+                    "--workers",
+                    str(args.workers),
+                ],
+                env=accel_env,
+                cwd=work,
+                log=work / "tonearm-accel.log",
+            )
+        )
+        fronts = [
+            stack.enter_context(
+                running(
+                    ["nginx", "-p", str(conf.parent), "-c", str(conf), "-g", "daemon off;"],
+                    env=env,
+                    cwd=work,
+                    log=conf.parent / "nginx.log",
+                )
+            )
+            for conf in (
+                front_config(name, env, work, ports, args.workers)
+                for name in ("front-accel", "front-decide")
+            )
+        ]
+        wait_http(f"http://127.0.0.1:{ports['tonearm']}/healthz", tonearm, timeout=120)
+        wait_http(f"http://127.0.0.1:{ports['front-accel']}/healthz", tonearm_accel, timeout=120)
         # A real listener: with accounts on (the default) tokens carry the user.
         subprocess.run(
             [str(Path(sys.executable).parent / "tonearm"), "user", "add", "bench"],
@@ -333,6 +412,25 @@ def run(args: argparse.Namespace, work: Path) -> int:
             (user_raw,) = db.execute("SELECT id FROM users WHERE username = 'bench'").fetchone()
         track_id = uuid.UUID(raw)
         token = StreamSigner([SECRET], 24 * 3600).mint(track_id, user_id=uuid.UUID(user_raw)).token
+        subprocess.run(
+            [str(Path(sys.executable).parent / "tonearm"), "user", "add", "bench"],
+            input="benchmark-password\n",
+            text=True,
+            env=accel_env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        with sqlite3.connect(work / "data-accel" / "tonearm.db") as db:
+            (raw,) = db.execute(
+                "SELECT id FROM tracks WHERE path = ?", (os.fsencode(rel),)
+            ).fetchone()
+            (user_raw,) = db.execute("SELECT id FROM users WHERE username = 'bench'").fetchone()
+        accel_id = uuid.UUID(raw)
+        accel_token = (
+            StreamSigner([SECRET], 24 * 3600).mint(accel_id, user_id=uuid.UUID(user_raw)).token
+        )
+        accel_path = stream_url(accel_id, accel_token)
         targets = [
             Target(
                 "tonearm",
@@ -341,12 +439,31 @@ def run(args: argparse.Namespace, work: Path) -> int:
             ),
             Target("nginx", f"http://127.0.0.1:{ports['nginx']}/" + quote(rel), nginx.pid),
             Target("baseline", f"http://127.0.0.1:{ports['baseline']}/file", baseline.pid),
+            Target("front-accel", f"http://127.0.0.1:{ports['front-accel']}" + accel_path),
+            Target("front-decide", f"http://127.0.0.1:{ports['front-decide']}" + accel_path),
         ]
-        for target, process in zip(targets, (tonearm, nginx, baseline), strict=True):
+        processes = (tonearm, nginx, baseline, *fronts)
+        for target, process in zip(targets, processes, strict=True):
             wait_http(target.url, process, timeout=30, method="HEAD")
             check_target(target, data)
+        # The fronts measure nothing unless tonearm really hands the bytes to nginx.
+        decided = httpx.get(
+            f"http://127.0.0.1:{ports['tonearm-accel']}" + accel_path,
+            headers={"X-Tonearm-Front": front_secret(SECRET), "Range": "bytes=0-0"},
+        )
+        if "x-accel-redirect" not in decided.headers:
+            raise SystemExit("tonearm (TONEARM_ACCEL=nginx) did not answer with X-Accel-Redirect")
+        asked = httpx.get(
+            f"http://127.0.0.1:{ports['tonearm-accel']}" + accel_path,
+            headers={"X-Tonearm-Front": front_secret(SECRET), "X-Tonearm-Decide": "1"},
+        )
+        if asked.status_code != 200 or "x-tonearm-file" not in asked.headers:
+            raise SystemExit(f"tonearm declined the benchmark's decision ({asked.status_code})")
+        front_cases = [c for c in args.front_cases.split(",") if c]
         for case in cases:
             for target in targets:
+                if target.name.startswith("front") and case not in front_cases:
+                    continue
                 target.results[case] = run_wrk(
                     target.url,
                     CASES[case],
@@ -373,6 +490,8 @@ def report(targets: list[Target], cases: list[str], args: argparse.Namespace) ->
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for case in cases:
         for target in targets:
+            if case not in target.results:
+                continue
             r = target.results[case]
             print(
                 f"| {case} | {target.name} | {r.requests_per_s:.0f} | {r.mb_per_s:.1f} | "
@@ -386,6 +505,18 @@ def report(targets: list[Target], cases: list[str], args: argparse.Namespace) ->
             f"| {case} | {t.requests_per_s / n.requests_per_s:.2f} | "
             f"{t.mb_per_s / n.mb_per_s:.2f} | {t.requests_per_s / b.requests_per_s:.2f} |"
         )
+    fronts = [t for t in targets if t.name.startswith("front")]
+    print("\n| case | front | front/nginx req/s | front/nginx MB/s | front/tonearm req/s |")
+    print("|---|---|---:|---:|---:|")
+    for case in cases:
+        for front in fronts:
+            if case not in front.results:
+                continue
+            f, n, t = front.results[case], nginx.results[case], tonearm.results[case]
+            print(
+                f"| {case} | {front.name} | {f.requests_per_s / n.requests_per_s:.2f} | "
+                f"{f.mb_per_s / n.mb_per_s:.2f} | {f.requests_per_s / t.requests_per_s:.2f} |"
+            )
     if args.json:
         args.json.write_text(
             json.dumps(

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import shutil
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,12 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.support.moto import (
+    ROOT_ACCESS_KEY,
+    ROOT_SECRET_KEY,
+    set_authentication,
+    temporary_moto,
+)
 from tests.support.postgres import database_url, temporary_cluster
 from tests.support.run_services import (  # the hooks: one cluster and one Redis under xdist too
     pytest_configure_node,  # noqa: F401
@@ -35,6 +43,7 @@ from tonearm.settings import Settings
 BACKENDS = [b for b in os.environ.get("TONEARM_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
 TEST_SECRET = "test-secret-key-0123456789abcdef"
 _database_numbers = itertools.count()
+_bucket_numbers = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -140,11 +149,13 @@ def make_settings(tmp_path: Path) -> Callable[..., Settings]:
 
 @pytest.fixture(autouse=True)
 async def dispose_app_engines(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
-    """Dispose the engine of every app a test builds.
+    """Close what every app a test builds leaves running: its session hub, its bus's
+    listener and its engine.
 
     In-process clients (``httpx.ASGITransport``) do not run the app's lifespan, whose exit
-    would dispose it; left to the garbage collector, pooled connections warn
-    (``ResourceWarning``), and warnings are errors in this suite.
+    would close them; left behind, pooled connections warn (``ResourceWarning``, and
+    warnings are errors in this suite) and a PostgreSQL bus listener keeps reconnecting
+    to the dropped test database, logging into later tests' captured output.
     """
     from tonearm import app as app_module
 
@@ -158,5 +169,90 @@ async def dispose_app_engines(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[
 
     monkeypatch.setattr(app_module, "build_services", build_and_remember)
     yield
+    from tonearm.resolvers.sessions import session_runtime
+
     for services in built:
+        await session_runtime(services).hub.close()
+        await services.bus.close()
+        await services.storage.close()
         await services.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """The endpoint URL of this run's S3-compatible server (moto, one per test process)."""
+    with temporary_moto() as url:
+        yield url
+
+
+@pytest.fixture
+def s3_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standard AWS variables, set to moto's throwaway account for one test."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ROOT_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", ROOT_SECRET_KEY)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+async def s3_bucket(s3_endpoint: str, s3_credentials: None) -> str:
+    """A new, empty bucket of its own for one test."""
+    from aiobotocore.session import get_session
+
+    name = f"tonearm-test-{os.getpid()}-{next(_bucket_numbers)}"
+    creator = get_session().create_client("s3", region_name="us-east-1", endpoint_url=s3_endpoint)
+    async with creator as client:
+        await client.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+def s3_settings(
+    make_settings: Callable[..., Settings], s3_endpoint: str, s3_bucket: str
+) -> Callable[..., Settings]:
+    """``make_settings`` with ``TONEARM_STORAGE=s3`` on this test's bucket (delivery:
+    redirect unless overridden); one attempt per request, so faults show at once."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "storage": "s3",
+            "s3_endpoint_url": s3_endpoint,
+            "s3_bucket": s3_bucket,
+            "s3_region": "us-east-1",
+            "s3_max_attempts": 1,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return build
+
+
+@pytest.fixture
+async def reader_keys(s3_endpoint: str, s3_bucket: str) -> AsyncIterator[tuple[str, str]]:
+    """An IAM user who may list the bucket but not read or write its objects, and moto's
+    authentication turned on for the test (off again after it)."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": "*"},
+        ],
+    }
+    name = f"reader-{uuid.uuid4().hex[:8]}"
+    from aiobotocore.session import get_session
+
+    async with get_session().create_client(
+        "iam", region_name="us-east-1", endpoint_url=s3_endpoint
+    ) as iam:
+        await iam.create_user(UserName=name)
+        await iam.put_user_policy(
+            UserName=name, PolicyName="list-only", PolicyDocument=json.dumps(policy)
+        )
+        created = await iam.create_access_key(UserName=name)
+    set_authentication(s3_endpoint, enforced=True)
+    try:
+        access = created["AccessKey"]
+        yield access["AccessKeyId"], access["SecretAccessKey"]
+    finally:
+        set_authentication(s3_endpoint, enforced=False)

@@ -14,6 +14,7 @@ import io
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -306,38 +307,87 @@ def test_serve_sweeps_what_interrupted_uploads_left_before_it_listens(
     swept, refused = served.stderr.splitlines()
     assert swept.endswith(
         "INFO    tonearm.uploads.sweep: upload sweep: 1 stale staging files, 0 expired uploads "
-        "removed"
+        "removed, 0 multipart uploads aborted"
     )
     assert refused.startswith("tonearm: error: cannot serve on ")
     assert sorted(p.name for p in staging.iterdir()) == ["fresh.part"]
 
 
 def test_the_workers_setting_sets_how_many_workers_serve(tmp_path: Path, media_root: Path) -> None:
+    port = _free_port()
+    with _serve_two_workers(tmp_path, media_root, port) as server:
+        try:
+            workers = _wait_for_workers(server, port)
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                for pid in _children(server.pid):  # a test never hangs the run
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(int(pid), signal.SIGKILL)
+                server.kill()
+                raise
+
+    assert len(workers) == 2
+
+
+def test_workers_stop_when_serve_is_killed(tmp_path: Path, media_root: Path) -> None:
+    # SIGKILL (the OOM killer) gives the supervisor no chance to stop its workers: each
+    # notices its new parent and stops on its own, instead of serving the port forever.
+    port = _free_port()
+    with _serve_two_workers(tmp_path, media_root, port) as server:
+        workers = [int(pid) for pid in _wait_for_workers(server, port)]
+        try:
+            server.kill()
+            server.wait()
+            deadline = time.monotonic() + 60  # a loaded 2-core machine, not a figure
+            while (alive := [pid for pid in workers if _running(pid)]) and (
+                time.monotonic() < deadline
+            ):
+                time.sleep(0.2)
+            assert alive == []
+            with pytest.raises(httpx.TransportError):
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        finally:
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
+        return int(sock.getsockname()[1])
+
+
+def _serve_two_workers(tmp_path: Path, media_root: Path, port: int) -> subprocess.Popen[bytes]:
+    """``tonearm serve`` with two granian workers and no embedded variant worker (only
+    granian's workers are counted)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TONEARM_")}
     env.update(
         TONEARM_DATA_DIR=str(tmp_path / "data"),
         TONEARM_MEDIA_ROOT=str(media_root),
         TONEARM_AUTH="none",
         TONEARM_WORKERS="2",
-        TONEARM_WORKERS_EMBEDDED="false",  # only granian's workers are counted here
+        TONEARM_WORKERS_EMBEDDED="false",
     )
-    with subprocess.Popen(
+    return subprocess.Popen(
         [*TONEARM, "serve", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-    ) as server:
-        try:
-            workers = _wait_for_workers(server, port)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    )
 
-    assert len(workers) == 2
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie re-parented to init counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def _children(pid: int) -> list[str]:

@@ -18,6 +18,8 @@ from pathlib import Path
 from tests.conftest import TEST_SECRET
 
 SCANNING_ONLY = ["mutagen", "magic", "lameenc", "rich"]
+# The S3 client (tens of MiB per process) is loaded only with TONEARM_STORAGE=s3.
+S3_ONLY = ["aiobotocore", "botocore", "aiohttp"]
 START_UP_ONLY = [
     "alembic",
     "tonearm.db.migrations",
@@ -63,7 +65,7 @@ def test_a_server_worker_does_not_load_the_scanner_or_the_migrations(
     tmp_path: Path, media_root: Path
 ) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", WORKER, *SCANNING_ONLY, *START_UP_ONLY],
+        [sys.executable, "-c", WORKER, *SCANNING_ONLY, *START_UP_ONLY, *S3_ONLY],
         env=clean_environment(tmp_path, TONEARM_MEDIA_ROOT=str(media_root)),
         cwd=tmp_path,
         capture_output=True,

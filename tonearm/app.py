@@ -19,15 +19,21 @@ from starlette.middleware.cors import CORSMiddleware
 
 from tonearm import __version__
 from tonearm.artwork.routes import artwork_route
-from tonearm.schema.router import mount_graphql
+from tonearm.resolvers.sessions import session_runtime
+from tonearm.schema.first_screen import FirstScreen
+from tonearm.schema.router import GRAPHQL_PATH, mount_graphql
 from tonearm.services import Services, build_services
+from tonearm.sessions.hub import sweep_idle_periodically
 from tonearm.settings import Settings
+from tonearm.storage.setup import presigned_origins
 from tonearm.streaming.routes import StreamLane, stream_route
 from tonearm.trash.retention import sweep_periodically
 from tonearm.uploads.tus import EXPOSED_HEADERS, REQUEST_HEADERS, tus_routes
 from tonearm.web import health
 from tonearm.web.access_log import AccessLogMiddleware
+from tonearm.web.outages import install_outage_handlers
 from tonearm.web.player import PlayerFiles
+from tonearm.web.proxies import ForwardedHeadersMiddleware
 from tonearm.web.security_headers import SecurityHeadersMiddleware
 
 logger = logging.getLogger(__name__)
@@ -51,13 +57,24 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             if settings.trash_retention_days > 0
             else None
         )
+        # The same for idle listening sessions.
+        sessions = session_runtime(services)
+        session_sweeper = asyncio.create_task(
+            sweep_idle_periodically(sessions.hub, services.engine)
+        )
         try:
             yield
         finally:
+            session_sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await session_sweeper
+            await sessions.hub.close()
             if sweeper is not None:
                 sweeper.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await sweeper
+            await services.bus.close()
+            await services.storage.close()
             await services.engine.dispose()
 
     app = FastAPI(
@@ -70,10 +87,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.services = services
     app.include_router(health.router)
-    mount_graphql(app)
+    router = mount_graphql(app)
+    install_outage_handlers(app, graphql_path=GRAPHQL_PATH)
     app.router.routes.append(artwork_route(services))  # ahead of the player's catch-all mount
     app.router.routes.extend(tus_routes(services))  # resumable uploads, off GraphQL
-    _mount_player(app, settings)
+    _mount_player(app, settings, FirstScreen(services, router))
     # Streams bypass FastAPI's routing and exception layers (see StreamLane) but still pass
     # through CORS, the security headers and the access log added after it.
     app.add_middleware(StreamLane, route=stream_route(services))
@@ -81,9 +99,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     return app
 
 
-def _mount_player(app: FastAPI, settings: Settings) -> None:
+def _mount_player(app: FastAPI, settings: Settings, first_screen: FirstScreen) -> None:
     if (settings.frontend_dir / "index.html").is_file():
-        app.mount("/", PlayerFiles(settings.frontend_dir), name="player")
+        # With a bucket the player PUTs direct uploads there, and with redirect delivery its
+        # <audio> and <img> follow 302s there: the CSP must name its origin.
+        bucket = presigned_origins(settings)
+        player = PlayerFiles(
+            settings.frontend_dir,
+            first_screen,
+            connect_origins=bucket,
+            media_origins=bucket if settings.s3_delivery == "redirect" else [],
+        )
+        app.mount("/", player, name="player")
         return
     logger.warning(
         "web player not built (%s missing); serving the API only",
@@ -111,8 +138,10 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             ],
             max_age=600,
         )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, instance_name=settings.instance_name)
     app.add_middleware(AccessLogMiddleware)
+    # Outermost: everything inside sees the client and scheme a trusted proxy forwarded.
+    app.add_middleware(ForwardedHeadersMiddleware, trusted=settings.trusted_proxy_networks())
 
 
 def create_app_from_environment() -> FastAPI:

@@ -71,28 +71,39 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         from tonearm.db.engine import engine_for
+        from tonearm.pubsub.backends import bus_for
+        from tonearm.pubsub.library_events import ScanAnnouncer
+        from tonearm.storage.setup import storage_for
         from tonearm.transcoding.jobs import on_scan_hook
 
         async with engine_for(settings.resolved_database_url) as engine:
+            bus = bus_for(settings, engine)  # publish only: no listener starts
+            storage = storage_for(settings)  # where covers go
             options = ScanOptions.from_settings(
                 artist_split_exceptions=settings.artist_split_exceptions,
                 data_dir=settings.data_dir,
                 uploads_root=settings.resolved_uploads_dir,
+                storage=storage,
             )
             options = dataclasses.replace(
                 options,
                 tracks_written=on_scan_hook(settings, engine),
                 include_purged=getattr(args, "include_purged", False),
+                announce=ScanAnnouncer(bus),
             )
-            with rich_progress(console) as progress:
-                summary = await scan_library(
-                    engine,
-                    media_root,
-                    progress=progress,
-                    allow_empty=args.allow_empty,
-                    confirm_missing=getattr(args, "confirm_missing", False),
-                    options=options,
-                )
+            try:
+                with rich_progress(console) as progress:
+                    summary = await scan_library(
+                        engine,
+                        media_root,
+                        progress=progress,
+                        allow_empty=args.allow_empty,
+                        confirm_missing=getattr(args, "confirm_missing", False),
+                        options=options,
+                    )
+            finally:
+                await bus.close()
+                await storage.close()
         print_summary(Console(), summary, verbose=args.verbose)
         return 0
 
@@ -150,6 +161,46 @@ def cmd_transcode(args: argparse.Namespace) -> int:
     except TranscodeRefused as exc:
         return _fail(str(exc))
     return EXIT_FAILED if failed else 0
+
+
+def cmd_storage_migrate(args: argparse.Namespace) -> int:
+    """Copy uploads, variants and thumbnails to the other storage (``tonearm.relocate``)."""
+    from tonearm.db.migrations import upgrade_to_head
+    from tonearm.relocate.command import run_migrate
+    from tonearm.settings import ConfigurationError
+
+    settings = _settings(args)
+    upgrade_to_head(settings.resolved_database_url)
+    try:
+        return run_migrate(settings, to=args.to, dry_run=args.dry_run)
+    except ConfigurationError as exc:
+        return _fail(str(exc))
+
+
+def cmd_nginx_config(args: argparse.Namespace) -> int:
+    """Print the nginx configuration of ``TONEARM_ACCEL=nginx`` for the current settings."""
+    from tonearm.web.nginx import NginxSite, render_site, render_standalone
+
+    settings = _settings(args)
+    site = NginxSite(
+        upstreams=tuple(args.upstream or ["127.0.0.1:8000"]),
+        listen=args.listen,
+        server_name=args.server_name,
+    )
+    if args.decision_cache:
+        site = dataclasses.replace(site, decision_cache=args.decision_cache)
+    if args.standalone:
+        text = render_standalone(settings, site, Path(args.standalone))
+    else:
+        text = render_site(settings, site)
+    if settings.accel != "nginx":
+        print(
+            "tonearm: note: TONEARM_ACCEL is not 'nginx': tonearm keeps sending stream bytes "
+            "itself and nginx's internal locations stay unused until you set it",
+            file=sys.stderr,
+        )
+    sys.stdout.write(text)
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -325,6 +376,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     """
     from tonearm.db.migrations import upgrade_to_head
     from tonearm.settings import choose_worker_count
+    from tonearm.storage.setup import check_storage_blocking
     from tonearm.transcoding.queue import WAKE_FILE
 
     settings = _settings(args)
@@ -337,6 +389,7 @@ def prepare_serve(args: argparse.Namespace) -> int:
     workers = choose_worker_count(requested=args.workers, configured=settings.workers)
     settings.signing_keys()  # create the persisted key before workers race to do it
     upgrade_to_head(settings.resolved_database_url)
+    check_storage_blocking(settings)  # a missing bucket or refused credentials: one line
     _sweep_uploads(settings)
     _purge_expired_trash(settings)
     if settings.auth == "required":
@@ -359,13 +412,21 @@ def prepare_serve(args: argparse.Namespace) -> int:
 def _sweep_uploads(settings: Settings) -> None:
     """Remove what interrupted uploads left (``uploads.sweep``), before workers start."""
     from tonearm.db.engine import create_session_factory, engine_for
+    from tonearm.storage.setup import storage_for
     from tonearm.uploads.sweep import sweep_uploads
 
     async def run() -> None:
-        async with engine_for(settings.resolved_database_url) as engine:
-            await sweep_uploads(
-                create_session_factory(engine), uploads_root=settings.resolved_uploads_dir
-            )
+        storage = storage_for(settings)
+        try:
+            async with engine_for(settings.resolved_database_url) as engine:
+                await sweep_uploads(
+                    create_session_factory(engine),
+                    uploads_root=settings.resolved_uploads_dir,
+                    storage=storage,
+                    expiry_hours=settings.upload_expiry_hours,
+                )
+        finally:
+            await storage.close()
 
     asyncio.run(run())
 
@@ -420,6 +481,22 @@ def _first_admin(settings: Settings, *, demo: bool) -> None:
             "  Change it with `tonearm user passwd admin`. It will not be shown again.\n",
             flush=True,
         )
+
+
+def _add_storage_commands(commands: Any) -> None:
+    """``tonearm storage migrate``."""
+    storage = commands.add_parser("storage", help="manage where uploads and variants are kept")
+    storage_commands = storage.add_subparsers(dest="storage_command", required=True)
+    storage_migrate = storage_commands.add_parser(
+        "migrate",
+        help="copy uploads, variants and thumbnails to the other storage, verified by "
+        "SHA-256 and resumable (the source is never deleted)",
+    )
+    storage_migrate.add_argument("--to", choices=["s3", "local"], required=True)
+    storage_migrate.add_argument(
+        "--dry-run", action="store_true", help="only say what would be copied"
+    )
+    storage_migrate.set_defaults(handler=cmd_storage_migrate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -498,6 +575,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     transcode.set_defaults(handler=cmd_transcode)
 
+    _add_storage_commands(commands)
+
+    nginx = commands.add_parser(
+        "nginx-config", help="print an nginx configuration for TONEARM_ACCEL=nginx"
+    )
+    nginx.add_argument(
+        "--upstream",
+        action="append",
+        metavar="HOST:PORT",
+        help="where `tonearm serve` listens (default 127.0.0.1:8000); repeat it for replicas, "
+        "which nginx takes in turn",
+    )
+    nginx.add_argument("--listen", default="80", help="nginx's listen address or port")
+    nginx.add_argument("--server-name", default="_", help="nginx's server_name")
+    nginx.add_argument(
+        "--decision-cache",
+        help="the folder where nginx keeps tonearm's stream decisions for a few seconds "
+        "(private; tmpfs is fine; default /var/cache/nginx/tonearm-decisions); --standalone "
+        "puts it in DIR",
+    )
+    nginx.add_argument("--media-root", help="overrides TONEARM_MEDIA_ROOT")
+    nginx.add_argument(
+        "--standalone",
+        metavar="DIR",
+        help="a whole nginx.conf with its logs, pid and temp files in DIR "
+        "(nginx -p DIR -c DIR/nginx.conf); default: a site for nginx's http block",
+    )
+    nginx.set_defaults(handler=cmd_nginx_config)
+
     demo = commands.add_parser("demo-library", help="write the demo library of MP3 files")
     demo.add_argument("directory")
     demo.set_defaults(handler=cmd_demo_library)
@@ -511,10 +617,16 @@ def _extra_commands() -> list[
     Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
 ]:
     from tonearm.accounts.commands import register_user_commands
+    from tonearm.backup.commands import register_backup_commands
     from tonearm.schema.export import register_export_command
     from tonearm.trash.commands import register_trash_commands
 
-    return [register_export_command, register_user_commands, register_trash_commands]
+    return [
+        register_export_command,
+        register_user_commands,
+        register_trash_commands,
+        register_backup_commands,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -572,6 +684,8 @@ def _positive_int(text: str) -> int:
 def _describe(error: object) -> str:
     if isinstance(error, dict):
         location = ".".join(str(part) for part in error.get("loc", ()))
+        if not location:  # a check over several settings names them in its message
+            return str(error.get("msg")).removeprefix("Value error, ")
         return f"TONEARM_{location.upper()}: {error.get('msg')}"
     return str(error)
 

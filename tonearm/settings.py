@@ -7,12 +7,13 @@ state that may be created on disk (in the data dir, mode 0600) on first start.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
@@ -91,6 +92,15 @@ class Settings(BaseSettings):
             "queue is embedded, a SQLite file in the data dir."
         ),
     )
+    pubsub: Literal["auto", "local", "postgres", "redis"] = Field(
+        default="auto",
+        description=(
+            "How the server's processes tell each other about live events: redis "
+            "(TONEARM_REDIS_URL), postgres (LISTEN/NOTIFY), local (Unix datagram sockets in "
+            "the data dir, one machine); auto: redis when a Redis URL is set, else postgres "
+            "on PostgreSQL, else local."
+        ),
+    )
     workers_embedded: bool = Field(
         default=True, description="'tonearm serve' runs a variant worker beside the server."
     )
@@ -151,16 +161,89 @@ class Settings(BaseSettings):
     share_max_days: int = Field(
         default=90, ge=1, le=3650, description="The longest a share link may stay valid (days)."
     )
+    session_ready_timeout_ms: int = Field(
+        default=4000,
+        ge=100,
+        le=60000,
+        description="How long a listening session waits for every member to buffer (ms).",
+    )
+    session_idle_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="A listening session with no control, queue, request or member online "
+        "this long ends.",
+    )
     trash_retention_days: int = Field(
         default=30,
         ge=0,
         description="Days a deleted object (or a missing track) is kept before it is purged; "
         "0 keeps them until someone purges them.",
     )
+    accel: Literal["none", "nginx"] = Field(
+        default="none",
+        description="'nginx': the stream route only decides and answers with X-Accel-Redirect "
+        "to nginx's internal locations (see `tonearm nginx-config`); 'none': tonearm sends "
+        "the bytes itself.",
+    )
+    accel_decision_seconds: int = Field(
+        default=2,
+        ge=0,
+        le=10,
+        description="With TONEARM_ACCEL=nginx: how many seconds nginx may keep tonearm's yes to "
+        "a stream URL and serve its seeks without asking again (never past the token's life). "
+        "A revoked share, a disabled user or a trashed track stops within this on top of "
+        "tonearm's own few seconds; 0: nginx asks for every request (X-Accel-Redirect only).",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Comma-separated addresses or networks (CIDR) of the proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto tonearm believes: the client's address (the "
+        "login limit, the access log) and whether it came over HTTPS (Secure cookies); "
+        "empty: none. Default: loopback, where a proxy on this machine connects from.",
+    )
+    instance_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="A name for this server among its replicas; when set, every response "
+        "carries it as X-Tonearm-Instance (which replica answered).",
+    )
     allow_file_deletion: bool = Field(
         default=False,
         description="Whether purging a scanned track deletes its file from the media root.",
     )
+    storage: Literal["local", "s3"] = Field(
+        default="local",
+        description="Where uploaded originals, variants and cover thumbnails are kept: "
+        "'local' (folders in the data dir) or 's3' (an S3-compatible bucket). The scanned "
+        "media root is never copied there.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="The S3-compatible endpoint (e.g. https://s3.example.com); unset: AWS's "
+        "own for the region. Credentials come from the standard AWS variables.",
+    )
+    s3_bucket: str | None = Field(default=None, description="The bucket (TONEARM_STORAGE=s3).")
+    s3_region: str | None = Field(default=None, description="The bucket's region.")
+    s3_delivery: Literal["redirect", "proxy"] = Field(
+        default="redirect",
+        description="How objects reach clients: 'redirect' (302 to a presigned URL; clients "
+        "must reach the bucket) or 'proxy' (tonearm relays the bytes, Range included).",
+    )
+    s3_connect_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="Seconds to connect to the S3 endpoint."
+    )
+    s3_read_timeout: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds to wait for the S3 endpoint's answer."
+    )
+    s3_max_attempts: int = Field(
+        default=2, ge=1, le=5, description="Attempts per S3 request (1: no retry)."
+    )
+
+    @model_validator(mode="after")
+    def _check_storage(self) -> Settings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("TONEARM_STORAGE=s3 needs TONEARM_S3_BUCKET")
+        return self
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -168,6 +251,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return value
+
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """``TONEARM_TRUSTED_PROXIES`` as networks (an address is a network of one)."""
+        return [ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies]
 
     @field_validator("previous_secret_keys", mode="before")
     @classmethod

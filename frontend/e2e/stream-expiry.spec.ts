@@ -101,20 +101,51 @@ test.describe('stream URL lifetime (3 s)', () => {
 test.describe('stream URLs that come with the track list (default lifetime)', () => {
 	test.use({ allowedConsoleErrors: [/Failed to load resource: the server responded with a status of 403/] });
 
-	test('opening the player is one request, and a track starts without minting', async ({ signedInPage: page }) => {
+	test('opening the player sends no request, and a track starts without minting', async ({ signedInPage: page }) => {
 		const operations: string[] = [];
 		page.on('request', (request) => {
 			if (request.url().endsWith('/graphql'))
 				operations.push(/(?:query|mutation)\s+(\w+)/.exec(request.postData() ?? '')?.[1] ?? '?');
 		});
+		const shell = page.waitForResponse((response) => new URL(response.url()).pathname === '/');
+		await page.reload();
+		const document = await shell;
+		await expect(tracksList(page)).toBeVisible();
+		// The viewer, the totals and the first page with its stream URLs came with the page.
+		expect(document.headers()['cache-control']).toBe('private, no-store');
+		expect(await document.text()).toContain('<script type="application/json" id="tonearm-boot-answer">');
+		await expect(page.locator('#tonearm-boot-answer')).toHaveCount(0); // read once, then gone
+		await trackButton(page, LONG_TRACK).click();
+		await waitForTime(page, 0.5);
+		expect(operations).toEqual([]);
+		const state = await audioState(page);
+		expect(state.src).toMatch(/\/api\/tracks\/[^/]+\/stream\?token=/);
+	});
+
+	test('a shell without the embedded answer is one request', async ({ signedInPage: page }) => {
+		const operations: string[] = [];
+		page.on('request', (request) => {
+			if (request.url().endsWith('/graphql'))
+				operations.push(/(?:query|mutation)\s+(\w+)/.exec(request.postData() ?? '')?.[1] ?? '?');
+		});
+		// As a signed-out shell is sent, or one whose embedding failed: the shell's script asks.
+		await page.route(
+			(url) => url.pathname === '/',
+			async (route) => {
+				if (route.request().resourceType() !== 'document') return route.fallback();
+				const response = await route.fetch();
+				const html = (await response.text()).replace(
+					/<script type="application\/json" id="tonearm-boot-answer">.*?<\/script>/s,
+					''
+				);
+				await route.fulfill({ response, body: html });
+			}
+		);
 		await page.reload();
 		await expect(tracksList(page)).toBeVisible();
 		await trackButton(page, LONG_TRACK).click();
 		await waitForTime(page, 0.5);
-		// The viewer, the totals and the first page with its stream URLs, in one request.
 		expect(operations).toEqual(['PlayerBoot']);
-		const state = await audioState(page);
-		expect(state.src).toMatch(/\/api\/tracks\/[^/]+\/stream\?token=/);
 	});
 
 	test('a listed URL the server refuses (403) is re-minted and plays', async ({ signedInPage: page }) => {

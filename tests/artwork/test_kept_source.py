@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 
 import pytest
@@ -20,8 +21,10 @@ COMMENT = b"scanned by someone at home"
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>where="home"</rdf:RDF></x:xmpmeta>'
 
 
+@functools.cache
 def srgb_profile() -> bytes:
-    """A real ICC profile, as a wide-gamut source would carry one."""
+    """A real ICC profile, as a wide-gamut source would carry one. Made once: LittleCMS
+    stamps a profile with the second it was made, so two calls may differ."""
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 

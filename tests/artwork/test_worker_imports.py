@@ -32,6 +32,7 @@ def test_a_server_worker_does_not_load_pillow(tmp_path: Path, media_root: Path) 
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [
+        "tonearm.artwork.bound",  # share- and session-bound cover tokens: itsdangerous only
         "tonearm.artwork.routes",
         "tonearm.artwork.sizes",
         "tonearm.artwork.store",

@@ -60,25 +60,7 @@ def temporary_cluster() -> Iterator[str]:
             "--locale=C.UTF-8",
             "--no-sync",
         )
-        options = (
-            f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-            "-c max_connections=200"
-        )
-        run(
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-w",
-            "-t",
-            "60",
-            "-l",
-            str(base / "server.log"),
-            "start",
-        )
-        _wait_ready(bin_dir, socket_dir)
+        start_server(str(socket_dir))
         yield str(socket_dir)
     finally:
         subprocess.run(
@@ -90,6 +72,32 @@ def temporary_cluster() -> Iterator[str]:
             check=False,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+def start_server(socket_dir: str) -> None:
+    """Start (or start again) the server of a cluster made by ``temporary_cluster``."""
+    bin_dir = postgres_bin_dir()
+    assert bin_dir is not None
+    base = Path(socket_dir).parent
+    options = (
+        f"-c listen_addresses='' -c unix_socket_directories='{socket_dir}' "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+        "-c max_connections=200"
+    )
+    command = [str(bin_dir / "pg_ctl"), "-D", str(base / "data"), "-o", options, "-w"]
+    command += ["-t", "60", "-l", str(base / "server.log"), "start"]
+    subprocess.run(_as_server_user(command), check=True, capture_output=True, cwd=base)
+    _wait_ready(bin_dir, Path(socket_dir))
+
+
+def stop_server(socket_dir: str) -> None:
+    """Stop the server of a cluster made by ``temporary_cluster`` (``-m fast``: its
+    connections are cut, as in a restart); ``start_server`` brings it back."""
+    bin_dir = postgres_bin_dir()
+    assert bin_dir is not None
+    base = Path(socket_dir).parent
+    command = [str(bin_dir / "pg_ctl"), "-D", str(base / "data"), "-m", "fast", "-w", "stop"]
+    subprocess.run(_as_server_user(command), check=True, capture_output=True, cwd=base)
 
 
 def _wait_ready(bin_dir: Path, socket_dir: Path) -> None:

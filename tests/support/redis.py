@@ -17,42 +17,60 @@ from pathlib import Path
 import redis
 
 
+class RedisServer:
+    """A ``redis-server`` on a Unix socket in ``base``; ``stop`` and ``start`` keep its URL."""
+
+    def __init__(self, base: Path) -> None:
+        program = shutil.which("redis-server")
+        if program is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.program = program
+        self.base = base
+        self.socket_path = base / "redis.sock"
+        self.url = f"unix://{self.socket_path}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers PING."""
+        with (self.base / "server.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *[self.program, "--port", "0", "--unixsocket", str(self.socket_path)],
+                    *["--unixsocketperm", "700", "--save", "", "--appendonly", "no"],
+                    *["--dir", str(self.base)],
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        _wait_ready(self.url, self.process)
+
+    def stop(self) -> None:
+        """Stop the server (what it held is gone: nothing is saved)."""
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
 @contextmanager
 def temporary_redis() -> Iterator[str]:
     """Start a server; yield its ``unix://`` URL. Raises RuntimeError if it cannot start."""
-    program = shutil.which("redis-server")
-    if program is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    with running_redis() as server:
+        yield server.url
+
+
+@contextmanager
+def running_redis() -> Iterator[RedisServer]:
+    """Start a server in a temp folder; yield it (to stop and start it again)."""
     base = Path(tempfile.mkdtemp(prefix="tonearm-redis-"))
-    socket_path = base / "redis.sock"
-    log = (base / "server.log").open("wb")
-    server = subprocess.Popen(
-        [
-            program,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket_path),
-            "--unixsocketperm",
-            "700",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(base),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"unix://{socket_path}"
     try:
-        _wait_ready(url, server)
-        yield url
+        server = RedisServer(base)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -14,8 +14,9 @@ import argparse
 import asyncio
 import getpass
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # The command-line parser is built on every ``tonearm`` run, including the light ``serve``
 # supervisor, so what the commands need is imported when they run.
@@ -41,7 +42,11 @@ def read_password(prompt: str = "Password: ") -> str:
     return password
 
 
-def _run(action: Callable[[AsyncSession], Awaitable[str]]) -> int:
+def _run(
+    action: Callable[[AsyncSession], Awaitable[str]], *, lost_access: list[uuid.UUID] | None = None
+) -> int:
+    """Run ``action`` in one committed transaction; then tell the servers' processes that
+    the users in ``lost_access`` (filled by the action) lost it, closing their sockets."""
     from tonearm.accounts.passwords import WeakPassword
     from tonearm.accounts.users import AccountError
     from tonearm.db.engine import create_session_factory, engine_for
@@ -52,17 +57,36 @@ def _run(action: Callable[[AsyncSession], Awaitable[str]]) -> int:
     upgrade_to_head(settings.resolved_database_url)
 
     async def main() -> str:
-        async with (
-            engine_for(settings.resolved_database_url) as engine,
-            create_session_factory(engine).begin() as session,
-        ):
-            return await action(session)
+        async with engine_for(settings.resolved_database_url) as engine:
+            async with create_session_factory(engine).begin() as session:
+                said = await action(session)
+            if lost_access:
+                await _announce(settings, engine, lost_access)
+            return said
 
     try:
         print(asyncio.run(main()))
     except (AccountError, WeakPassword) as exc:
         raise ConfigurationError(str(exc)) from None
     return 0
+
+
+async def _announce(settings: Any, engine: Any, user_ids: list[uuid.UUID]) -> None:
+    from tonearm.accounts.announce import announce_access_lost
+    from tonearm.pubsub.backends import build_bus
+
+    bus = build_bus(
+        settings.pubsub,
+        engine=engine,
+        database_url=settings.resolved_database_url,
+        redis_url=settings.redis_url,
+        data_dir=settings.data_dir,
+    )
+    try:
+        for user_id in user_ids:
+            await announce_access_lost(bus, user_id)
+    finally:
+        await bus.close()
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -155,12 +179,16 @@ def _set_active(active: bool) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         from tonearm.accounts import users
 
+        lost: list[uuid.UUID] = []
+
         async def action(session: AsyncSession) -> str:
             user = await users.get_user(session, args.name)
             await users.update_user(session, user=user, active=active)
+            if not active:
+                lost.append(user.id)
             return f"{'enabled' if active else 'disabled'} {user.username!r}"
 
-        return _run(action)
+        return _run(action, lost_access=lost)
 
     return command
 

@@ -5,8 +5,10 @@ Layout: ``<root>/<hash[:2]>/<hash>/<size>.jpg`` where ``root`` is ``<data dir>/a
 changes, so URLs over it can be cached forever.
 
 The methods other code uses (``has``, ``put``, ``get``, ``sizes_present``) say nothing of
-files, so an object-storage backend can stand behind the same names later; ``path_for`` is
-this backend's own. Everything here blocks: call it from a worker thread.
+files: with remote storage (``TONEARM_STORAGE=s3``) the same names read and write the
+objects ``art/<hash>/<size>.jpg`` (``storage.keys``) through ``storage.blocking``, and
+nothing is kept on this disk; ``path_for`` is the local layout's own. Everything here
+blocks: call it from a worker thread.
 """
 
 from __future__ import annotations
@@ -18,6 +20,9 @@ import stat
 from pathlib import Path
 
 from tonearm.artwork.sizes import is_possible_size
+from tonearm.storage.base import ObjectStorage
+from tonearm.storage.blocking import BlockingObjects
+from tonearm.storage.keys import art_key, art_prefix
 
 # The one output format (chosen by measurement; see README.md).
 EXTENSION = "jpg"
@@ -43,14 +48,26 @@ def is_artwork_hash(value: str) -> bool:
 class ArtworkStore:
     """Thumbnails by (hash, size) under ``root``; writes are atomic and idempotent."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, remote: BlockingObjects | None = None) -> None:
         self.root = root
+        self.remote = remote  # set: thumbnails are objects of remote storage
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> ArtworkStore:
+    def in_data_dir(cls, data_dir: Path, storage: ObjectStorage | None = None) -> ArtworkStore:
         """The store of a data dir (``<data dir>/art``), resolved now so that a later change
-        of working folder changes nothing."""
-        return cls(data_dir.expanduser().resolve() / STORE_DIR)
+        of working folder changes nothing; with remote ``storage`` (call this from async
+        code then: its calls go back to this loop) the thumbnails are its objects."""
+        root = data_dir.expanduser().resolve() / STORE_DIR
+        if storage is not None and storage.remote:
+            return cls(root, BlockingObjects.here(storage))
+        return cls(root)
+
+    @staticmethod
+    def key_for(hash_: str, size: int) -> str:
+        """The storage key of a thumbnail (``storage.keys``); ``ValueError`` as ``path_for``."""
+        if not is_artwork_hash(hash_) or not is_possible_size(size):
+            raise ValueError("not an artwork hash and size")
+        return art_key(hash_, size, EXTENSION)
 
     def path_for(self, hash_: str, size: int) -> Path:
         """Where the thumbnail of ``hash_`` at ``size`` lives.
@@ -64,6 +81,8 @@ class ArtworkStore:
 
     def has(self, hash_: str, size: int) -> bool:
         """Whether the thumbnail is stored (an empty file, left by a crash, is not)."""
+        if self.remote is not None:
+            return self.remote.exists(self.key_for(hash_, size))
         try:
             info = os.stat(self.path_for(hash_, size), follow_symlinks=False)
         except OSError:
@@ -74,6 +93,11 @@ class ArtworkStore:
         """The sizes stored for ``hash_``, ascending; empty when there are none."""
         if not is_artwork_hash(hash_):
             raise ValueError("not an artwork hash")
+        if self.remote is not None:
+            prefix = art_prefix(hash_)
+            names = [key.removeprefix(prefix) for key in self.remote.keys(prefix)]
+            found = [int(m[1]) for name in names if (m := _STORED_NAME.fullmatch(name))]
+            return sorted(size for size in found if is_possible_size(size))
         try:
             entries = list(os.scandir(self.root / hash_[:2] / hash_))
         except (FileNotFoundError, NotADirectoryError):
@@ -98,6 +122,9 @@ class ArtworkStore:
         final = self.path_for(hash_, size)
         if self.has(hash_, size):
             return False
+        if self.remote is not None:
+            self.remote.put(self.key_for(hash_, size), data, MEDIA_TYPE)
+            return True
         final.parent.mkdir(parents=True, exist_ok=True)
         temporary = final.with_name(f".{final.name}.{secrets.token_hex(8)}.tmp")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
@@ -112,6 +139,8 @@ class ArtworkStore:
 
     def get(self, hash_: str, size: int) -> bytes | None:
         """The thumbnail's bytes, or None when it is not stored."""
+        if self.remote is not None:
+            return self.remote.read(self.key_for(hash_, size)) or None
         path = self.path_for(hash_, size)
         try:
             fd = os.open(path, _OPEN_FLAGS)

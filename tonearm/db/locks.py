@@ -51,6 +51,7 @@ async def scan_lock(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 TRASH_SWEEP_LOCK_KEY = 0x74726173  # "tras"
+SESSION_SWEEP_LOCK_KEY = 0x6C697374  # "list": the listening sessions' idle sweep
 
 
 @asynccontextmanager

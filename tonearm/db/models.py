@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -181,6 +182,10 @@ class TrackRecord(Base):
     # No foreign key: the quota's account of an upload outlives nothing it refers to.
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="the uploader, for quotas")
     content_hash: Mapped[str | None] = mapped_column(String(64), comment="SHA-256 of an upload")
+    storage_key: Mapped[str | None] = mapped_column(
+        String(512),
+        comment="object-storage key of an upload's original; null: a file under its root",
+    )
     original_name: Mapped[str | None] = mapped_column(String(1024), comment="metadata only")
     is_published: Mapped[bool] = mapped_column(default=True, server_default=true(), index=True)
     is_explicit: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -492,7 +497,8 @@ class AlbumCollaboratorRecord(Base):
 
 
 class UploadRecord(Base):
-    """A resumable (tus) upload: received so far, and the track it became once finished."""
+    """A resumable upload (tus, or direct into object storage): received so far, and the
+    track it became once finished."""
 
     __tablename__ = "uploads"
 
@@ -510,6 +516,17 @@ class UploadRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # A direct upload (the client PUTs parts to the bucket): the object's key while it is
+    # assembled, the storage's multipart upload id and the part size. Null: tus.
+    storage_key: Mapped[str | None] = mapped_column(
+        String(512), comment="a direct upload's object key while assembled; null: tus"
+    )
+    multipart_id: Mapped[str | None] = mapped_column(
+        String(1024), comment="the storage's multipart upload id; null: tus"
+    )
+    part_bytes: Mapped[int | None] = mapped_column(
+        BigInteger, comment="the size of every part but the last; null: tus"
+    )
 
 
 class PlaylistRecord(Base):
@@ -739,3 +756,169 @@ class PurgedPathRecord(Base):
     path: Mapped[str] = mapped_column(FilesystemPath, primary_key=True)
     purged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     purged_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ListeningSessionRecord(Base):
+    """A listening session: a host plays, members listen in step (``tonearm.sessions``).
+
+    The playback state is the server's: ``playback_status`` is ``paused``, ``waiting`` (for
+    members to report they have buffered, until ``ready_deadline_ms``) or ``playing``, and the
+    position is ``position_seconds`` at the server time ``position_at_ms`` (milliseconds
+    since the epoch; while playing it may lie ahead: the scheduled start). ``epoch`` counts
+    track changes and starts, so a ready report names the start it is for. ``sequence`` is
+    the last event's number (``session_events``), taken in the same transaction as the change.
+    """
+
+    __tablename__ = "listening_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    host_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    invite_code: Mapped[str] = mapped_column(String(64), unique=True, comment=">= 128 bits")
+    invite_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    allow_anonymous_guests: Mapped[bool] = mapped_column(default=False, server_default=false())
+    allow_takeover: Mapped[bool] = mapped_column(default=False, server_default=false())
+    request_limit: Mapped[int] = mapped_column(
+        default=3, server_default=text("3"), comment="open requests per guest"
+    )
+    status: Mapped[str] = mapped_column(
+        String(16), default="active", server_default=text("'active'"), comment="active or ended"
+    )
+    current_item_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="a queue item")
+    track_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    variant: Mapped[str | None] = mapped_column(
+        String(32), comment="the variant slug everyone plays; null: the original"
+    )
+    playback_status: Mapped[str] = mapped_column(
+        String(16), default="paused", server_default=text("'paused'")
+    )
+    position_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
+    position_at_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    ready_deadline_ms: Mapped[int | None] = mapped_column(BigInteger)
+    epoch: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    sequence: Mapped[int] = mapped_column(BigInteger, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_listening_sessions_status", "status", "last_activity_at"),)
+
+
+class SessionMemberRecord(Base):
+    """Someone in a listening session: a signed-in user, or an anonymous guest (no user).
+
+    An anonymous guest holds a random token (``tgs_…``), stored as its SHA-256 only.
+    ``left_at`` is set when they leave or are removed; a signed-in user who joins again gets
+    the same row back.
+    """
+
+    __tablename__ = "session_members"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("listening_sessions.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(16), comment="host, cohost or guest")
+    guest_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    playable: Mapped[str | None] = mapped_column(
+        String(255), comment="audio formats the member's player declared, comma-separated"
+    )
+    ready_epoch: Mapped[int] = mapped_column(default=-1, server_default=text("-1"))
+    round_trip_ms: Mapped[float | None] = mapped_column(
+        Float, comment="round trip reported with the last ready report (ms)"
+    )
+    sync_state: Mapped[str | None] = mapped_column(String(16), comment="in_sync or catching_up")
+    offset_ms: Mapped[float | None] = mapped_column(Float, comment="last reported playback error")
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_session_members_session_id", "session_id", "joined_at", "id"),
+        Index(
+            "ix_session_members_session_id_user_id",
+            "session_id",
+            "user_id",
+            unique=True,
+            sqlite_where=text("user_id IS NOT NULL"),
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+    )
+
+
+class SessionQueueItemRecord(Base):
+    """One entry of a session's queue (sparse ``position`` keys, as playlist items have)."""
+
+    __tablename__ = "session_queue_items"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("listening_sessions.id", ondelete="CASCADE")
+    )
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger)
+    added_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("session_members.id", ondelete="SET NULL")
+    )
+    request_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, comment="the approved request")
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_session_queue_items_session_id_position", "session_id", "position", unique=True),
+    )
+
+
+class SessionRequestRecord(Base):
+    """A guest's request for a track, and the host's decision (the session's log keeps it)."""
+
+    __tablename__ = "session_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("listening_sessions.id", ondelete="CASCADE")
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("session_members.id", ondelete="CASCADE"), index=True
+    )
+    track_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending", comment="pending, approved or declined"
+    )
+    decided_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("session_members.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_session_requests_session_id", "session_id", "created_at", "id"),)
+
+
+class SessionEventRecord(Base):
+    """One event of a session, numbered consecutively from 1: the log reconnects resume from.
+
+    ``payload`` is the changed state as the subscription delivers it; pub/sub messages only
+    say which session and sequence to read (``tonearm.pubsub``).
+    """
+
+    __tablename__ = "session_events"
+
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("listening_sessions.id", ondelete="CASCADE"), primary_key=True
+    )
+    sequence: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(
+        String(16), comment="PLAYBACK, QUEUE, REQUEST, MEMBERS, ENDED"
+    )
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

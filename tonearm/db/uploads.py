@@ -42,11 +42,20 @@ class UploadRow:
     track_id: uuid.UUID | None
     expires_at: datetime
     updated_at: datetime
+    # A direct upload's object key while assembled, multipart id and part size (null: tus).
+    storage_key: str | None = None
+    multipart_id: str | None = None
+    part_bytes: int | None = None
 
     @property
     def complete(self) -> bool:
         """Whether every declared byte has arrived."""
         return self.offset == self.length
+
+    @property
+    def is_direct(self) -> bool:
+        """Whether the client sends the bytes straight to object storage (not tus)."""
+        return self.multipart_id is not None
 
 
 def _row(record: UploadRecord) -> UploadRow:
@@ -64,6 +73,9 @@ def _row(record: UploadRecord) -> UploadRow:
         track_id=record.track_id,
         expires_at=record.expires_at,
         updated_at=record.updated_at,
+        storage_key=record.storage_key,
+        multipart_id=record.multipart_id,
+        part_bytes=record.part_bytes,
     )
 
 
@@ -77,8 +89,12 @@ async def insert_upload(
     declared_type: str | None,
     album_id: uuid.UUID | None,
     expires_at: datetime,
+    storage_key: str | None = None,
+    multipart_id: str | None = None,
+    part_bytes: int | None = None,
 ) -> UploadRow:
-    """Register a new upload with nothing received yet."""
+    """Register a new upload with nothing received yet (a direct one: with its object key,
+    multipart id and part size)."""
     record = UploadRecord(
         id=upload_id,
         user_id=user_id,
@@ -89,6 +105,9 @@ async def insert_upload(
         album_id=album_id,
         state=RECEIVING,
         expires_at=expires_at,
+        storage_key=storage_key,
+        multipart_id=multipart_id,
+        part_bytes=part_bytes,
     )
     session.add(record)
     await session.flush()

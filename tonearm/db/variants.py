@@ -85,6 +85,7 @@ class SourceFile:
     size_bytes: int
     mtime_ns: int
     origin: str = "library"  # which root ``path`` is under (``catalog.origins.FileRoots``)
+    storage_key: str | None = None  # set: the original is this object in remote storage
 
 
 def _row(mapping: Any) -> VariantRow:
@@ -396,6 +397,7 @@ _SOURCE_COLUMNS = (
     TrackRecord.size_bytes,
     TrackRecord.mtime_ns,
     TrackRecord.origin,
+    TrackRecord.storage_key,
 )
 _IN_CHUNK = 500
 
@@ -413,6 +415,7 @@ def _source(row: Any) -> SourceFile:
         size_bytes=row.size_bytes,
         mtime_ns=row.mtime_ns,
         origin=row.origin,
+        storage_key=row.storage_key,
     )
 
 

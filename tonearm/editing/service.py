@@ -165,7 +165,9 @@ async def _apply(
     if change.published is not None:
         values["is_published"] = change.published
     file_changed = False
-    if track.origin == TrackOrigin.UPLOAD and edits:
+    # An upload in remote storage keeps its edits in the registry only (``overrides``, applied
+    # over its tags like every track's): rewriting the object would mean fetching it whole.
+    if track.origin == TrackOrigin.UPLOAD and edits and track.storage_key is None:
         tag_values = {key: row[key] for key in edits if key != "artists"}
         if "artists" in edits:
             tag_values["artists"] = row["artist_names"]

@@ -55,6 +55,13 @@ from tonearm.library.walker import (
     walk_media_root,
 )
 from tonearm.paths import display_path
+from tonearm.pubsub.library_events import (
+    SCAN_FINISHED,
+    SCAN_PROGRESS,
+    SCAN_STARTED,
+    ScanCounts,
+)
+from tonearm.storage.base import ObjectStorage
 
 BATCH_SIZE = 250
 # Fingerprints backfilled for known files that have none, per worker-thread batch.
@@ -80,6 +87,9 @@ class ScanOptions:
     # Told the relative paths of the tracks the scan added or changed, once they are
     # written (``TONEARM_VARIANTS_ON_SCAN=eager`` queues their variants with it).
     tracks_written: Callable[[Sequence[str]], Awaitable[None]] | None = None
+    # Told each SCAN_* event with the counts so far (``pubsub.library_events.ScanAnnouncer``
+    # publishes them, throttled); None: the scan announces nothing.
+    announce: Callable[[str, ScanCounts], Awaitable[None]] | None = None
     # Forget the paths of purged files first, so they are registered again as new tracks
     # (``tonearm scan --include-purged``); otherwise the walk skips them.
     include_purged: bool = False
@@ -91,11 +101,13 @@ class ScanOptions:
         artist_split_exceptions: Iterable[str],
         data_dir: Path | None,
         uploads_root: Path | None = None,
+        storage: ObjectStorage | None = None,
     ) -> ScanOptions:
-        """Options from the settings' values (names folded here, as the recipe compares)."""
+        """Options from the settings' values (names folded here, as the recipe compares);
+        with remote ``storage`` the covers are its objects (call this from async code)."""
         return cls(
             frozenset(artist_key(name) for name in artist_split_exceptions if name.strip()),
-            ArtworkStore.in_data_dir(data_dir) if data_dir is not None else None,
+            ArtworkStore.in_data_dir(data_dir, storage) if data_dir is not None else None,
             uploads_root=uploads_root,
         )
 
@@ -108,6 +120,47 @@ class ScanProgress(Protocol):
 
     def advanced(self, count: int) -> None:
         """``count`` more files were handled."""
+
+
+@dataclass(slots=True)
+class _Report:
+    """A running scan's progress, told to the CLI's bar and to the library events alike."""
+
+    summary: ScanSummary
+    progress: ScanProgress | None
+    announce: Callable[[str, ScanCounts], Awaitable[None]] | None
+    total: int = 0
+    done: int = 0
+
+    async def tell(self, kind: str, phase: str, *, finished: bool = False) -> None:
+        """Announce ``kind`` with the counts so far."""
+        if self.announce is None:
+            return
+        summary = self.summary
+        counts = ScanCounts(
+            phase=phase,
+            files_seen=self.total,
+            files_done=self.done,
+            added=summary.added,
+            updated=summary.updated,
+            missing=summary.missing,
+            finished=finished,
+        )
+        await self.announce(kind, counts)
+
+    async def started(self, total: int, unchanged: int) -> None:
+        """The walk found ``total`` files, ``unchanged`` of them known and unchanged."""
+        self.total = total
+        if self.progress:
+            self.progress.started(total)
+        await self.advanced(unchanged)
+
+    async def advanced(self, count: int) -> None:
+        """``count`` more files were handled."""
+        self.done += count
+        if self.progress:
+            self.progress.advanced(count)
+        await self.tell(SCAN_PROGRESS, "reading")
 
 
 @dataclass(slots=True)
@@ -330,58 +383,85 @@ async def scan_library(
     started = time.perf_counter()
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     summary = ScanSummary()
+    report = _Report(summary, progress, options.announce if options else None)
     async with scan_lock(engine):
-        if options and options.include_purged:
-            async with sessions.begin() as session:
-                await clear_purged_paths(session)
-        async with sessions() as session:
-            known = await load_known_files(session)
-            overrides = await load_overrides(session)
-            purged = await load_purged_paths(session)
-        plan = await asyncio.to_thread(_plan, media_root, known, summary, purged)
-        plan.gone = _gone(known, plan)
-        if progress:
-            progress.started(plan.total)
-            progress.advanced(summary.unchanged)
-        await _ingest(
-            sessions,
-            root=media_root,
-            plan=plan,
-            known=known,
-            summary=summary,
-            progress=progress,
-            options=options or ScanOptions(),
-            overrides=overrides,
-        )
-        await _backfill_fingerprints(sessions, media_root, plan.to_fingerprint)
-        await _mark_gone(sessions, known, plan, summary, confirmed=allow_empty or confirm_missing)
-        await group_tracks(sessions, plan.changes)
-        covers_changed = 0
-        if options and options.artwork_store is not None:
-            covers_changed = await make_covers(
+        await report.tell(SCAN_STARTED, "walking")
+        try:
+            plan = await _scan_locked(
                 sessions,
-                root=media_root,
-                store=options.artwork_store,
-                images=plan.images,
-                skipped=summary.skipped,
-                uploads_root=options.uploads_root,
+                media_root,
+                summary,
+                report,
+                options,
+                confirmed=allow_empty or confirm_missing,
             )
-        await scan_playlists(
-            sessions,
-            root=media_root,
-            files=plan.playlists,
-            unreadable=plan.problems,
-            protected_dirs=plan.protected_dirs,
-            summary=summary,
-            tracks_changed=bool(summary.added or summary.missing or summary.reattached),
-            keep_missing=plan.kept_all,
-            store=options.artwork_store if options else None,
-            covers_changed=covers_changed > 0,
-        )
+        except Exception:
+            await report.tell(SCAN_FINISHED, "failed", finished=True)
+            raise
+        await report.tell(SCAN_FINISHED, "done", finished=True)
     if options and options.tracks_written is not None and plan.changes.written_paths:
         await options.tracks_written(plan.changes.written_paths)
     summary.elapsed_seconds = round(time.perf_counter() - started, 3)
     return summary
+
+
+async def _scan_locked(
+    sessions: async_sessionmaker[AsyncSession],
+    media_root: Path,
+    summary: ScanSummary,
+    report: _Report,
+    options: ScanOptions | None,
+    *,
+    confirmed: bool,
+) -> _Plan:
+    """The scan itself, under the scan lock; the plan it followed."""
+    if options and options.include_purged:
+        async with sessions.begin() as session:
+            await clear_purged_paths(session)
+    async with sessions() as session:
+        known = await load_known_files(session)
+        overrides = await load_overrides(session)
+        purged = await load_purged_paths(session)
+    plan = await asyncio.to_thread(_plan, media_root, known, summary, purged)
+    plan.gone = _gone(known, plan)
+    await report.started(plan.total, summary.unchanged)
+    await _ingest(
+        sessions,
+        root=media_root,
+        plan=plan,
+        known=known,
+        summary=summary,
+        report=report,
+        options=options or ScanOptions(),
+        overrides=overrides,
+    )
+    await _backfill_fingerprints(sessions, media_root, plan.to_fingerprint)
+    await _mark_gone(sessions, known, plan, summary, confirmed=confirmed)
+    await report.tell(SCAN_PROGRESS, "grouping")
+    await group_tracks(sessions, plan.changes)
+    covers_changed = 0
+    if options and options.artwork_store is not None:
+        covers_changed = await make_covers(
+            sessions,
+            root=media_root,
+            store=options.artwork_store,
+            images=plan.images,
+            skipped=summary.skipped,
+            uploads_root=options.uploads_root,
+        )
+    await scan_playlists(
+        sessions,
+        root=media_root,
+        files=plan.playlists,
+        unreadable=plan.problems,
+        protected_dirs=plan.protected_dirs,
+        summary=summary,
+        tracks_changed=bool(summary.added or summary.missing or summary.reattached),
+        keep_missing=plan.kept_all,
+        store=options.artwork_store if options else None,
+        covers_changed=covers_changed > 0,
+    )
+    return plan
 
 
 async def _ingest(
@@ -391,7 +471,7 @@ async def _ingest(
     plan: _Plan,
     known: dict[str, KnownFile],
     summary: ScanSummary,
-    progress: ScanProgress | None,
+    report: _Report,
     options: ScanOptions,
     overrides: dict[str, dict[str, Any]],
 ) -> None:
@@ -419,8 +499,7 @@ async def _ingest(
             written, refused = await _write(sessions, rows)
             _count(written, skipped + refused, known, plan, summary)
             _note_changes(plan.changes, written, known, plan)
-            if progress:
-                progress.advanced(len(batch))
+            await report.advanced(len(batch))
     finally:
         if not probing.done():
             probing.cancel()

@@ -56,8 +56,10 @@ class CoverMaker:
 
     @classmethod
     def of(cls, services: Services) -> CoverMaker:
-        """The cover maker of an app's services (the store under its data dir)."""
-        return cls(services.sessions, ArtworkStore.in_data_dir(services.settings.data_dir))
+        """The cover maker of an app's services (the store under its data dir, or the app's
+        remote storage); call it from async code."""
+        store = ArtworkStore.in_data_dir(services.settings.data_dir, services.storage)
+        return cls(services.sessions, store)
 
 
 def mosaic_key(artwork_hashes: Sequence[str]) -> str:

@@ -1,15 +1,17 @@
-"""Sparse position keys of playlist items: inserts and moves touch only the rows they move.
+"""Sparse position keys of ordered items (playlist items, a listening session's queue):
+inserts and moves touch only the rows they move.
 
-Items sort by ``position``, a BIGINT unique within a playlist. Appended items get keys
-``GAP`` (2^32) apart; an item put between two neighbours gets their midpoint (several at
-once share the gap evenly). Only when no integer fits between two neighbours is the whole
-playlist renumbered, in one statement (``renumber``): keys ``GAP, 2·GAP, …`` again. With
-a gap of 2^32 that takes ~32 inserts at the very same spot, so it is rare.
+Items sort by ``position``, a BIGINT unique within their list (a playlist, a session).
+Appended items get keys ``GAP`` (2^32) apart; an item put between two neighbours gets their
+midpoint (several at once share the gap evenly). Only when no integer fits between two
+neighbours is the whole list renumbered, in one statement (``renumber``): keys ``GAP, 2·GAP,
+…`` again. With a gap of 2^32 that takes ~32 inserts at the very same spot, so it is rare.
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import BigInteger, case, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,14 +44,23 @@ def keys_between(before: int | None, after: int | None, count: int) -> list[int]
     return [before + step * (index + 1) for index in range(count)]
 
 
-async def renumber(session: AsyncSession, playlist_id: uuid.UUID) -> None:
-    """Give the items of one playlist keys ``GAP`` apart again, keeping their order.
+async def renumber(
+    session: AsyncSession,
+    list_id: uuid.UUID,
+    *,
+    item: Any = PlaylistItemRecord,
+    list_column: str = "playlist_id",
+) -> None:
+    """Give the items of one list keys ``GAP`` apart again, keeping their order.
+
+    ``item`` is the mapped class of the items (with ``id`` and ``position``) and
+    ``list_column`` the name of its column naming the list (a playlist's items by default;
+    a session's queue is ``SessionQueueItemRecord`` by ``session_id``).
 
     One ``UPDATE … FROM`` over a window (so both databases compute every rank before any row
     changes). Unique keys are checked row by row, so the new keys must avoid every old one:
     ``GAP·n`` when that whole range lies outside the old keys, else above the largest.
     """
-    item = PlaylistItemRecord
     ranked = (
         select(
             item.id.label("item_id"),
@@ -58,7 +69,7 @@ async def renumber(session: AsyncSession, playlist_id: uuid.UUID) -> None:
             func.min(item.position).over().label("low"),
             func.max(item.position).over().label("high"),
         )
-        .where(item.playlist_id == playlist_id)
+        .where(getattr(item, list_column) == list_id)
         .subquery("ranked")
     )
     gap = literal(GAP, BigInteger())

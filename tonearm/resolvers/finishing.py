@@ -24,6 +24,7 @@ from tonearm.schema.upload_types import (
 )
 from tonearm.uploads.outcomes import AlbumNotFound, Duplicate, Uploaded, UploadNotAllowed
 
+STORAGE_UNAVAILABLE = "The server's storage cannot be reached; nothing was stored. Try again later."
 Info = strawberry.Info[Context, None]
 
 NOT_FOUND_MESSAGE = "No upload of yours has this ID."
@@ -49,6 +50,7 @@ async def resolve_finish_upload(info: Info, upload_id: strawberry.ID) -> FinishU
     if viewer is None:
         raise api_error(ErrorCode.UNAUTHENTICATED, "Sign in first: this needs a logged-in user.")
     await anyio.to_thread.run_sync(_load_finishing)
+    from tonearm.storage.base import StorageUnavailable
     from tonearm.uploads import tus_finish
     from tonearm.uploads.staging import StorageFull
 
@@ -69,6 +71,8 @@ async def resolve_finish_upload(info: Info, upload_id: strawberry.ID) -> FinishU
         raise api_error(
             ErrorCode.STORAGE_FULL, f"{full.message}; finish the upload again later."
         ) from None
+    except StorageUnavailable:
+        raise api_error(ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE) from None
     match finished:
         case tus_finish.NotFound():
             return not_found

@@ -10,6 +10,7 @@ import strawberry
 
 from tonearm.catalog.queries import library_totals
 from tonearm.library.summary import ScanSummary
+from tonearm.pubsub.library_events import ScanAnnouncer
 from tonearm.schema.context import Context
 from tonearm.schema.types import LibraryStats
 from tonearm.transcoding.jobs import on_scan_hook
@@ -36,9 +37,15 @@ async def resolve_scan_library(info: Info, confirm_missing: bool | None = False)
         artist_split_exceptions=settings.artist_split_exceptions,
         data_dir=settings.data_dir,
         uploads_root=settings.resolved_uploads_dir,
+        storage=services.storage,
     )
     # TONEARM_VARIANTS_ON_SCAN=eager: the scan queues the variants of what it wrote.
-    options = dataclasses.replace(options, tracks_written=on_scan_hook(settings, services.engine))
+    # Admins' libraryEvents sockets see it start, progress and finish.
+    options = dataclasses.replace(
+        options,
+        tracks_written=on_scan_hook(settings, services.engine),
+        announce=ScanAnnouncer(services.bus),
+    )
     summary: ScanSummary = await scanner.scan_library(
         services.engine, services.media_root, options=options, confirm_missing=bool(confirm_missing)
     )

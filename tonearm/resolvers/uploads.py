@@ -33,6 +33,7 @@ from tonearm.schema.upload_types import (
     too_large,
     upload_result,
 )
+from tonearm.storage.base import StorageUnavailable
 from tonearm.uploads.outcomes import AlbumNotFound, Duplicate, Uploaded, UploadNotAllowed
 from tonearm.uploads.quota import used_bytes
 from tonearm.uploads.staging import StorageFull
@@ -41,6 +42,10 @@ Info = strawberry.Info[Context, None]
 
 ALBUM_NOT_FOUND = "No album you may add tracks to has this ID."
 UPLOAD_NOT_ALLOWED = "this account may not upload music"
+STORAGE_UNAVAILABLE = (
+    "The server's storage cannot be reached; this file and the rest were not stored. "
+    "Try again later."
+)
 NOT_MULTIPART = "Send files as a GraphQL multipart request (one file part per Upload)."
 
 
@@ -108,6 +113,11 @@ async def resolve_upload_tracks(
             return UploadNotAllowedError(message=str(refused))
         except StorageFull:
             raise _storage_full(index) from None
+        except StorageUnavailable:
+            raise GraphQLError(
+                STORAGE_UNAVAILABLE,
+                extensions={"code": ErrorCode.STORAGE_UNAVAILABLE.value, "fileIndex": index},
+            ) from None
         result = upload_result(outcome, file.file_name, await outcome_track(info, outcome))
         answered[id(file)] = result
         results.append(result)

@@ -13,6 +13,7 @@ import strawberry
 from strawberry.types.unset import UnsetType
 
 from tonearm.accounts import sessions, users
+from tonearm.accounts.announce import announce_access_lost
 from tonearm.accounts.passwords import WeakPassword, check_password_rules
 from tonearm.accounts.rate_limit import login_keys
 from tonearm.accounts.viewer import AuthMethod, Viewer
@@ -103,6 +104,8 @@ async def resolve_update_user(
         except users.LastActiveAdmin as exc:
             return LastActiveAdminError(message=sentence(str(exc)))
         await session.commit()
+    if disabled:
+        await announce_access_lost(info.context.services.bus, record.id)
     return User.from_record(record)
 
 
@@ -118,6 +121,7 @@ async def resolve_reset_user_password(
             return UserNotFoundError(message=USER_NOT_FOUND, user_id=id)
         password = await users.reset_password(session, user=record)
         await session.commit()
+    await announce_access_lost(info.context.services.bus, record.id)
     return PasswordReset(user=User.from_record(record), one_time_password=password)
 
 

@@ -16,7 +16,7 @@ from tonearm.schema.context import Context
 from tonearm.schema.ids import API_TOKEN_TYPE_NAME, USER_TYPE_NAME, global_id
 
 if TYPE_CHECKING:
-    from tonearm.schema.upload_types import UploadQuota
+    from tonearm.schema.upload_types import UploadMethod, UploadQuota
 
 # The domain's enum, exposed as it is: one concept, one definition.
 strawberry.enum(
@@ -48,6 +48,14 @@ async def _upload_quota(
     return await resolve_upload_quota(info, root.user_id, root.role)
 
 
+def _upload_method(
+    info: strawberry.Info[Context, None],
+) -> Annotated[UploadMethod, strawberry.lazy(UPLOAD_TYPES)]:
+    from tonearm.resolvers.direct_uploads import upload_method
+
+    return upload_method(info)
+
+
 @strawberry.type(name="User", description="An account (or the local admin without accounts).")
 class User:
     """The viewer as GraphQL shows it; never a password hash."""
@@ -77,6 +85,14 @@ class User:
     upload_quota: Annotated[UploadQuota, strawberry.lazy(UPLOAD_TYPES)] | None = strawberry.field(
         resolver=_upload_quota,
         description="The upload quota: only on yourself (viewer) or for admins, else null.",
+    )
+
+    upload_method: Annotated[UploadMethod, strawberry.lazy(UPLOAD_TYPES)] = strawberry.field(
+        resolver=_upload_method,
+        description=(
+            "How this server takes uploads (the same for every user): TUS or DIRECT "
+            "(startDirectUpload, the parts PUT straight to object storage)."
+        ),
     )
 
     @classmethod

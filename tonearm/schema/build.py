@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.schema.schema import StreamResult
 from strawberry.types import ExecutionContext, ExecutionResult
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
+from strawberry.utils.aio import aclosing
 
 from tonearm.catalog.artists import ArtistRole
 from tonearm.library.summary import ScanSummary
@@ -26,6 +30,7 @@ from tonearm.resolvers.accounts import (
 )
 from tonearm.resolvers.albums import resolve_album, resolve_albums
 from tonearm.resolvers.artists import resolve_artist, resolve_artists
+from tonearm.resolvers.clock import resolve_server_time
 from tonearm.resolvers.collaborators import (
     resolve_add_album_collaborator,
     resolve_add_track_collaborator,
@@ -40,9 +45,14 @@ from tonearm.resolvers.comments import (
     resolve_delete_comment,
     resolve_edit_comment,
 )
+from tonearm.resolvers.direct_uploads import (
+    resolve_start_direct_upload,
+    resolve_upload_part_urls,
+)
 from tonearm.resolvers.editing import resolve_update_album, resolve_update_track
 from tonearm.resolvers.finishing import resolve_finish_upload
 from tonearm.resolvers.library import resolve_library, resolve_scan_library
+from tonearm.resolvers.library_events import resolve_library_events
 from tonearm.resolvers.likes import resolve_liked, resolve_set_liked
 from tonearm.resolvers.missing import resolve_missing_tracks
 from tonearm.resolvers.nodes import resolve_node
@@ -57,6 +67,31 @@ from tonearm.resolvers.playlists import (
     resolve_update_playlist,
 )
 from tonearm.resolvers.plays import resolve_history, resolve_record_play, resolve_top_tracks
+from tonearm.resolvers.session_events import resolve_session_events
+from tonearm.resolvers.sessions import (
+    resolve_control_playback,
+    resolve_create_listening_session,
+    resolve_create_session_stream_url,
+    resolve_decide_request,
+    resolve_dequeue,
+    resolve_end_listening_session,
+    resolve_enqueue,
+    resolve_hand_over_listening_session,
+    resolve_join_listening_session,
+    resolve_leave_listening_session,
+    resolve_listening_session,
+    resolve_listening_session_invite,
+    resolve_listening_sessions,
+    resolve_move_queue_item,
+    resolve_remove_session_member,
+    resolve_renew_invite_code,
+    resolve_report_ready,
+    resolve_report_sync_state,
+    resolve_request_track,
+    resolve_set_session_member_role,
+    resolve_take_over_listening_session,
+    resolve_update_listening_session,
+)
 from tonearm.resolvers.shares import (
     resolve_create_share,
     resolve_create_share_stream_url,
@@ -104,10 +139,16 @@ from tonearm.schema.editing_types import (
     UpdateAlbumResult,
     UpdateTrackResult,
 )
+from tonearm.schema.event_types import LibraryEvent, ServerTime
 from tonearm.schema.execution import FlatFieldsExecutionContext
-from tonearm.schema.extensions import api_extensions, apply_error_policy, is_unexpected
+from tonearm.schema.extensions import (
+    api_extensions,
+    apply_error_policy,
+    is_outage,
+    is_unexpected,
+)
 from tonearm.schema.library_types import Album, AlbumConnection, Artist, ArtistConnection
-from tonearm.schema.permissions import ADMIN_ONLY, SIGNED_IN
+from tonearm.schema.permissions import ADMIN_ONLY, SESSION_MEMBER, SIGNED_IN
 from tonearm.schema.playlist_types import (
     CreatePlaylistResult,
     CreateSmartPlaylistResult,
@@ -120,6 +161,14 @@ from tonearm.schema.playlist_types import (
     UpdatePlaylistResult,
 )
 from tonearm.schema.scalars import SCALAR_MAP
+from tonearm.schema.session_types import (
+    ListeningSession,
+    SessionEvent,
+    SessionInvite,
+    SessionMember,
+    SessionPlayback,
+    SessionRequest,
+)
 from tonearm.schema.share_types import (
     CreateShareResult,
     CreateShareStreamUrlResult,
@@ -149,10 +198,16 @@ from tonearm.schema.types import (
     LibraryStats,
     RetryVariantResult,
     ScanSummaryType,
+    StreamUrl,
     Track,
     TrackConnection,
 )
-from tonearm.schema.upload_types import FinishUploadResult, UploadTracksResult
+from tonearm.schema.upload_types import (
+    FinishUploadResult,
+    StartDirectUploadResult,
+    UploadPartUrlsResult,
+    UploadTracksResult,
+)
 from tonearm.schema.users import (
     BrowserSession,
     ChangePasswordResult,
@@ -161,6 +216,7 @@ from tonearm.schema.users import (
     UpdateUserResult,
 )
 from tonearm.schema.variant_types import TranscodeQueue
+from tonearm.web.outages import log_outage
 
 logger = logging.getLogger("tonearm.graphql")
 
@@ -301,6 +357,23 @@ class Query:
         ),
         permission_classes=SIGNED_IN,
     )
+    listening_session: ListeningSession | None = strawberry.field(
+        resolver=resolve_listening_session,
+        description="A listening session you are a member of (ended ones too), else null.",
+        permission_classes=SESSION_MEMBER,
+    )
+    listening_sessions: list[ListeningSession] = strawberry.field(
+        resolver=resolve_listening_sessions,
+        description="Your active listening sessions, newest first (a guest: theirs).",
+        permission_classes=SESSION_MEMBER,
+    )
+    listening_session_invite: SessionInvite | None = strawberry.field(
+        resolver=resolve_listening_session_invite,
+        description=(
+            "Public (no account needed): what an invite shows; null when it is unknown, "
+            "expired, revoked or its session ended."
+        ),
+    )
     shared_item: SharedItemResult = strawberry.field(
         resolver=resolve_shared_item,
         description=(
@@ -308,6 +381,35 @@ class Query:
             "expired keys all answer ShareNotFound; a correct password sets a cookie that "
             "unlocks the share for a few hours."
         ),
+    )
+    server_time: ServerTime = strawberry.field(
+        resolver=resolve_server_time,
+        description=(
+            "Public, no database: the server's clock (ms since the epoch) when the request "
+            "arrived and when it was answered, for an NTP-style clock offset."
+        ),
+    )
+
+
+@strawberry.type(description="Live streams of events, over WebSocket (graphql-transport-ws).")
+class Subscription:
+    """Root subscription type."""
+
+    library_events: AsyncGenerator[LibraryEvent, None] = strawberry.subscription(
+        resolver=resolve_library_events,
+        description=(
+            "Library events from now on: scans starting, progressing and finishing (admins "
+            "only) and variants becoming ready (tracks the viewer can see)."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    session_events: AsyncGenerator[SessionEvent, None] = strawberry.subscription(
+        resolver=resolve_session_events,
+        description=(
+            "A listening session's events as they happen (members). afterSequence: replay "
+            "the log after it first (null: only new events); sequences are consecutive."
+        ),
+        permission_classes=SESSION_MEMBER,
     )
 
 
@@ -341,6 +443,116 @@ class Mutation:
         description="Stop one of your share links (admins: anyone's) at once.",
         permission_classes=SIGNED_IN,
     )
+    create_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_create_listening_session,
+        description="Start a listening session that you host (copy its inviteUrl to invite).",
+        permission_classes=SIGNED_IN,
+    )
+    join_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_join_listening_session,
+        description=(
+            "Join with an invite code. Without an account (when the host allows it) give a "
+            "displayName: the answer's guestToken is your credential for this session only."
+        ),
+    )
+    leave_listening_session: bool = strawberry.mutation(
+        resolver=resolve_leave_listening_session,
+        description="Leave a session (the host hands it over or ends it instead).",
+        permission_classes=SESSION_MEMBER,
+    )
+    end_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_end_listening_session,
+        description="End the session for everyone (host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    update_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_update_listening_session,
+        description="Change the session's name or settings (host); omitted fields stay.",
+        permission_classes=SESSION_MEMBER,
+    )
+    renew_invite_code: ListeningSession = strawberry.mutation(
+        resolver=resolve_renew_invite_code,
+        description="A new invite code (host); the old one stops working at once.",
+        permission_classes=SESSION_MEMBER,
+    )
+    hand_over_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_hand_over_listening_session,
+        description="Make a signed-in member the host (host); you become a co-host.",
+        permission_classes=SESSION_MEMBER,
+    )
+    take_over_listening_session: ListeningSession = strawberry.mutation(
+        resolver=resolve_take_over_listening_session,
+        description=(
+            "Become the host when the session allows takeover and its host has been "
+            "offline for a minute (signed-in members)."
+        ),
+        permission_classes=SESSION_MEMBER,
+    )
+    set_session_member_role: SessionMember = strawberry.mutation(
+        resolver=resolve_set_session_member_role,
+        description="Make a member a co-host or a guest again (host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    remove_session_member: bool = strawberry.mutation(
+        resolver=resolve_remove_session_member,
+        description="Remove a member (host or co-host; never the host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    control_playback: SessionPlayback = strawberry.mutation(
+        resolver=resolve_control_playback,
+        description="PLAY, PAUSE, SEEK (positionSeconds), NEXT or PREVIOUS (host or co-host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    enqueue: ListeningSession = strawberry.mutation(
+        resolver=resolve_enqueue,
+        description=(
+            "Add up to 100 tracks before the item at position (null: the end; host or co-host)."
+        ),
+        permission_classes=SESSION_MEMBER,
+    )
+    dequeue: ListeningSession = strawberry.mutation(
+        resolver=resolve_dequeue,
+        description="Remove items from the queue (host or co-host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    move_queue_item: ListeningSession = strawberry.mutation(
+        resolver=resolve_move_queue_item,
+        description="Move an item so that it ends at index toPosition (host or co-host).",
+        permission_classes=SESSION_MEMBER,
+    )
+    request_track: SessionRequest = strawberry.mutation(
+        resolver=resolve_request_track,
+        description=(
+            "Ask for a track (any member; note up to 500 characters). An anonymous guest "
+            "may ask only for tracks already in the session."
+        ),
+        permission_classes=SESSION_MEMBER,
+    )
+    decide_request: SessionRequest = strawberry.mutation(
+        resolver=resolve_decide_request,
+        description=(
+            "Approve a request into the queue at position, or decline it (host or co-host)."
+        ),
+        permission_classes=SESSION_MEMBER,
+    )
+    report_ready: SessionPlayback = strawberry.mutation(
+        resolver=resolve_report_ready,
+        description="Say your player has buffered for this epoch, with its round trip in ms.",
+        permission_classes=SESSION_MEMBER,
+    )
+    report_sync_state: bool = strawberry.mutation(
+        resolver=resolve_report_sync_state,
+        description="Say how your player follows (IN_SYNC or CATCHING_UP, offset in ms).",
+        permission_classes=SESSION_MEMBER,
+    )
+    create_session_stream_url: StreamUrl = strawberry.mutation(
+        resolver=resolve_create_session_stream_url,
+        description=(
+            "A stream URL of the session's current or a queued track in the version the "
+            "session plays, bound to the session and you (any member)."
+        ),
+        permission_classes=SESSION_MEMBER,
+    )
     retry_variant: RetryVariantResult = strawberry.mutation(
         resolver=resolve_retry_variant,
         description="Queue a failed variant to be made again (admins only).",
@@ -349,8 +561,26 @@ class Mutation:
     finish_upload: FinishUploadResult = strawberry.mutation(
         resolver=resolve_finish_upload,
         description=(
-            "Turn a complete resumable (tus) upload into a track: the last step after "
-            "POST and PATCH at /api/uploads. Answers like one file of uploadTracks."
+            "Turn a complete resumable upload into a track: the last step after POST and "
+            "PATCH at /api/uploads (tus), or after PUTting every part of a direct upload "
+            "(the server lists the parts itself). Answers like one file of uploadTracks."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    start_direct_upload: StartDirectUploadResult = strawberry.mutation(
+        resolver=resolve_start_direct_upload,
+        description=(
+            "Begin a direct upload of length bytes into the server's object storage "
+            "(User.uploadMethod DIRECT): the same checks as a tus POST, then a presigned "
+            "URL per part; PUT each part there, then finishUpload(uploadId)."
+        ),
+        permission_classes=SIGNED_IN,
+    )
+    upload_part_urls: UploadPartUrlsResult = strawberry.mutation(
+        resolver=resolve_upload_part_urls,
+        description=(
+            "New presigned URLs for parts of your direct upload (to retry a part, or when "
+            "its URL expired); at most 1000 part numbers per request."
         ),
         permission_classes=SIGNED_IN,
     )
@@ -597,12 +827,38 @@ class TonearmSchema(strawberry.Schema):
             result.errors = apply_error_policy(result.errors)
         return result
 
+    async def stream(  # noqa: PLR0917 - Strawberry's signature
+        self,
+        query: str | None,
+        variable_values: dict[str, Any] | None = None,
+        context_value: Any | None = None,
+        root_value: Any | None = None,
+        operation_name: str | None = None,
+        operation_extensions: dict[str, Any] | None = None,
+        allowed_operation_types: Iterable[OperationType] | None = None,
+    ) -> StreamResult:
+        """Strawberry's ``stream`` (every operation over WebSocket), with the error policy
+        applied to each result as ``execute`` applies it over HTTP."""
+        results = await super().stream(
+            query,
+            variable_values,
+            context_value,
+            root_value,
+            operation_name,
+            operation_extensions,
+            allowed_operation_types,
+        )
+        return _with_error_policy(results)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         """Called with the original errors, before they are masked."""
         for error in errors:
-            if is_unexpected(error):
+            if is_outage(error):
+                assert error.original_error is not None
+                log_outage(f"GraphQL operation at {error.path}", error.original_error)
+            elif is_unexpected(error):
                 logger.error(
                     "unexpected error in GraphQL operation at %s",
                     error.path,
@@ -610,6 +866,19 @@ class TonearmSchema(strawberry.Schema):
                 )
             else:
                 logger.debug("GraphQL request failed: %s", error.message)
+
+
+async def _with_error_policy(results: StreamResult) -> StreamResult:
+    async with aclosing(results):
+        async for result in results:
+            # A pre-execution error that makes the socket close (4400) keeps its cause.
+            closes = isinstance(result, PreExecutionError) and isinstance(
+                (result.errors or [GraphQLError("")])[0].original_error,
+                CannotGetOperationTypeError,
+            )
+            if isinstance(result, ExecutionResult) and result.errors and not closes:
+                result.errors = apply_error_policy(result.errors)
+            yield result
 
 
 def build_schema(*, fast_path: bool = True) -> strawberry.Schema:
@@ -622,6 +891,7 @@ def build_schema(*, fast_path: bool = True) -> strawberry.Schema:
     schema = TonearmSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         # Part of the contract before any field returns it (the credits of a track).
         types=[ArtistRole],
         extensions=api_extensions(),

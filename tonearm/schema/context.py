@@ -1,8 +1,15 @@
-"""Per-request GraphQL context: services, the viewer, one database session, DataLoaders."""
+"""Per-request GraphQL context: services, the viewer, one database session, DataLoaders.
+
+Over HTTP a context lives for one request and holds one session. Over WebSocket the
+connection's context holds no session at all: each operation gets its own context
+(``for_operation``: fresh DataLoaders) whose ``db()`` opens a short session per block, so a
+socket that stays open for hours holds no database connection between its reads.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from asyncio import Future
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
@@ -12,7 +19,7 @@ from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
@@ -36,7 +43,9 @@ from tonearm.db.collaborators import (
     track_roles,
 )
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
+from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.services import Services
+from tonearm.sessions.guests import SessionGuest, is_guest_token, resolve_guest
 from tonearm.social.history import play_counts_of
 from tonearm.social.likes import LikeKind, like_counts, liked_by
 from tonearm.web.credentials import bearer_token, session_cookie
@@ -64,11 +73,25 @@ class Loader(DataLoader[K, V]):
 class Context(BaseContext):
     """What resolvers see as ``info.context``; built fresh for every request."""
 
-    def __init__(self, *, services: Services, session: AsyncSession, viewer: Viewer | None) -> None:
+    def __init__(
+        self,
+        *,
+        services: Services,
+        session: AsyncSession | None,
+        viewer: Viewer | None,
+        guest: SessionGuest | None = None,
+        received_at_ms: float | None = None,
+    ) -> None:
         super().__init__()
+        # When the request (or the WebSocket operation) arrived, in ms since the epoch.
+        self.received_at_ms = time.time() * 1000 if received_at_ms is None else received_at_ms
         self.services = services
         self.viewer = viewer
+        # An anonymous guest of a listening session (no viewer): reaches that session only.
+        self.guest = guest
         self.reader = reader_of(viewer)
+        # What a WebSocket authenticated with (``schema/sockets.py``); None over HTTP.
+        self.socket_credentials: object | None = None
         reader = self.reader
         self._session = session
         # graphql-core resolves sibling fields concurrently; one AsyncSession must not be.
@@ -129,14 +152,45 @@ class Context(BaseContext):
         )
 
     @property
-    def http_request(self) -> Request:
-        """The HTTP request being answered (GraphQL is served over HTTP only)."""
-        assert isinstance(self.request, Request)
+    def connection(self) -> HTTPConnection:
+        """The HTTP request or the WebSocket being answered."""
+        assert isinstance(self.request, HTTPConnection)
         return self.request
+
+    @property
+    def over_websocket(self) -> bool:
+        """Whether this operation came over a WebSocket."""
+        return self.request is not None and self.request.scope["type"] == "websocket"
+
+    @property
+    def http_request(self) -> Request:
+        """The HTTP request being answered; fields that read or set cookies and headers
+        of the response refuse to run over a WebSocket."""
+        if not isinstance(self.request, Request):
+            raise api_error(
+                ErrorCode.BAD_USER_INPUT,
+                "This field works over HTTP only: send it as a POST to /graphql.",
+            )
+        return self.request
+
+    def for_operation(self) -> Context:
+        """A context for one operation of this WebSocket connection: the same viewer and
+        guest, its own DataLoaders, a short database session per ``db()`` block."""
+        context = Context(
+            services=self.services, session=None, viewer=self.viewer, guest=self.guest
+        )
+        context.request = self.request
+        context.connection_params = self.connection_params
+        return context
 
     @asynccontextmanager
     async def db(self) -> AsyncIterator[AsyncSession]:
-        """The request's session, held exclusively for the block."""
+        """The request's session, held exclusively for the block (over WebSocket: a
+        session of its own, closed when the block ends; commit inside the block)."""
+        if self._session is None:
+            async with self.services.sessions() as session:
+                yield session
+            return
         async with self._session_lock:
             yield self._session
 
@@ -186,23 +240,58 @@ def reader_of(viewer: Viewer | None) -> Reader:
     return Reader(viewer.user_id, viewer.is_admin)
 
 
-async def request_viewer(
-    services: Services, session: AsyncSession, request: Request
+async def credentials_viewer(
+    services: Services, session: AsyncSession, *, bearer: str | None, cookie: str | None
 ) -> Viewer | None:
-    """The viewer of ``request``: the local admin when accounts are off."""
+    """The viewer these credentials stand for: the local admin when accounts are off."""
     if services.settings.auth == "none":
         return LOCAL_VIEWER
-    bearer, cookie = bearer_token(request), session_cookie(request)
-    if bearer is None and cookie is None:
+    if (bearer is None and cookie is None) or is_guest_token(bearer):
         return None
     viewer = await resolve_viewer(session, bearer=bearer, cookie=cookie)
     await session.commit()  # a bearer token's last-used time
     return viewer
 
 
-async def get_context(request: Request) -> AsyncIterator[Context]:
-    """FastAPI dependency: a context whose session closes when the request is done."""
+async def request_viewer(
+    services: Services, session: AsyncSession, request: HTTPConnection
+) -> Viewer | None:
+    """The viewer of ``request``: the local admin when accounts are off."""
+    return await credentials_viewer(
+        services, session, bearer=bearer_token(request), cookie=session_cookie(request)
+    )
+
+
+async def bearer_guest(session: AsyncSession, bearer: str | None) -> SessionGuest | None:
+    """The listening session's anonymous guest whose token this is, if any."""
+    if bearer is None or not is_guest_token(bearer):
+        return None
+    return await resolve_guest(session, bearer)
+
+
+async def request_guest(session: AsyncSession, request: HTTPConnection) -> SessionGuest | None:
+    """The listening session's anonymous guest whose token ``request`` carries, if any."""
+    return await bearer_guest(session, bearer_token(request))
+
+
+async def get_context(request: HTTPConnection) -> AsyncIterator[Context]:
+    """FastAPI dependency: a context whose session closes when the request is done.
+
+    A WebSocket's context holds no session and no viewer yet: the socket authenticates
+    when its ``connection_init`` arrives (``schema/sockets.py``).
+    """
     services: Services = request.app.state.services
+    received_at_ms = time.time() * 1000
+    if request.scope["type"] == "websocket":
+        yield Context(services=services, session=None, viewer=None)
+        return
     async with services.sessions() as session:
         viewer = await request_viewer(services, session, request)
-        yield Context(services=services, session=session, viewer=viewer)
+        guest = await request_guest(session, request) if viewer is None else None
+        yield Context(
+            services=services,
+            session=session,
+            viewer=viewer,
+            guest=guest,
+            received_at_ms=received_at_ms,
+        )

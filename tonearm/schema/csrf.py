@@ -53,7 +53,7 @@ class CsrfProtection(SchemaExtension):
             cookie_borne = ctx.viewer is not None and ctx.viewer.method is AuthMethod.SESSION
             # login is checked too: a forged login would sign the victim into another account.
             if (cookie_borne or "login" in _mutation_fields(operation)) and not origin_allowed(
-                ctx.http_request, ctx.services.settings.cors_origins
+                ctx.connection, ctx.services.settings.cors_origins
             ):
                 refusal = GraphQLError(
                     CSRF_MESSAGE, extensions={"code": ErrorCode.CSRF_REJECTED.value}

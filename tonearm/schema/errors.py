@@ -25,6 +25,12 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     CSRF_REJECTED = "CSRF_REJECTED"
     STORAGE_FULL = "STORAGE_FULL"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
+    NOT_FOUND = "NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    SESSION_ENDED = "SESSION_ENDED"
+    # The database cannot be reached right now (a restart, cut connections): try again.
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"

@@ -24,6 +24,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from tonearm.db.outages import UNAVAILABLE_MESSAGE, database_unavailable
 from tonearm.schema.csrf import CsrfProtection
 from tonearm.schema.errors import INTERNAL_ERROR_MESSAGE, ErrorCode, error_code
 
@@ -36,6 +37,18 @@ MAX_TOKENS = 2000
 CACHE_SIZE = 256
 # graphql-core's parser wording when ``max_tokens`` is exceeded.
 _TOKEN_LIMIT_MESSAGE = "Document contains more than"  # noqa: S105 - not a secret
+
+
+def is_outage(error: GraphQLError) -> bool:
+    """An exception escaped a resolver because the database is unreachable for now
+    (``db.outages``): ``SERVICE_UNAVAILABLE``, logged in one line, not a server failure."""
+    original = error.original_error
+    return (
+        error_code(error) is None
+        and original is not None
+        and not isinstance(original, GraphQLError)
+        and database_unavailable(original)
+    )
 
 
 def is_unexpected(error: GraphQLError) -> bool:
@@ -91,6 +104,18 @@ def apply_error_policy(errors: list[GraphQLError]) -> list[GraphQLError]:
     """
     processed = []
     for error in errors:
+        if is_outage(error):
+            processed.append(
+                GraphQLError(
+                    UNAVAILABLE_MESSAGE,
+                    nodes=error.nodes,
+                    source=error.source,
+                    positions=error.positions,
+                    path=error.path,
+                    extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value},
+                )
+            )
+            continue
         if is_unexpected(error):
             processed.append(
                 GraphQLError(

@@ -7,6 +7,7 @@ attributes, and fonts come as ``data:`` URLs inside ``graphiql.min.css``.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from pathlib import Path
 
@@ -26,19 +27,30 @@ SCRIPTS: dict[str, str] = {
 }
 INIT_SCRIPT = "graphiql-init.js"
 
-GRAPHIQL_CSP = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        "font-src 'self' data:",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-    ]
-)
+# A Host header this plain may be named in the CSP (anything else could inject directives).
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
+
+
+def graphiql_csp(host: str | None) -> str:
+    """The page's CSP: same-origin code only; fetches to itself and, for subscriptions,
+    WebSockets to the same host (not every browser lets ``'self'`` match ``ws:``)."""
+    connect = "connect-src 'self'"
+    if host is not None and _PLAIN_HOST.fullmatch(host):
+        connect += f" ws://{host} wss://{host}"
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "font-src 'self' data:",
+            "img-src 'self' data:",
+            connect,
+            "base-uri 'none'",
+            "form-action 'none'",
+            "frame-ancestors 'none'",
+        ]
+    )
+
 
 _STYLE = "body{height:100%;margin:0;width:100%;overflow:hidden}#graphiql{height:100vh;display:flex}"
 

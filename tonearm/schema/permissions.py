@@ -38,6 +38,21 @@ class IsAdmin(BasePermission):
         return viewer is not None and viewer.is_admin
 
 
+class IsMemberOrSignedIn(BasePermission):
+    """A signed-in user, or a listening session's anonymous guest (its token): the session
+    fields check membership themselves; every other field refuses a guest."""
+
+    message = "Sign in or join a listening session first."
+    error_extensions = {"code": ErrorCode.UNAUTHENTICATED.value}  # noqa: RUF012
+
+    def has_permission(
+        self, source: Any, info: strawberry.Info[Context, None], **kwargs: Any
+    ) -> bool:
+        """Whether the request carries a viewer or a guest."""
+        return info.context.viewer is not None or info.context.guest is not None
+
+
 SIGNED_IN: list[type[BasePermission]] = [IsAuthenticated]
+SESSION_MEMBER: list[type[BasePermission]] = [IsMemberOrSignedIn]
 # In order: an anonymous request is told to sign in, a listener that it is not allowed.
 ADMIN_ONLY: list[type[BasePermission]] = [IsAuthenticated, IsAdmin]

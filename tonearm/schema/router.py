@@ -17,12 +17,17 @@ unpkg.com. ``TonearmGraphQLRouter`` changes exactly those, in one place:
   it is read; a refusal is 403 with code ``CSRF_REJECTED``.
 * Errors raised before execution come back as a GraphQL-shaped JSON body.
 * GraphiQL is served from vendored files with a strict CSP (``schema/graphiql.py``).
+* WebSocket speaks ``graphql-transport-ws`` only (the legacy ``graphql-ws`` is closed with
+  4406); sockets authenticate on ``connection_init`` and get a context per operation
+  (``schema/sockets.py``). The handshake is accepted from any ``Origin``: the Origin rule
+  decides whether the session cookie counts, as it does for HTTP writes.
 """
 
 from __future__ import annotations
 
 import json
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -36,8 +41,9 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.unset import UNSET
+from strawberry.types.unset import UNSET, UnsetType
 
 from tonearm.accounts.users import may_upload
 from tonearm.accounts.viewer import AuthMethod
@@ -45,7 +51,7 @@ from tonearm.db.models import UserRecord
 from tonearm.schema.build import build_schema
 from tonearm.schema.context import Context, get_context
 from tonearm.schema.errors import ErrorCode
-from tonearm.schema.graphiql import ASSETS_DIR, GRAPHIQL_CSP, graphiql_html
+from tonearm.schema.graphiql import ASSETS_DIR, graphiql_csp, graphiql_html
 from tonearm.schema.multipart import (
     MULTIPART,
     MultipartRefused,
@@ -53,10 +59,16 @@ from tonearm.schema.multipart import (
     discard_received,
     parse_graphql_multipart,
 )
+from tonearm.schema.sockets import (
+    OwnerClosingWebSocketAdapter,
+    TonearmTransportWSHandler,
+    on_connect,
+)
 from tonearm.uploads.staging import staging_dir
 from tonearm.web.credentials import origin_allowed
 
 GRAPHQL_PATH = "/graphql"
+CONNECTION_INIT_TIMEOUT = timedelta(seconds=15)  # then the socket closes with 4408
 ASSETS_SUFFIX = "/assets"
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -111,7 +123,11 @@ def _is_request_error(result: ExecutionResult) -> bool:
 
 
 class TonearmGraphQLRouter(GraphQLRouter[Context, None]):
-    """Strawberry's router plus content negotiation, spec status codes and local GraphiQL."""
+    """Strawberry's router plus content negotiation, spec status codes, local GraphiQL and
+    authenticated ``graphql-transport-ws`` sockets."""
+
+    graphql_transport_ws_handler_class = TonearmTransportWSHandler
+    websocket_adapter_class = OwnerClosingWebSocketAdapter
 
     def __init__(self, schema: BaseSchema, *, assets_path: str) -> None:
         super().__init__(
@@ -120,8 +136,20 @@ class TonearmGraphQLRouter(GraphQLRouter[Context, None]):
             # annotation does not know that form.
             context_getter=get_context,  # type: ignore[arg-type]
             graphql_ide="graphiql",
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=CONNECTION_INIT_TIMEOUT,
         )
         self.assets_path = assets_path
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        """Every origin may connect; only an allowed one's cookie authenticates
+        (``schema/sockets.py``), so a cross-site page gets an anonymous socket."""
+        return True
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """Authenticate the socket from its ``connection_init`` payload or cookie."""
+        await on_connect(context)
+        return UnsetType()  # the ack carries no payload
 
     async def run(
         self,
@@ -257,7 +285,10 @@ class TonearmGraphQLRouter(GraphQLRouter[Context, None]):
         assets = request.scope.get("root_path", "") + self.assets_path
         return HTMLResponse(
             graphiql_html(assets),
-            headers={"Content-Security-Policy": GRAPHIQL_CSP, "Cache-Control": "no-cache"},
+            headers={
+                "Content-Security-Policy": graphiql_csp(request.headers.get("host")),
+                "Cache-Control": "no-cache",
+            },
         )
 
 
@@ -292,8 +323,11 @@ def _multipart_request_data(operation: dict[str, Any] | None) -> GraphQLRequestD
     )
 
 
-def mount_graphql(app: FastAPI, *, path: str = GRAPHQL_PATH) -> None:
-    """Serve the API at ``path`` and GraphiQL's files below it, with a fresh schema."""
+def mount_graphql(app: FastAPI, *, path: str = GRAPHQL_PATH) -> TonearmGraphQLRouter:
+    """Serve the API at ``path`` and GraphiQL's files below it, with a fresh schema; the
+    router is returned for what else answers through it (the player's first screen)."""
     assets_path = path + ASSETS_SUFFIX
     app.mount(assets_path, StaticFiles(directory=ASSETS_DIR), name="graphiql-assets")
-    app.include_router(TonearmGraphQLRouter(build_schema(), assets_path=assets_path), prefix=path)
+    router = TonearmGraphQLRouter(build_schema(), assets_path=assets_path)
+    app.include_router(router, prefix=path)
+    return router

@@ -9,15 +9,13 @@ Their cover URLs carry a token bound to the share and the cover (``shares.cookie
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 
-from tonearm.artwork.urls import artwork_url, nearest_size
 from tonearm.db.models import ShareRecord, TrackRecord
-from tonearm.schema.errors import ErrorCode, api_error
+from tonearm.schema.bound_covers import BoundCover
 from tonearm.schema.ids import (
     ALBUM_TYPE_NAME,
     PLAYLIST_TYPE_NAME,
@@ -128,25 +126,6 @@ class ShareConnection:
         return await self.total_count_loader()  # type: ignore[operator,no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
-class ShareCover:
-    """A cover on a share's page: the artwork and its sizes, and the share that grants it."""
-
-    signer: ShareSigner
-    share_id: uuid.UUID
-    artwork: str | None
-    sizes: tuple[int, ...]
-
-    def url(self, size: int) -> str | None:
-        """The share-bound URL of the size nearest ``size`` (None: no cover)."""
-        if size < 1:
-            raise api_error(ErrorCode.BAD_USER_INPUT, "size must be at least 1.")
-        if self.artwork is None or not self.sizes:
-            return None
-        url = artwork_url(self.artwork, nearest_size(self.sizes, size))
-        return f"{url}?{ART_PARAM}={self.signer.art_token(self.share_id, self.artwork)}"
-
-
 @strawberry.type(description="A track as a share's page shows it.")
 class SharedTrack:
     """Title, credit, album title, duration and cover: nothing that links further."""
@@ -158,7 +137,7 @@ class SharedTrack:
     artist: str | None = strawberry.field(description="Its artist credit.")
     album: str | None = strawberry.field(description="Its album's title.")
     duration_seconds: float = strawberry.field(description="Its length in seconds.")
-    cover: strawberry.Private[ShareCover]
+    cover: strawberry.Private[BoundCover]
 
     @strawberry.field(description="Its album's cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
@@ -175,7 +154,7 @@ class SharedAlbum:
     artist_credit: str = strawberry.field(description="Its album artist credit.")
     year: int | None = strawberry.field(description="Its year.")
     tracks: list[SharedTrack] = strawberry.field(description="Its tracks in order.")
-    cover: strawberry.Private[ShareCover]
+    cover: strawberry.Private[BoundCover]
 
     @strawberry.field(description="Its cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
@@ -190,7 +169,7 @@ class SharedPlaylist:
     id: strawberry.ID = strawberry.field(description="The playlist's global ID.")
     name: str = strawberry.field(description="Its name.")
     tracks: list[SharedTrack] = strawberry.field(description="Its tracks in order.")
-    cover: strawberry.Private[ShareCover]
+    cover: strawberry.Private[BoundCover]
 
     @strawberry.field(description="Its cover at the nearest size (null: none).")  # type: ignore[untyped-decorator]
     def cover_url(self, size: int = 300) -> str | None:
@@ -218,9 +197,11 @@ class SharedItem:
         """The public view of a live share's page."""
         share = view.share
 
-        def cover(artwork: str | None) -> ShareCover:
+        def cover(artwork: str | None) -> BoundCover:
             sizes = view.cover_sizes.get(artwork, ()) if artwork else ()
-            return ShareCover(signer, share.id, artwork if sizes else None, sizes)
+            return BoundCover(
+                signer.art_tokens, ART_PARAM, share.id, artwork if sizes else None, sizes
+            )
 
         def track(record: TrackRecord) -> SharedTrack:
             return SharedTrack(

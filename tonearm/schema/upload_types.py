@@ -6,6 +6,8 @@ pipeline outcome (``uploads.pipeline``) becomes one with ``upload_result``.
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -201,3 +203,78 @@ def upload_result(
                 limit_bytes=Long(limit),
             )
     raise AssertionError(outcome)
+
+
+@strawberry.enum(name="UploadMethod", description="How this server takes uploads.")
+class UploadMethod(Enum):
+    """``TONEARM_STORAGE`` as an uploading client needs to know it."""
+
+    TUS = strawberry.enum_value(
+        "tus",
+        description="Resumable uploads to /api/uploads (tus 1.0.0), then finishUpload.",
+    )
+    DIRECT = strawberry.enum_value(
+        "direct",
+        description=(
+            "startDirectUpload, a PUT of each part to its presigned URL in the bucket, "
+            "then finishUpload (the server keeps uploads in object storage)."
+        ),
+    )
+
+
+@strawberry.type(description="Where the client PUTs one part of a direct upload.")
+class UploadPartUrl:
+    """A presigned UploadPart URL; PUT the part's bytes as the whole body."""
+
+    part_number: int = strawberry.field(description="1 to partCount.")
+    url: str = strawberry.field(description="PUT the part's bytes here (no other header needed).")
+    expires_at: datetime = strawberry.field(
+        description="The URL stops working then (at most an hour after it was signed); ask "
+        "uploadPartUrls for new ones."
+    )
+
+
+@strawberry.type(description="A direct upload begun: PUT each part, then finishUpload.")
+class DirectUpload:
+    """startDirectUpload's answer: every part's size follows from length and partBytes."""
+
+    upload_id: strawberry.ID = strawberry.field(description="Give this to finishUpload.")
+    length: Long = strawberry.field(description="The file's size as declared.")
+    part_bytes: Long = strawberry.field(
+        description="The size of every part but the last, which holds the rest."
+    )
+    part_count: int = strawberry.field(description="How many parts the file is sent in.")
+    expires_at: datetime = strawberry.field(
+        description="Unfinished by then, the upload is aborted and its parts deleted."
+    )
+    parts: list[UploadPartUrl] = strawberry.field(description="A URL per part, in order.")
+
+
+@strawberry.type(description="This server keeps uploads locally: use tus at /api/uploads.")
+class DirectUploadsUnsupportedError:
+    """Direct uploads need TONEARM_STORAGE=s3."""
+
+    message: str = strawberry.field(description="What went wrong, for people.")
+
+
+@strawberry.type(description="New presigned URLs for parts of a direct upload.")
+class UploadPartUrls:
+    """uploadPartUrls' answer."""
+
+    parts: list[UploadPartUrl] = strawberry.field(description="One per part asked, in order.")
+
+
+StartDirectUploadResult = Annotated[
+    DirectUpload
+    | TooLargeResult
+    | QuotaExceededResult
+    | UploadNotAllowedError
+    | AlbumNotFoundError
+    | DirectUploadsUnsupportedError,
+    strawberry.union("StartDirectUploadResult", description="The upload begun, or why not."),
+]
+
+UploadPartUrlsResult = Annotated[
+    UploadPartUrls | UploadNotFoundError | DirectUploadsUnsupportedError,
+    strawberry.union("UploadPartUrlsResult", description="The URLs, or why none."),
+]

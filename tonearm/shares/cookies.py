@@ -22,6 +22,8 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from tonearm.artwork.bound import BoundCoverTokens
+
 COOKIE_PREFIX = "tonearm_share_"
 COOKIE_LIFETIME_SECONDS = 4 * 3600
 ART_PARAM = "share"
@@ -47,7 +49,7 @@ class ShareSigner:
             raise ValueError("at least one non-empty signing key is required")
         ordered = list(reversed(keys))  # itsdangerous signs with the last one
         self._cookies = URLSafeSerializer(ordered, salt=_COOKIE_SALT)
-        self._art = URLSafeSerializer(ordered, salt=_ART_SALT)
+        self._art = BoundCoverTokens(keys, salt=_ART_SALT)
 
     def unlock_cookie(
         self, share_id: uuid.UUID, password_hash: str, *, now: float | None = None
@@ -82,22 +84,15 @@ class ShareSigner:
             and expires > (now if now is not None else time.time())
         )
 
+    @property
+    def art_tokens(self) -> BoundCoverTokens:
+        """The share-bound cover tokens (a ``schema.bound_covers.BoundCover`` signs with them)."""
+        return self._art
+
     def art_token(self, share_id: uuid.UUID, artwork_hash: str) -> str:
         """A token that lets the share's page load this one cover."""
-        return self._art.dumps([share_id.hex, artwork_hash])
+        return self._art.token(share_id, artwork_hash)
 
     def art_grant(self, token: str, artwork_hash: str) -> uuid.UUID | None:
         """The share a valid token for ``artwork_hash`` names, else None."""
-        try:
-            payload: Any = self._art.loads(token)
-        except BadSignature:
-            return None
-        if not (isinstance(payload, list) and len(payload) == 2):
-            return None
-        share_hex, signed_hash = payload
-        if signed_hash != artwork_hash or not isinstance(share_hex, str):
-            return None
-        try:
-            return uuid.UUID(hex=share_hex)
-        except ValueError:
-            return None
+        return self._art.grant(token, artwork_hash)

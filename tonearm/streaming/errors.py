@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import JSONResponse, Response
 
+from tonearm.storage.base import UNAVAILABLE_RETRY_AFTER
 from tonearm.streaming.tokens import (
     StreamTokenError,
     StreamTokenExpired,
@@ -45,6 +46,16 @@ class ShareRefused(TrackNotFound):
     disabled, target gone, another version): 404, like a track that is not there."""
 
 
+class SessionRefused(TrackNotFound):
+    """A listening session's token whose session no longer grants this track (ended, the
+    member left or was removed, the track left the queue, another version): 404."""
+
+
+class StorageDown(StreamRefused):
+    """Remote storage (``TONEARM_STORAGE=s3``) cannot answer now: down, slow or refusing us.
+    A 503 with ``Retry-After``; nothing of the cause reaches the client."""
+
+
 class PreconditionFailed(StreamRefused):
     """``If-Match`` or ``If-Unmodified-Since`` does not hold for the file (RFC 9110 §13)."""
 
@@ -62,6 +73,7 @@ _RESPONSES: dict[type[Exception], tuple[int, str]] = {
     # The player re-mints on a 403; for a disabled user that fails and it shows the login.
     ListenerRefused: (403, "invalid_token"),
     PreconditionFailed: (412, "precondition_failed"),
+    StorageDown: (503, "storage_unavailable"),
 }
 
 # RFC 9110 §15.5.2: a 401 must name a scheme. Browsers do not prompt for this one.
@@ -79,4 +91,6 @@ def error_response(exc: StreamRefused | StreamTokenError) -> Response:
     headers = {"Cache-Control": "no-store"}
     if status == 401:
         headers.update(_CHALLENGE)
+    elif status == 503:
+        headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     return JSONResponse({"error": code}, status_code=status, headers=headers)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from email.utils import formatdate, parsedate_to_datetime
 from secrets import token_hex
 from typing import Any
@@ -182,69 +182,62 @@ def content_disposition(name: str) -> str:
     return header
 
 
-class StreamResponse(Response):
-    """A confined regular file (see ``file_io.TrackFiles``) served with RFC 9110 semantics.
+class RangedResponse(Response):
+    """RFC 9110 semantics over one representation: 412, 304, 416, 200 or 206.
 
-    ``located`` may be a remembered location; if the file turns out to have changed since
-    it was checked (caught when it is opened, before any byte is sent), the response asks
-    ``relocate`` for a fresh one once and answers from that.
+    The one owner of a stream's semantics; subclasses only say where the bytes are:
+    ``StreamResponse`` reads a confined local file, ``ObjectResponse`` (``streaming.objects``)
+    an object in remote storage. A subclass calls ``_describe`` with the representation's
+    size, validators and modification time, and implements the reading hooks.
     """
 
     # Bigger reads than Starlette's 64 KiB: fewer thread hops and body messages per large
     # range, at a memory cost bounded by one piece per response in flight.
     chunk_size = 256 * 1024
 
-    def __init__(
-        self,
-        located: Located,
-        *,
-        files: TrackFiles,
-        relocate: Callable[[], Awaitable[TrackFile]],
-        media_type: str,
-        download_name: str,
-        max_age: int,
-    ) -> None:
+    def __init__(self, *, media_type: str, download_name: str, max_age: int) -> None:
         super().__init__(status_code=200, media_type=media_type)
-        self._files = files
-        self._relocate = relocate
-        self._remembered = located.remembered
         self._fixed = {
             "cache-control": f"private, max-age={max(0, max_age)}",
             "content-disposition": content_disposition(download_name),
         }
-        self._use(located.file)
+        self.size = 0
+        self.etag = ""
+        self.last_modified = 0
 
-    def _use(self, track: TrackFile) -> None:
-        info = track.stat
-        self.track = track
-        self.etag = etag_for(info)
-        self.last_modified = int(info.st_mtime)
+    def _describe(self, *, size: int, etag: str, modified: float) -> None:
+        self.size = size
+        self.etag = etag
+        self.last_modified = int(modified)
         values = {
             "content-type": self.media_type or "application/octet-stream",
             "accept-ranges": "bytes",
-            "content-length": str(info.st_size),
-            "last-modified": formatdate(info.st_mtime, usegmt=True),
-            "etag": self.etag,
+            "content-length": str(size),
+            "last-modified": formatdate(modified, usegmt=True),
+            "etag": etag,
             **self._fixed,
         }
         self.raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in values.items()]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Answer 412, 304, 416, 200 (pathsend when the server offers it) or 206."""
-        while True:
-            try:
-                await self._answer(scope, receive, send)
-                return
-            except _RefusedBeforeStart as refused:
-                if not self._remembered:
-                    await error_response(refused.reason)(scope, receive, send)
-                    return
-            self._remembered = False
-            try:
-                self._use(await self._relocate())
-            except TrackNotFound as gone:
-                await error_response(gone)(scope, receive, send)
-                return
+    # The reading hooks. Each raises ``_RefusedBeforeStart`` when the bytes turn out to be
+    # gone before anything was sent.
+
+    async def _read_ranges(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+        raise NotImplementedError
+
+    async def _open(self) -> Any:
+        """A handle for ``_chunks`` (closed with ``_close``)."""
+        return None
+
+    def _chunks(self, handle: Any, start: int, end: int) -> AsyncIterator[bytes]:
+        raise NotImplementedError
+
+    async def _close(self, handle: Any) -> None:
+        return None
+
+    def _pathsend_path(self) -> str | None:
+        """A local path the server may send whole itself (``http.response.pathsend``)."""
+        return None
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"].upper()
@@ -255,7 +248,7 @@ class StreamResponse(Response):
         if is_not_modified(headers, self.etag, self.last_modified):
             await self._send_not_modified(send)
             return
-        size = self.track.stat.st_size
+        size = self.size
         ranges = None
         http_range = headers.get("range")
         http_if_range = headers.get("if-range")
@@ -295,19 +288,24 @@ class StreamResponse(Response):
 
     async def _send_whole(self, scope: Scope, receive: Receive, send: Send, *, head: bool) -> None:
         start = {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+        path = self._pathsend_path()
         if head:
             await send(start)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        elif "http.response.pathsend" in scope.get("extensions", {}) and _is_text(self.track.path):
+        elif (
+            path is not None
+            and "http.response.pathsend" in scope.get("extensions", {})
+            and _is_text(path)
+        ):
             await send(start)
-            await send({"type": "http.response.pathsend", "path": self.track.path})
+            await send({"type": "http.response.pathsend", "path": path})
         else:
-            await self._stream(scope, receive, send, start, [(0, self.track.stat.st_size)])
+            await self._stream(scope, receive, send, start, [(0, self.size)])
 
     async def _send_ranges(
         self, scope: Scope, receive: Receive, send: Send, ranges: list[tuple[int, int]]
     ) -> None:
-        size = self.track.stat.st_size
+        size = self.size
         raw = [(k, v) for k, v in self.raw_headers if k not in (b"content-length", b"content-type")]
         part_header: Callable[[int, int], bytes] | None = None
         closing = b""
@@ -332,11 +330,8 @@ class StreamResponse(Response):
         if content_length > self.chunk_size:
             await self._stream(scope, receive, send, start, ranges, part_header, closing)
             return
-        # The common seek: one thread hop reads everything, one message sends it.
-        try:
-            pieces = await self._files.read_ranges(self.track, ranges)
-        except TrackNotFound as exc:
-            raise _RefusedBeforeStart(exc) from None
+        # The common seek: one read gets everything, one message sends it.
+        pieces = await self._read_ranges(ranges)
         if part_header is None:
             body = pieces[0]
         else:
@@ -360,22 +355,21 @@ class StreamResponse(Response):
         part_header: Callable[[int, int], bytes] | None = None,
         closing: bytes = b"",
     ) -> None:
-        try:
-            fd = await self._files.open(self.track)
-        except TrackNotFound as exc:
-            raise _RefusedBeforeStart(exc) from None
+        handle = await self._open()
         try:
             await send(start)
             await _until_disconnect(
-                scope, receive, lambda: self._send_pieces(send, fd, ranges, part_header, closing)
+                scope,
+                receive,
+                lambda: self._send_pieces(send, handle, ranges, part_header, closing),
             )
         finally:
-            await self._files.close(fd)
+            await self._close(handle)
 
     async def _send_pieces(
         self,
         send: Send,
-        fd: int,
+        handle: Any,
         ranges: list[tuple[int, int]],
         part_header: Callable[[int, int], bytes] | None,
         closing: bytes,
@@ -384,12 +378,10 @@ class StreamResponse(Response):
             if part_header is not None:
                 body = part_header(start, end)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
-            offset = start
-            while offset < end:
-                length = min(self.chunk_size, end - offset)
-                piece = await self._files.read(fd, offset, length)
-                offset += length
-                last = offset >= end and part_header is None
+            sent = start
+            async for piece in self._chunks(handle, start, end):
+                sent += len(piece)
+                last = sent >= end and part_header is None
                 await send({"type": "http.response.body", "body": piece, "more_body": not last})
             if part_header is not None:
                 await send({"type": "http.response.body", "body": b"\r\n", "more_body": True})
@@ -397,6 +389,79 @@ class StreamResponse(Response):
             await send({"type": "http.response.body", "body": closing, "more_body": False})
         elif not ranges or ranges[-1][0] == ranges[-1][1]:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+class StreamResponse(RangedResponse):
+    """A confined regular file (see ``file_io.TrackFiles``) served with RFC 9110 semantics.
+
+    ``located`` may be a remembered location; if the file turns out to have changed since
+    it was checked (caught when it is opened, before any byte is sent), the response asks
+    ``relocate`` for a fresh one once and answers from that. Bodies are read with ``pread``
+    on one descriptor verified against the checked ``stat``, in worker threads.
+    """
+
+    def __init__(
+        self,
+        located: Located,
+        *,
+        files: TrackFiles,
+        relocate: Callable[[], Awaitable[TrackFile]],
+        media_type: str,
+        download_name: str,
+        max_age: int,
+    ) -> None:
+        super().__init__(media_type=media_type, download_name=download_name, max_age=max_age)
+        self._files = files
+        self._relocate = relocate
+        self._remembered = located.remembered
+        self._use(located.file)
+
+    def _use(self, track: TrackFile) -> None:
+        info = track.stat
+        self.track = track
+        self._describe(size=info.st_size, etag=etag_for(info), modified=info.st_mtime)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer 412, 304, 416, 200 (pathsend when the server offers it) or 206."""
+        while True:
+            try:
+                await self._answer(scope, receive, send)
+                return
+            except _RefusedBeforeStart as refused:
+                if not self._remembered:
+                    await error_response(refused.reason)(scope, receive, send)
+                    return
+            self._remembered = False
+            try:
+                self._use(await self._relocate())
+            except TrackNotFound as gone:
+                await error_response(gone)(scope, receive, send)
+                return
+
+    def _pathsend_path(self) -> str | None:
+        return self.track.path
+
+    async def _read_ranges(self, ranges: list[tuple[int, int]]) -> list[bytes]:
+        try:
+            return await self._files.read_ranges(self.track, ranges)
+        except TrackNotFound as exc:
+            raise _RefusedBeforeStart(exc) from None
+
+    async def _open(self) -> int:
+        try:
+            return await self._files.open(self.track)
+        except TrackNotFound as exc:
+            raise _RefusedBeforeStart(exc) from None
+
+    async def _chunks(self, handle: Any, start: int, end: int) -> AsyncIterator[bytes]:
+        offset = start
+        while offset < end:
+            length = min(self.chunk_size, end - offset)
+            yield await self._files.read(handle, offset, length)
+            offset += length
+
+    async def _close(self, handle: Any) -> None:
+        await self._files.close(handle)
 
 
 def _is_text(path: str) -> bool:
@@ -451,6 +516,7 @@ async def _until_disconnect(scope: Scope, receive: Receive, stream: Callable[[],
 __all__ = [
     "CONDITIONAL_HEADERS",
     "RangeNotSatisfiable",
+    "RangedResponse",
     "StreamResponse",
     "content_disposition",
     "etag_for",

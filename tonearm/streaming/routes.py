@@ -15,18 +15,25 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from tonearm.db.outages import database_unavailable
 from tonearm.paths import display_path
 from tonearm.services import Services
+from tonearm.sessions.access import SessionGrantCache
 from tonearm.shares.access import ShareGrantCache
+from tonearm.streaming.accel import AccelRedirects, decline
 from tonearm.streaming.errors import (
     ListenerRefused,
     MissingToken,
+    SessionRefused,
     ShareRefused,
     StreamRefused,
     TrackFileMissing,
@@ -35,13 +42,25 @@ from tonearm.streaming.errors import (
 )
 from tonearm.streaming.file_io import Located, TrackFiles
 from tonearm.streaming.files import TrackFile
+from tonearm.streaming.objects import ObjectDelivery
 from tonearm.streaming.responses import CONDITIONAL_HEADERS, StreamResponse
 from tonearm.streaming.tokens import StreamGrant, StreamSigner, StreamTokenError
-from tonearm.streaming.tracks import ActiveListenerCache, StreamableTrackCache
+from tonearm.streaming.tracks import (
+    ActiveListenerCache,
+    StreamableTrack,
+    StreamableTrackCache,
+)
 from tonearm.streaming.urls import STREAM_PATH, TOKEN_PARAM, track_id_from_path
 from tonearm.streaming.variants import VariantStreams
+from tonearm.web.outages import log_outage, unavailable_response
 
 logger = logging.getLogger(__name__)
+
+
+class Answer(Protocol):
+    """The stream route's answer to a request, in full or as a decision."""
+
+    def __call__(self, request: Request, *, decide: bool) -> Awaitable[Response]: ...
 
 
 def verify_request_token(
@@ -68,6 +87,37 @@ def may_use_remembered_location(request: Request) -> bool:
     )
 
 
+async def _check_grant(  # noqa: PLR0917 - one call site
+    grant: StreamGrant,
+    track_id: uuid.UUID,
+    sessions: SessionGrantCache,
+    shares: ShareGrantCache,
+    listeners: ActiveListenerCache,
+    accounts_on: bool,
+) -> None:
+    """Whoever the token names may still listen to this track; raises otherwise."""
+    if grant.session_id is not None and grant.member_id is not None:
+        # A listening session's member: the session must still grant this track
+        # and this very version to them (remembered at most 5 s per worker).
+        offer = await sessions.track(grant.session_id, grant.member_id, track_id)
+        if offer is None or offer.key != grant.variant:
+            raise SessionRefused
+        if (
+            accounts_on
+            and grant.user_id is not None
+            and not await listeners.is_active(grant.user_id)
+        ):
+            raise ListenerRefused
+    elif grant.share_id is not None:
+        # A share's listener: the share must still grant this track and this very
+        # version (re-checked per request, remembered at most 5 s per worker).
+        allowed = await shares.track(grant.share_id, track_id)
+        if allowed is None or allowed.variant != grant.variant:
+            raise ShareRefused
+    elif accounts_on and not (grant.user_id and await listeners.is_active(grant.user_id)):
+        raise ListenerRefused
+
+
 def stream_route(services: Services) -> Route:
     """The stream route bound to ``services``."""
     track_files = TrackFiles(services.file_roots)
@@ -75,9 +125,12 @@ def stream_route(services: Services) -> Route:
     listeners = ActiveListenerCache(services.engine)
     variants = VariantStreams(services)
     shares = ShareGrantCache(services.engine)
+    sessions = SessionGrantCache(services.engine)
     accounts_on = services.settings.auth == "required"
+    accel = AccelRedirects.for_services(services)  # TONEARM_ACCEL=nginx: nginx sends bytes
+    objects = ObjectDelivery(services.storage, services.settings.s3_delivery)
 
-    async def stream_track(request: Request) -> Response:
+    async def answer(request: Request, *, decide: bool) -> Response:
         now = time.time()
         try:
             track_id = track_id_from_path(request.path_params["track_id"])
@@ -86,14 +139,7 @@ def stream_route(services: Services) -> Route:
             grant = verify_request_token(
                 services.signer, request.query_params.get(TOKEN_PARAM), track_id, now=now
             )
-            if grant.share_id is not None:
-                # A share's listener: the share must still grant this track and this very
-                # version (re-checked per request, remembered at most 5 s per worker).
-                allowed = await shares.track(grant.share_id, track_id)
-                if allowed is None or allowed.variant != grant.variant:
-                    raise ShareRefused
-            elif accounts_on and not (grant.user_id and await listeners.is_active(grant.user_id)):
-                raise ListenerRefused
+            await _check_grant(grant, track_id, sessions, shares, listeners, accounts_on)
             track = await tracks.get(track_id)
             if track is None:
                 raise TrackNotFound
@@ -106,6 +152,13 @@ def stream_route(services: Services) -> Route:
                 track,
                 max_age=int(grant.expires_at - now),
                 may_remember=may_use_remembered_location,
+                decide=decide,
+            )
+        max_age = int(grant.expires_at - now)  # floor: never outlive the token
+        if track.storage_key is not None:
+            # An upload kept in remote storage: a redirect or a proxy, never nginx's to send.
+            return await _stored_object(
+                objects, request, track_id, track, max_age=max_age, decide=decide
             )
 
         async def locate(*, fresh: bool) -> Located:
@@ -130,20 +183,90 @@ def stream_route(services: Services) -> Route:
             track_files.forget(track_id, track.path)
             return (await locate(fresh=True)).file
 
+        redirect = accel is not None and accel.from_front(request)
         try:
-            located = await locate(fresh=not may_use_remembered_location(request))
+            # nginx stats and opens the file itself (refusing symlinks): a remembered
+            # confinement result is as good as a fresh one for naming it.
+            located = await locate(fresh=not redirect and not may_use_remembered_location(request))
         except TrackNotFound as refused:
             return error_response(refused)
+        if redirect:
+            assert accel is not None
+            return accel.original(located.file, track, max_age=max_age, decide=decide)
         return StreamResponse(
             located,
             files=track_files,
             relocate=relocate,
             media_type=track.mime_type,
             download_name=track.download_name,
-            max_age=int(grant.expires_at - now),  # floor: never outlive the token
+            max_age=max_age,
         )
 
-    return Route(STREAM_PATH, stream_track, methods=["GET", "HEAD"], name="stream_track")
+    endpoint = _answering_outages(_deciding(accel, answer))
+    return Route(STREAM_PATH, endpoint, methods=["GET", "HEAD"], name="stream_track")
+
+
+def _deciding(
+    accel: AccelRedirects | None, answer: Answer
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route's endpoint: ``answer`` in full, or for nginx's auth_request a decision."""
+
+    async def stream_track(request: Request) -> Response:
+        if accel is None or not accel.deciding(request):
+            return await answer(request, decide=False)
+        # A yes nginx may keep, or a 403 sending the request on to this route in full (a
+        # refusal in its own words, an encode, several ranges, a name it cannot carry).
+        if accel.declines(request):
+            return decline()
+        response = await answer(request, decide=True)
+        return response if response.status_code == 200 else decline()
+
+    return stream_track
+
+
+def _answering_outages(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The route bypasses FastAPI's exception middleware (``StreamLane``), so it answers a
+    database outage itself, with the 503 every other route gives (``web.outages``)."""
+
+    async def answer(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except (SQLAlchemyError, OSError) as error:
+            if not database_unavailable(error):
+                raise
+            log_outage("stream", error)
+            return unavailable_response()
+
+    return answer
+
+
+async def _stored_object(
+    objects: ObjectDelivery,
+    request: Request,
+    track_id: uuid.UUID,
+    track: StreamableTrack,
+    *,
+    max_age: int,
+    decide: bool,
+) -> Response:
+    """An original in remote storage; gone behind the registry's back: the usual 404.
+    Asked for nginx's decision, a decline: the request then comes in full."""
+    assert track.storage_key is not None
+    if decide:
+        return decline()
+    served = await objects.respond(
+        request,
+        track.storage_key,
+        media_type=track.mime_type,
+        download_name=track.download_name,
+        max_age=max_age,
+    )
+    if served is None:
+        logger.warning("track %s: its stored object is missing", track_id)
+        return error_response(TrackFileMissing())
+    return served
 
 
 METHOD_NOT_ALLOWED = JSONResponse(

@@ -46,6 +46,8 @@ class StreamGrant:
     user_id: uuid.UUID | None = None  # None only when minted with TONEARM_AUTH=none
     variant: VariantKey | None = None  # None: the original file
     share_id: uuid.UUID | None = None  # minted for a share's listener: re-checked per request
+    session_id: uuid.UUID | None = None  # minted for a listening session's member: re-checked
+    member_id: uuid.UUID | None = None  # the member of ``session_id`` it was minted for
 
     @property
     def expires_at_datetime(self) -> datetime:
@@ -78,18 +80,27 @@ class StreamSigner:
         user_id: uuid.UUID | None = None,
         variant: VariantKey | None = None,
         share_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
+        member_id: uuid.UUID | None = None,
         now: float | None = None,
     ) -> MintedToken:
-        """Sign a token for ``user_id`` (or a listener of share ``share_id``) to stream
-        ``variant`` of ``track_id`` (None: the original) for ``ttl_seconds``."""
+        """Sign a token for ``user_id`` (or a listener of share ``share_id``, or member
+        ``member_id`` of listening session ``session_id``) to stream ``variant`` of
+        ``track_id`` (None: the original) for ``ttl_seconds``."""
+        if (session_id is None) != (member_id is None):
+            raise ValueError("a session-bound token names both the session and the member")
         expires_at = int(now if now is not None else time.time()) + self.ttl_seconds
         payload: list[str | int] = [track_id.hex, expires_at, user_id.hex if user_id else ""]
-        if share_id is not None:
+        if session_id is not None and member_id is not None:
+            payload += [variant.slug if variant else "", "", session_id.hex, member_id.hex]
+        elif share_id is not None:
             payload += [variant.slug if variant else "", share_id.hex]
         elif variant is not None:
             payload.append(variant.slug)
         token = self._serializer.dumps(payload)
-        grant = StreamGrant(track_id, expires_at, user_id, variant, share_id)
+        if session_id is not None:
+            share_id = None
+        grant = StreamGrant(track_id, expires_at, user_id, variant, share_id, session_id, member_id)
         return MintedToken(token=token, grant=grant)
 
     def verify(self, token: str, track_id: uuid.UUID, *, now: float | None = None) -> StreamGrant:
@@ -108,7 +119,10 @@ class StreamSigner:
 
 def _grant_from(payload: Any) -> StreamGrant:
     # [track, expiry, user] for the original; a fourth element names a variant; a share's
-    # token is [track, expiry, "", variant or "", share] (the older shapes stay valid).
+    # token is [track, expiry, "", variant or "", share]; a listening session's member's is
+    # [track, expiry, user or "", variant or "", "", session, member] (older shapes stay valid).
+    if isinstance(payload, list) and len(payload) == 7:
+        return _session_grant_from(payload)
     if not (isinstance(payload, list) and len(payload) in (3, 4, 5)):
         raise StreamTokenInvalid
     track_hex, expires_at, user_hex = payload[:3]
@@ -131,5 +145,30 @@ def _grant_from(payload: Any) -> StreamGrant:
         user_id = uuid.UUID(hex=user_hex) if user_hex else None
         share_id = uuid.UUID(hex=share_hex) if share_hex is not None else None
         return StreamGrant(uuid.UUID(hex=track_hex), expires_at, user_id, variant, share_id)
+    except ValueError:
+        raise StreamTokenInvalid from None
+
+
+def _session_grant_from(payload: list[Any]) -> StreamGrant:
+    track_hex, expires_at, user_hex, slug, share_hex, session_hex, member_hex = payload
+    if (
+        not all(isinstance(v, str) for v in (track_hex, user_hex, slug, session_hex, member_hex))
+        or type(expires_at) is not int
+        or share_hex != ""
+    ):
+        raise StreamTokenInvalid
+    variant = VariantKey.from_slug(slug) if slug else None
+    if slug and variant is None:
+        raise StreamTokenInvalid
+    try:
+        return StreamGrant(
+            uuid.UUID(hex=track_hex),
+            expires_at,
+            uuid.UUID(hex=user_hex) if user_hex else None,
+            variant,
+            None,
+            uuid.UUID(hex=session_hex),
+            uuid.UUID(hex=member_hex),
+        )
     except ValueError:
         raise StreamTokenInvalid from None

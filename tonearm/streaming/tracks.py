@@ -35,6 +35,7 @@ class StreamableTrack:
     size_bytes: int = 0
     mtime_ns: int = 0
     origin: str = "library"  # which root ``path`` is under (``catalog.origins.FileRoots``)
+    storage_key: str | None = None  # set: the file is this object in remote storage
 
     @property
     def download_name(self) -> str:
@@ -64,6 +65,7 @@ async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> Str
         TrackRecord.size_bytes,
         TrackRecord.mtime_ns,
         TrackRecord.origin,
+        TrackRecord.storage_key,
     ).where(TrackRecord.id == track_id, track_available())
     async with engine.connect() as connection:
         row = (await connection.execute(statement)).first()
@@ -78,6 +80,7 @@ async def find_streamable_track(engine: AsyncEngine, track_id: uuid.UUID) -> Str
         size_bytes=row.size_bytes,
         mtime_ns=row.mtime_ns,
         origin=row.origin,
+        storage_key=row.storage_key,
     )
 
 

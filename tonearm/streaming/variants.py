@@ -4,8 +4,9 @@ The stream route hands every token that names a variant here, after the token, t
 listener and the track were checked. A variant that is made (``ready``, made from the
 track's current file, present in the store) goes through the very same ``StreamResponse``
 as an original (206, ``Content-Range``, ETag, If-Range, HEAD), confined to the store root
-instead of the media root. One that is not made yet is answered at once with the encoder's
-output as it is being written (``transcoding.live``): 200, no length, ``Accept-Ranges:
+instead of the media root (with ``TONEARM_ACCEL=nginx``: an ``X-Accel-Redirect`` to nginx's
+variant location, ``streaming.accel``). One that is not made yet is answered at once with
+the encoder's output as it is being written (``transcoding.live``): 200, no length, ``Accept-Ranges:
 none``. ``start=<seconds>`` answers with an encoding from that time on. A variant deleted
 from the store behind the registry's back is forgotten and made again.
 """
@@ -30,9 +31,11 @@ from tonearm.db import variants as registry
 from tonearm.db.variants import VariantRow
 from tonearm.memo import TTLMemo
 from tonearm.services import Services
+from tonearm.streaming.accel import AccelRedirects, decline
 from tonearm.streaming.errors import TrackNotFound, error_response
 from tonearm.streaming.file_io import Located, TrackFiles
 from tonearm.streaming.files import TrackFile
+from tonearm.streaming.objects import ObjectDelivery
 from tonearm.streaming.responses import StreamResponse, content_disposition
 from tonearm.streaming.tokens import StreamGrant
 from tonearm.streaming.tracks import StreamableTrack
@@ -167,6 +170,7 @@ class VariantStreams:
         self.engine = services.engine
         self.store = VariantStore.in_data_dir(settings.data_dir)
         self.files = TrackFiles(FileRoots(self.store.root))
+        self.accel = AccelRedirects.for_services(services)
         self.maker = Maker(
             engine=services.engine,
             store=self.store,
@@ -174,7 +178,10 @@ class VariantStreams:
             uploads_root=services.uploads_root,
             ffmpeg_program=settings.ffmpeg,
             store_max_bytes=settings.variant_store_max_bytes,
+            publisher=services.bus,
+            storage=services.storage,
         )
+        self.objects = ObjectDelivery(services.storage, settings.s3_delivery)
         self.live = LiveEncodes(
             self.maker,
             EncoderSlots(
@@ -201,8 +208,11 @@ class VariantStreams:
         *,
         max_age: int,
         may_remember: Callable[[Request], bool],
+        decide: bool = False,
     ) -> Response:
-        """The response for a token that names a variant of ``track``."""
+        """The response for a token that names a variant of ``track``; with ``decide``
+        (nginx's auth_request) a decision for a stored variant, else a decline (nothing
+        is encoded for a decision)."""
         key = grant.variant
         assert key is not None
         name = (grant.track_id, key)
@@ -214,14 +224,25 @@ class VariantStreams:
         if start is None:
             row = await self._ready_row(name)
             if row is not None and _made_from(row, track):
-                fresh = not may_remember(request)
-                served = await self._stored(name, download, max_age=max_age, fresh=fresh)
+                redirect = self.accel is not None and self.accel.from_front(request)
+                fresh = not redirect and not may_remember(request)
+                served = await self._stored(
+                    request,
+                    name,
+                    download,
+                    max_age=max_age,
+                    fresh=fresh,
+                    redirect=redirect,
+                    decide=decide,
+                )
                 if served is not None:
                     return served
                 # Ready in the registry but deleted behind its back (or evicted by another
                 # worker): not made any more, so it is made again below.
                 logger.warning("variant %s of track %s is gone from the store", key.slug, name[0])
                 await registry.forget_variant(self.engine, name[0], key)
+        if decide:
+            return decline()
         current = await registry.get_variant(self.engine, grant.track_id, key)
         if current is not None and current.state == registry.FAILED and _made_from(current, track):
             return _refusal(503, "variant_failed")
@@ -256,7 +277,10 @@ class VariantStreams:
         if chunks is None:  # it is complete now (or was meanwhile)
             name = (grant.track_id, key)
             self._ready.forget(name)
-            served = await self._stored(name, download, max_age=max_age, fresh=True)
+            redirect = self.accel is not None and self.accel.from_front(request)
+            served = await self._stored(
+                request, name, download, max_age=max_age, fresh=True, redirect=redirect
+            )
             return served if served is not None else await self._not_made(name)
         return ProgressiveResponse(chunks, media_type=key.target.mime_type, headers=headers)
 
@@ -279,9 +303,34 @@ class VariantStreams:
         return await self.live.stream(source, key, grant.user_id)
 
     async def _stored(
-        self, name: _VariantName, download: str, *, max_age: int, fresh: bool
+        self,
+        request: Request,
+        name: _VariantName,
+        download: str,
+        *,
+        max_age: int,
+        fresh: bool,
+        redirect: bool,
+        decide: bool = False,
     ) -> Response | None:
         track_id, key = name
+        if self.maker.remote:
+            # In remote storage: a redirect or a proxy by TONEARM_S3_DELIVERY, never nginx's
+            # to send: asked for a decision, decline (the request then comes in full).
+            if decide:
+                return decline()
+            served = await self.objects.respond(
+                request,
+                self.maker.variant_key(track_id, key),
+                media_type=key.target.mime_type,
+                download_name=download,
+                max_age=max_age,
+            )
+            if served is None:
+                self._ready.forget(name)
+                return None
+            await self._touch(name)
+            return served
         relative = self.store.relative_path(track_id, key)
         try:
             located: Located = await self.files.locate(track_id, relative, fresh=fresh)
@@ -294,6 +343,14 @@ class VariantStreams:
             return (await self.files.locate(track_id, relative, fresh=True)).file
 
         await self._touch(name)
+        if redirect and self.accel is not None:
+            return self.accel.variant(
+                located.file,
+                media_type=key.target.mime_type,
+                download_name=download,
+                max_age=max_age,
+                decide=decide,
+            )
         return StreamResponse(
             located,
             files=self.files,

@@ -120,8 +120,12 @@ async def _transcode(
     console: Console,
 ) -> int:
     from tonearm.db.engine import create_engine
+    from tonearm.pubsub.backends import bus_for
+    from tonearm.storage.setup import check_storage, storage_for
 
     engine = create_engine(settings.resolved_database_url)
+    bus = bus_for(settings, engine)  # publish only: no listener starts
+    storage = storage_for(settings)
     maker = Maker(
         engine=engine,
         store=VariantStore.in_data_dir(settings.data_dir),
@@ -129,11 +133,16 @@ async def _transcode(
         uploads_root=settings.resolved_uploads_dir,
         ffmpeg_program=settings.ffmpeg,
         store_max_bytes=settings.variant_store_max_bytes,
+        publisher=bus,
+        storage=storage,
     )
     try:
+        await check_storage(storage)
         work = await _work(maker, kind, ids, remake)
         tally = await _make_all(maker, work, remake, settings.worker_threads)
     finally:
+        await bus.close()
+        await storage.close()
         await engine.dispose()
     _report(console, tally, len(work))
     return len(tally.failures)

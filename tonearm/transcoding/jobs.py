@@ -81,8 +81,7 @@ async def _is_ready(
         return False
     if (row.source_size_bytes, row.source_mtime_ns) != (source.size_bytes, source.mtime_ns):
         return False
-    path = maker.store.path_for(source.track_id, key)
-    return await anyio.to_thread.run_sync(path.is_file)
+    return await maker.stored(source.track_id, key)
 
 
 async def run_job(
@@ -301,18 +300,23 @@ class Recovery:
 
     parts_removed: int
     requeued: int
+    sources_removed: int = 0
 
 
 async def recover(
     queue: VariantQueue, engine: AsyncEngine, store: VariantStore, *, older_than: float
 ) -> Recovery:
-    """Remove stale ``.part`` files; re-queue ``pending`` rows whose job was lost.
+    """Remove stale ``.part`` files and stale downloaded originals (``.sources``);
+    re-queue ``pending`` rows whose job was lost.
 
     A row is re-queued when it has not changed for ``older_than`` seconds, nobody holds its
     lock and no message for it waits in the queue or its schedule (a retry). A message
     sent twice in a race is harmless: the second run finds the variant made.
     """
     removed = await anyio.to_thread.run_sync(store.sweep)
+    sources = await anyio.to_thread.run_sync(store.sweep_sources)
+    if sources:
+        logger.info("removed %d stale downloaded originals from the variant store", sources)
     rows = await registry.variants_in_state(
         engine,
         registry.PENDING,
@@ -320,7 +324,7 @@ async def recover(
         updated_before=registry.stale_after(older_than) if older_than > 0 else None,
     )
     if not rows:
-        return Recovery(removed, 0)
+        return Recovery(removed, 0, sources)
     waiting = await anyio.to_thread.run_sync(queue.waiting)
     candidates = [
         (row.track_id, key)
@@ -339,7 +343,7 @@ async def recover(
         logger.info(
             "recovered variant jobs: %d re-queued, %d stale .part files removed", len(lost), removed
         )
-    return Recovery(removed, len(lost))
+    return Recovery(removed, len(lost), sources)
 
 
 TracksWritten = Callable[[Sequence[str]], Awaitable[None]]

@@ -106,8 +106,7 @@ class LiveEncodes:
             followed = await self._follow_other(source.track_id, key)
             if followed is not None:
                 return followed
-            final = self.maker.store.path_for(source.track_id, key)
-            if await anyio.to_thread.run_sync(final.is_file):
+            if await self.maker.stored(source.track_id, key):
                 return None
             # The other encode ended without a variant (stopped or failed): start ours.
         raise Busy

@@ -37,6 +37,9 @@ from tonearm.catalog.origins import FileRoots
 from tonearm.catalog.variants import SourceAudio, VariantKey, offered_variants
 from tonearm.db import variants as registry
 from tonearm.db.variants import SourceFile
+from tonearm.pubsub.library_events import Publisher, announce, variant_ready_message
+from tonearm.storage.base import ObjectNotFound, ObjectStorage, StorageUnavailable
+from tonearm.storage.keys import variant_key
 from tonearm.streaming.errors import TrackNotFound
 from tonearm.streaming.files import locate_origin_file, open_track_file
 from tonearm.transcoding import ffmpeg
@@ -74,6 +77,12 @@ class Made:
     content_hash: str
 
 
+def _open_and_unlink(path: Path) -> int:
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    path.unlink(missing_ok=True)
+    return fd
+
+
 def source_audio(source: SourceFile) -> SourceAudio:
     """The facts the offers of a track depend on."""
     return SourceAudio(
@@ -93,8 +102,15 @@ class Maker:
         uploads_root: Path | None = None,
         ffmpeg_program: str = "ffmpeg",
         store_max_bytes: int | None = None,
+        publisher: Publisher | None = None,
+        storage: ObjectStorage | None = None,
     ) -> None:
         self.engine = engine
+        # Remote storage (TONEARM_STORAGE=s3): a made variant is uploaded there and the
+        # local file removed; the local store keeps only locks and ``.part`` files.
+        self.storage = storage
+        self.remote = storage is not None and storage.remote
+        self.publisher = publisher  # told VARIANT_READY on LIBRARY (publish only)
         self.store = store
         self.roots = FileRoots(media_root, uploads_root)
         self.ffmpeg = ffmpeg_program
@@ -114,7 +130,11 @@ class Maker:
         return await anyio.to_thread.run_sync(self.store.try_lock, track_id, key)
 
     async def open_source(self, source: SourceFile) -> int:
-        """A descriptor of the original, confined to its origin's root like a stream."""
+        """A descriptor of the original, confined to its origin's root like a stream; an
+        original in remote storage is fetched into the store's ``.sources`` folder first
+        (the name is removed at once, the descriptor keeps the bytes)."""
+        if source.storage_key is not None:
+            return await self._fetch_source(source.storage_key)
 
         def locate_and_open() -> int:
             return open_track_file(locate_origin_file(self.roots, source.origin, source.path))
@@ -123,6 +143,61 @@ class Maker:
             return await anyio.to_thread.run_sync(locate_and_open)
         except TrackNotFound:
             raise VariantError("the original file is missing", permanent=True) from None
+
+    async def _fetch_source(self, storage_key: str) -> int:
+        if self.storage is None:
+            raise VariantError(
+                "the original is in storage this process cannot use", permanent=False
+            )
+        target = await anyio.to_thread.run_sync(self.store.new_source_path)
+        try:
+            await self.storage.download_to(storage_key, target)
+            return await anyio.to_thread.run_sync(_open_and_unlink, target)
+        except ObjectNotFound:
+            raise VariantError("the original file is missing", permanent=True) from None
+        except StorageUnavailable as error:
+            raise VariantError(f"the original cannot be read: {error}", permanent=False) from None
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: target.unlink(missing_ok=True))
+
+    def variant_key(self, track_id: uuid.UUID, key: VariantKey) -> str:
+        """The storage key of a variant (``storage.keys``)."""
+        return variant_key(track_id, key.slug, key.container)
+
+    async def stored(self, track_id: uuid.UUID, key: VariantKey) -> bool:
+        """Whether the complete variant is in the store (local file or remote object)."""
+        if self.remote:
+            assert self.storage is not None
+            try:
+                return await self.storage.exists(self.variant_key(track_id, key))
+            except StorageUnavailable:
+                return False
+        return await anyio.to_thread.run_sync(self.store.path_for(track_id, key).is_file)
+
+    async def discard(self, track_id: uuid.UUID, key: VariantKey) -> None:
+        """Delete a stored variant wherever it is (eviction, a stale source)."""
+        await anyio.to_thread.run_sync(self.store.remove, track_id, key)
+        if self.remote:
+            assert self.storage is not None
+            try:
+                await self.storage.delete(self.variant_key(track_id, key))
+            except StorageUnavailable as error:
+                logger.warning("variant %s of track %s not deleted: %s", key.slug, track_id, error)
+
+    async def _upload(self, source: SourceFile, key: VariantKey) -> None:
+        """Remote storage: the published file goes to the bucket, then leaves this disk."""
+        if not self.remote:
+            return
+        assert self.storage is not None
+        final = self.store.path_for(source.track_id, key)
+        try:
+            await self.storage.put_file(
+                self.variant_key(source.track_id, key), final, content_type=key.target.mime_type
+            )
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(lambda: final.unlink(missing_ok=True))
 
     async def make(
         self,
@@ -144,6 +219,11 @@ class Maker:
         try:
             made = await self._encode_and_verify(source, key, lock, on_output)
             await anyio.to_thread.run_sync(self.store.publish, lock, source.track_id, key)
+            await self._upload(source, key)
+        except StorageUnavailable as error:
+            reason = f"the variant store could not be written: {error}"
+            await registry.mark_failed(self.engine, source, key, reason)
+            raise VariantError(reason, permanent=False) from None
         except VariantError as error:
             await registry.mark_failed(self.engine, source, key, error.reason)
             logger.warning(
@@ -162,6 +242,9 @@ class Maker:
             duration_seconds=made.duration_seconds,
             content_hash=made.content_hash,
         )
+        if self.publisher is not None:
+            message = variant_ready_message(source.track_id, key.format_value, key.bitrate_kbps)
+            await announce(self.publisher, message)
         await self.trim(keep=(source.track_id, key))
         return made
 
@@ -261,7 +344,7 @@ class Maker:
                 if keep is not None and (row.track_id, key) == keep:
                     continue
                 await registry.forget_variant(self.engine, row.track_id, key)
-                await anyio.to_thread.run_sync(self.store.remove, row.track_id, key)
+                await self.discard(row.track_id, key)
                 total -= row.size_bytes or 0
                 evicted += 1
                 progressed = True

@@ -45,6 +45,7 @@ from huey.exceptions import CancelExecution, RetryTask
 from huey.serializer import SignedSerializer
 
 from tonearm.catalog.variants import VariantKey
+from tonearm.lifeline import stop_when_orphaned
 from tonearm.transcoding import jobs
 from tonearm.transcoding.making import Maker
 from tonearm.transcoding.store import VariantStore
@@ -89,9 +90,15 @@ class WorkerRuntime:
 
     def __init__(self, settings: Settings) -> None:
         from tonearm.db.engine import create_engine
+        from tonearm.pubsub.backends import bus_for
+        from tonearm.storage.setup import storage_for
 
         media_root = settings.require_media_root()
         self.engine: AsyncEngine = create_engine(settings.resolved_database_url)
+        self.bus = bus_for(settings, self.engine)  # publish only: no listener starts
+        # Variants made here go to the configured storage (a bucket: also from other
+        # machines), recorded in the registry like local ones.
+        self.storage = storage_for(settings)
         self.maker = Maker(
             engine=self.engine,
             store=VariantStore.in_data_dir(settings.data_dir),
@@ -99,6 +106,8 @@ class WorkerRuntime:
             uploads_root=settings.resolved_uploads_dir,
             ffmpeg_program=settings.ffmpeg,
             store_max_bytes=settings.variant_store_max_bytes,
+            publisher=self.bus,
+            storage=self.storage,
         )
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
@@ -153,6 +162,8 @@ class WorkerRuntime:
         current = asyncio.current_task()
         others = [task for task in asyncio.all_tasks() if task is not current]
         await asyncio.gather(*others, return_exceptions=True)
+        await self.bus.close()
+        await self.storage.close()
         await self.engine.dispose()
 
 
@@ -360,13 +371,16 @@ def run_worker(
     process is gone, however it ended; with ``idle_exit``, once the queue has been idle
     (``VariantQueue.is_idle``) for that many seconds.
     """
+    from tonearm.storage.setup import check_storage
+
     queue = create_queue(settings, policy)
     try:
         runtime = queue.runtime()
+        runtime.run(check_storage(runtime.storage))  # a bad bucket: one line, exit 2
         done = runtime.run(jobs.recover(queue, runtime.engine, runtime.maker.store, older_than=0))
         consumer = queue.consumer(threads=settings.worker_threads)
         if parent_pid is not None:
-            _stop_when_orphaned(parent_pid)
+            stop_when_orphaned(parent_pid)
         if idle_exit is not None:
             _stop_when_idle(queue, idle_exit)
         logger.info(
@@ -380,15 +394,6 @@ def run_worker(
         queue.close()
     logger.info("variant worker stopped")
     return 0
-
-
-def _stop_when_orphaned(parent_pid: int) -> None:
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(0.5)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    threading.Thread(target=watch, name="tonearm-parent-watch", daemon=True).start()
 
 
 def _stop_when_idle(queue: VariantQueue, seconds: float) -> None:

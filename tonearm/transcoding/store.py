@@ -7,12 +7,19 @@ Layout under ``<data dir>/variants``::
     <track id[:2]>/<track id>/.<format>-<bitrate>.<random>.part  the encoder's output meanwhile
     <track id[:2]>/<track id>/.<format>-<bitrate>.wanted         shared-locked by each listener
     .slots/                                                       encoder slots (``limits.py``)
+    .sources/<random>.source                                      an original being fetched
+                                                                  from remote storage
 
 Names come from the track's UUID and the variant's slug only, never from user input or tag
 text. A variant appears under its final name only by ``rename`` of a file that was written
 completely, flushed to disk and verified, so nothing half-written is ever served; a crash
 leaves at most a ``.part`` file, which the next encode of that variant (or ``sweep``)
 removes. ``relative_path`` is what the stream route confines to the store root.
+
+An original kept in remote storage is downloaded into ``.sources`` for ffmpeg (``making``),
+opened and its name removed at once; only a process killed while downloading leaves one
+behind, and ``sweep_sources`` removes those once nobody has written to them for
+``STALE_SOURCE_SECONDS``.
 
 Everything here blocks: call it from a worker thread. The lock is an ``flock`` held by an
 open descriptor, so it is released when its holder dies, however it dies.
@@ -26,6 +33,8 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +43,11 @@ from tonearm.catalog.variants import VariantKey
 
 STORE_DIR = "variants"
 PART_SUFFIX = ".part"
+SOURCES_DIR = ".sources"  # originals fetched from remote storage, for the encoder to read
+SOURCE_SUFFIX = ".source"
+# A download writes all the time (the storage's read timeout is seconds): a ``.source``
+# file untouched this long belongs to a process that died.
+STALE_SOURCE_SECONDS = 3 * 3600.0
 _HASH_CHUNK = 1 << 20
 
 
@@ -75,6 +89,38 @@ class VariantStore:
     def path_for(self, track_id: uuid.UUID, key: VariantKey) -> Path:
         """Where the complete variant lives."""
         return self.root / self.relative_path(track_id, key)
+
+    @property
+    def sources_dir(self) -> Path:
+        """Where originals from remote storage are downloaded for the encoder."""
+        return self.root / SOURCES_DIR
+
+    def new_source_path(self) -> Path:
+        """A fresh name in ``sources_dir`` (created) for one original's download."""
+        folder = self.sources_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{secrets.token_hex(8)}{SOURCE_SUFFIX}"
+
+    def sweep_sources(
+        self, *, max_age: float = STALE_SOURCE_SECONDS, now: float | None = None
+    ) -> int:
+        """Remove ``.sources`` files last written more than ``max_age`` seconds ago (left by
+        a process killed mid-download); the number removed."""
+        oldest = (time.time() if now is None else now) - max_age
+        try:
+            entries = list(os.scandir(self.sources_dir))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        removed = 0
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and info.st_mtime < oldest:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def _lock_path(self, track_id: uuid.UUID, key: VariantKey) -> Path:
         return self.path_for(track_id, key).with_name(f".{key.slug}.lock")

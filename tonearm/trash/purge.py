@@ -50,6 +50,8 @@ from tonearm.db.models import (
 )
 from tonearm.paths import is_inside
 from tonearm.services import Services
+from tonearm.storage.base import ObjectStorage, StorageUnavailable
+from tonearm.storage.keys import variant_prefix
 from tonearm.transcoding.store import VariantStore
 from tonearm.trash.queries import TrashKind, entry_visible, find_entry
 from tonearm.trash.service import NotInTrash, after_state_change
@@ -58,7 +60,13 @@ logger = logging.getLogger(__name__)
 
 _CHUNK = 500  # ids per IN (...) list
 EMPTY_BATCH = 100
-_PURGED_COLUMNS = (TrackRecord.id, TrackRecord.origin, TrackRecord.path, TrackRecord.album_group)
+_PURGED_COLUMNS = (
+    TrackRecord.id,
+    TrackRecord.origin,
+    TrackRecord.path,
+    TrackRecord.album_group,
+    TrackRecord.storage_key,
+)
 
 
 @dataclass
@@ -69,6 +77,7 @@ class Purged:
     album_groups: set[str] = field(default_factory=set)
     playlist_ids: set[uuid.UUID] = field(default_factory=set)  # playlists whose items went
     files: list[tuple[str, str]] = field(default_factory=list)  # (root, stored path)
+    object_keys: list[str] = field(default_factory=list)  # originals in remote storage
 
 
 async def purge(
@@ -207,7 +216,7 @@ async def _purge_missing(
 async def _delete_tracks(
     session: AsyncSession,
     services: Services,
-    tracks: Sequence[tuple[uuid.UUID, str, str, str | None]],
+    tracks: Sequence[tuple[uuid.UUID, str, str, str | None, str | None]],
     purged_by: uuid.UUID | None,
     purged: Purged,
 ) -> None:
@@ -224,11 +233,13 @@ async def _delete_tracks(
         purged.playlist_ids.update(held.all())
     await _forget_references(session, TrashKind.TRACK, ids)
     kept_paths: list[str] = []
-    for track_id, origin, path, album_group in tracks:
+    for track_id, origin, path, album_group, storage_key in tracks:
         purged.track_ids.append(track_id)
         if album_group:
             purged.album_groups.add(album_group)
-        if origin == TrackOrigin.UPLOAD:
+        if storage_key is not None:
+            purged.object_keys.append(storage_key)
+        elif origin == TrackOrigin.UPLOAD:
             purged.files.append((str(services.uploads_root), path))
         elif settings.allow_file_deletion:
             purged.files.append((str(services.media_root), path))
@@ -275,6 +286,7 @@ async def after_purge(services: Services, purged: Purged) -> None:
         return
     store = VariantStore.in_data_dir(services.settings.data_dir)
     await asyncio.to_thread(_remove_files, purged.files, store, purged.track_ids)
+    await _remove_objects(services.storage, purged)
     if purged.album_groups:
         await after_state_change(
             services, [], old_groups=purged.album_groups, playlist_ids=sorted(purged.playlist_ids)
@@ -287,6 +299,19 @@ async def after_purge(services: Services, purged: Purged) -> None:
     except Exception:
         logger.exception("artists not recounted after a purge")
     await after_state_change(services, [], playlist_ids=sorted(purged.playlist_ids))
+
+
+async def _remove_objects(storage: ObjectStorage, purged: Purged) -> None:
+    """Remote storage: the purged uploads' objects and every variant of the tracks."""
+    if not storage.remote:
+        return
+    try:
+        for key in purged.object_keys:
+            await storage.delete(key)
+        for track_id in purged.track_ids:
+            await storage.delete_prefix(variant_prefix(track_id))
+    except StorageUnavailable as error:
+        logger.warning("a purged track's objects stay in the bucket: %s", error)
 
 
 def _remove_files(

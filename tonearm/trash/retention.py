@@ -23,6 +23,7 @@ from tonearm.catalog.access import track_gone
 from tonearm.catalog.states import TrackState
 from tonearm.db.locks import TRASH_SWEEP_LOCK_KEY, try_registry_lock
 from tonearm.db.models import TrackRecord, TrashRecord, utcnow
+from tonearm.db.outages import log_failure
 from tonearm.services import Services
 from tonearm.trash.purge import purge_entry, purge_missing_tracks
 
@@ -119,5 +120,5 @@ async def sweep_periodically(
         await asyncio.sleep(interval)
         try:
             await purge_expired(services)
-        except Exception:  # the next round tries again
-            logger.exception("trash retention sweep failed")
+        except Exception as error:  # the next round tries again
+            log_failure(logger, error, "trash retention sweep failed")

@@ -41,6 +41,8 @@ from tonearm.library.facts import TrackFacts
 from tonearm.library.grouping import GroupingChanges, group_tracks
 from tonearm.library.probe import NotAudioType, ProbeError, probe_file
 from tonearm.services import Services
+from tonearm.storage.base import StorageUnavailable
+from tonearm.storage.keys import original_key, original_relative
 from tonearm.uploads.outcomes import (
     AlbumNotFound,
     Corrupt,
@@ -226,10 +228,29 @@ async def _store(
 ) -> UploadOutcome:
     """Move the file into place and register it (both or neither), then group and queue."""
     settings = services.settings
+    storage = services.storage
     track_id = uuid.uuid4()
     uploads_root = settings.resolved_uploads_dir
-    relative = _stored_path(user.id, track_id, facts.format)
+    key = original_key(user.id, track_id, stored_extension(facts.format), datetime.now(UTC))
+    relative = original_relative(key)  # the same name under the uploads root
     mtime_ns = await _move_into_place(staged.path, uploads_root / relative)
+    # Remote storage: the original goes into the bucket and the row records its key; the
+    # local copy serves the cover phase below and is removed after it.
+    remote = storage.local_path(key) is None
+    try:
+        if remote and staged.object_key is not None:
+            # A direct upload: the bytes are in the bucket already; S3 copies them.
+            stored = await storage.copy(staged.object_key, key, content_type=facts.mime_type)
+            mtime_ns = int(stored.modified * 1_000_000_000)
+        elif remote:
+            stored = await storage.put_file(
+                key, uploads_root / relative, content_type=facts.mime_type
+            )
+            mtime_ns = int(stored.modified * 1_000_000_000)
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(discard, uploads_root / relative)
+        raise
     row = _row(
         track_id=track_id,
         relative=relative,
@@ -240,6 +261,7 @@ async def _store(
         published=settings.uploads_published,
         album=album,
     )
+    row["storage_key"] = key if remote else None
     try:
         async with services.sessions.begin() as session:
             await session.execute(insert(TrackRecord).values(row))
@@ -247,7 +269,7 @@ async def _store(
                 session, track_id=track_id, user_id=user.id, role=CollaboratorRole.OWNER.value
             )
     except IntegrityError:
-        await anyio.to_thread.run_sync(discard, uploads_root / relative)
+        await _forget_stored(services, uploads_root / relative, key if remote else None)
         async with services.sessions() as session:
             existing = await _visible_duplicate(session, viewer, staged.sha256)
         if existing is None:
@@ -255,10 +277,25 @@ async def _store(
         return Duplicate(existing)
     except BaseException:
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(discard, uploads_root / relative)
+            await _forget_stored(services, uploads_root / relative, key if remote else None)
         raise
-    await _after_registering(services, track_id)
+    try:
+        await _after_registering(services, track_id)
+    finally:
+        if remote:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(discard, uploads_root / relative)
     return Uploaded(track_id)
+
+
+async def _forget_stored(services: Services, local: Path, key: str | None) -> None:
+    """Remove what an upload that was not registered stored: its file and its object."""
+    await anyio.to_thread.run_sync(discard, local)
+    if key is not None:
+        try:
+            await services.storage.delete(key)
+        except StorageUnavailable:
+            logger.warning("an unregistered upload's object %s stays in the bucket", key)
 
 
 async def _album_to_join(session: AsyncSession, viewer: Viewer, album_id: uuid.UUID) -> AlbumRecord:
@@ -289,11 +326,6 @@ async def _visible_duplicate(
     statement = statement.order_by((TrackRecord.uploaded_by == viewer.user_id).desc()).limit(1)
     found: uuid.UUID | None = await session.scalar(statement)
     return found
-
-
-def _stored_path(user_id: uuid.UUID, track_id: uuid.UUID, audio_format: AudioFormat) -> str:
-    now = datetime.now(UTC)
-    return f"{user_id}/{now:%Y}/{now:%m}/{track_id}.{stored_extension(audio_format)}"
 
 
 def _fsync_path(path: Path, *, directory: bool) -> None:
@@ -376,7 +408,7 @@ async def _after_registering(services: Services, track_id: uuid.UUID) -> None:
         await make_upload_covers(
             services.sessions,
             roots=file_roots(services),
-            store=ArtworkStore.in_data_dir(settings.data_dir),
+            store=ArtworkStore.in_data_dir(settings.data_dir, services.storage),
             album_ids=album_ids,
         )
     except Exception:  # the track is registered; its cover can come with the next scan

@@ -55,6 +55,9 @@ class StagedFile:
     size_bytes: int
     sha256: str
     original_name: str
+    # A direct upload: the same bytes are already this object of the remote storage, so
+    # storing copies it there instead of uploading ``path`` again.
+    object_key: str | None = None
 
 
 class UploadTooLarge(Exception):

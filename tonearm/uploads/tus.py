@@ -35,7 +35,7 @@ from tonearm.accounts.viewer import Viewer, resolve_viewer
 from tonearm.db import uploads as rows
 from tonearm.db.models import UserRecord, utcnow
 from tonearm.services import Services
-from tonearm.uploads.quota import used_bytes
+from tonearm.uploads.quota import reservation_refusal
 from tonearm.uploads.tus_store import DiskFull, TusStore, UploadBusy, Writer
 from tonearm.web.credentials import bearer_token, origin_allowed, session_cookie
 
@@ -319,15 +319,18 @@ class TusServer:
             now = utcnow()
             expires = self.store.expiry(now)
             async with self.services.sessions.begin() as session:
-                quota = self.settings.upload_quota_bytes
-                if quota is not None and not viewer.is_admin:
-                    used = await used_bytes(session, viewer.user_id)
-                    used += await rows.unfinished_bytes(session, viewer.user_id, now=now)
-                    if used + length > quota:
-                        raise TooLarge(
-                            f"Upload quota exceeded: {used} of {quota} bytes are used or "
-                            f"reserved by unfinished uploads, and this file needs {length}."
-                        )
+                over = await reservation_refusal(
+                    session,
+                    viewer.user_id,
+                    length=length,
+                    limit=None if viewer.is_admin else self.settings.upload_quota_bytes,
+                    now=now,
+                )
+                if over is not None:
+                    raise TooLarge(
+                        f"Upload quota exceeded: {over.used} of {over.limit} bytes are used "
+                        f"or reserved by unfinished uploads, and this file needs {length}."
+                    )
                 await self.store.create(upload_id)
                 try:
                     await rows.insert_upload(

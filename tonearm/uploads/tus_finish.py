@@ -1,4 +1,5 @@
-"""Finishing a tus upload: its complete bytes go through the one pipeline (``accept_upload``).
+"""Finishing a resumable upload — tus, or direct into object storage (``direct.py``): its
+complete bytes go through the one pipeline (``accept_upload``).
 
 The conditional UPDATE that moves the row from ``receiving`` to ``finishing`` is the lock:
 of two finishes at once, one claims the upload and the other waits for its answer, so one
@@ -6,6 +7,11 @@ upload gives one track. The data file is hard-linked into the staging area (same
 system) and the link handed to the pipeline, which consumes it whatever happens; the data
 file itself goes only once the outcome is recorded, so a finish that fails for the server's
 reasons (a full disk, a permission revoked meanwhile) can be tried again.
+
+A direct upload's bytes are in the bucket: before the claim the server lists its parts
+(``direct.received``) and records how many bytes they hold as the row's offset, so the one
+claim applies unchanged; the claimed upload is assembled and downloaded into the staging
+area, and the incoming object is deleted once the outcome is recorded.
 
 Imports the pipeline (and so the scanner's probe): load it where that is wanted.
 """
@@ -27,6 +33,7 @@ from tonearm.accounts.viewer import Viewer
 from tonearm.db import uploads as rows
 from tonearm.db.models import utcnow
 from tonearm.services import Services
+from tonearm.uploads import direct
 from tonearm.uploads.outcomes import Duplicate, Uploaded, UploadOutcome
 from tonearm.uploads.pipeline import accept_upload
 from tonearm.uploads.staging import StagedFile, discard, display_name, staging_dir
@@ -85,7 +92,7 @@ def _link_and_hash(data: Path, staging: Path) -> tuple[Path, int, str]:
     return link, size, digest.hexdigest()
 
 
-async def _state(
+async def _state(  # noqa: PLR0911 - one answer per state of the row
     services: Services, upload_id: uuid.UUID, user_id: uuid.UUID
 ) -> FinishOutcome | rows.UploadRow:
     """What finishing would answer now, or the row when it may be claimed."""
@@ -100,8 +107,37 @@ async def _state(
         return Incomplete(upload.offset, upload.length, busy=True)
     if upload.expires_at <= now:
         return NotFound()
+    if upload.is_direct and upload.state == rows.RECEIVING:
+        return await _direct_state(services, upload)
     if not upload.complete:
         return Incomplete(upload.offset, upload.length)
+    return upload
+
+
+async def _direct_state(
+    services: Services, upload: rows.UploadRow
+) -> FinishOutcome | rows.UploadRow:
+    """A direct upload's parts as the storage lists them, recorded as the row's offset."""
+    held = await direct.received(services.storage, upload)
+    if held is None:  # aborted behind our back: nothing can become a track
+        return NotFound()
+    offset = upload.length if held.complete else min(held.offset, upload.length - 1)
+    if offset != upload.offset:
+        async with services.sessions.begin() as session:
+            await rows.record_offset(
+                session,
+                upload.id,
+                old_offset=upload.offset,
+                new_offset=offset,
+                expires_at=upload.expires_at,
+            )
+        async with services.sessions() as session:
+            refreshed = await rows.upload_of(session, upload.id, upload.user_id)
+        if refreshed is None:
+            return NotFound()
+        upload = refreshed
+    if not held.complete:
+        return Incomplete(held.offset, upload.length)
     return upload
 
 
@@ -129,21 +165,33 @@ async def finish_upload(services: Services, viewer: Viewer, upload_id: uuid.UUID
             return await _finish_claimed(services, viewer, state)
 
 
-async def _finish_claimed(services: Services, viewer: Viewer, upload: rows.UploadRow) -> Finished:
+async def _finish_claimed(
+    services: Services, viewer: Viewer, upload: rows.UploadRow
+) -> Finished | Incomplete:
     uploads_root = services.settings.resolved_uploads_dir
     files = TusFiles(tus_dir(uploads_root))
     recorded = False
     try:
-        link, size, sha256 = await anyio.to_thread.run_sync(
-            _link_and_hash, files.path(upload.id), staging_dir(uploads_root)
-        )
+        if upload.is_direct:
+            try:
+                link, size, sha256 = await direct.fetch(services, upload)
+            except direct.PartsChanged:  # a part changed since the listing: ask again
+                return Incomplete(upload.offset, upload.length)
+        else:
+            link, size, sha256 = await anyio.to_thread.run_sync(
+                _link_and_hash, files.path(upload.id), staging_dir(uploads_root)
+            )
         name = display_name(upload.original_name)
+        staged = StagedFile(
+            path=link,
+            size_bytes=size,
+            sha256=sha256,
+            original_name=name,
+            object_key=upload.storage_key,
+        )
         try:
             outcome = await accept_upload(
-                services,
-                user=viewer,
-                staged=StagedFile(path=link, size_bytes=size, sha256=sha256, original_name=name),
-                album_id=upload.album_id,
+                services, user=viewer, staged=staged, album_id=upload.album_id
             )
         finally:
             with anyio.CancelScope(shield=True):
@@ -155,7 +203,10 @@ async def _finish_claimed(services: Services, viewer: Viewer, upload: rows.Uploa
                 else:  # refused: the bytes can never become a track
                     await rows.delete_upload(session, upload.id)
             recorded = True
-            await anyio.to_thread.run_sync(files.remove, upload.id)
+            if upload.is_direct:  # the pipeline copied what it kept to the original's key
+                await direct.forget_object(services.storage, upload)
+            else:
+                await anyio.to_thread.run_sync(files.remove, upload.id)
         return Finished(outcome, name)
     finally:
         if not recorded:

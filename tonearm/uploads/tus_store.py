@@ -185,8 +185,12 @@ class TusStore:
     async def sweep_expired(self) -> int:
         """Remove expired, unfinished uploads (row and file) and stale staging files, with
         the start-up sweep's one definition; how many uploads went."""
+        settings = self.services.settings
         report = await sweep_uploads(
-            self.services.sessions, uploads_root=self.services.settings.resolved_uploads_dir
+            self.services.sessions,
+            uploads_root=settings.resolved_uploads_dir,
+            storage=self.services.storage,
+            expiry_hours=settings.upload_expiry_hours,
         )
         return report.expired_uploads
 

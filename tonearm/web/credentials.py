@@ -54,9 +54,15 @@ def clear_session_cookie(response: Response, connection: HTTPConnection) -> None
     )
 
 
+# A WebSocket handshake is addressed to ws(s)://, but its page's Origin is http(s)://.
+_PAGE_SCHEMES = {"ws": "http", "wss": "https"}
+
+
 def own_origin(connection: HTTPConnection) -> str:
-    """The origin this request was addressed to (scheme and Host header)."""
-    return f"{connection.url.scheme}://{connection.headers.get('host', '')}".lower()
+    """The origin this request was addressed to (scheme and Host header); for a WebSocket,
+    the origin of a page served by this server."""
+    scheme = _PAGE_SCHEMES.get(connection.url.scheme, connection.url.scheme)
+    return f"{scheme}://{connection.headers.get('host', '')}".lower()
 
 
 def origin_allowed(connection: HTTPConnection, allowed: Iterable[str]) -> bool:

@@ -10,7 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tonearm.catalog.access import ANONYMOUS
 from tonearm.catalog.queries import count_tracks
+from tonearm.db.outages import database_unavailable
 from tonearm.services import Services
+from tonearm.web.outages import log_outage
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
@@ -23,7 +25,10 @@ async def healthz(request: Request) -> JSONResponse:
     try:
         async with services.sessions() as session:
             tracks = await count_tracks(session, reader=ANONYMOUS, search=None)
-    except (SQLAlchemyError, OSError):
-        logger.exception("health check: database unreachable")
+    except (SQLAlchemyError, OSError) as error:
+        if not database_unavailable(error):
+            logger.exception("health check: database unreachable")
+        else:
+            log_outage("health check", error)
         return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "tracks": tracks})

@@ -1,6 +1,9 @@
-"""Headers every response carries, whatever produced it."""
+"""Headers every response carries, whatever produced it (and, with ``TONEARM_INSTANCE_NAME``,
+which replica answered)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,13 +14,22 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+# Names the replica that answered (``TONEARM_INSTANCE_NAME``): for operators and tests
+# behind a load balancer.
+INSTANCE_HEADER = "X-Tonearm-Instance"
 
 
 class SecurityHeadersMiddleware:
-    """Adds ``SECURITY_HEADERS`` to every HTTP response that does not set them itself."""
+    """Adds ``SECURITY_HEADERS`` (and ``INSTANCE_HEADER`` when this replica has a name) to
+    every HTTP response that does not set them itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, instance_name: str | None = None) -> None:
         self.app = app
+        self.headers: Mapping[str, str] = (
+            {**SECURITY_HEADERS, INSTANCE_HEADER: instance_name}
+            if instance_name
+            else SECURITY_HEADERS
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -27,7 +39,7 @@ class SecurityHeadersMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in self.headers.items():
                     headers.setdefault(name, value)
             await send(message)
 

@@ -4,6 +4,11 @@
   "use strict";
   const parameters = new URLSearchParams(window.location.search);
   const endpoint = window.location.pathname;
+  // Subscriptions go over a graphql-transport-ws socket on the same path (the bundle
+  // carries the graphql-ws client); the Headers tab's Authorization is sent in
+  // connection_init, and the session cookie goes with the handshake.
+  const socketScheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const subscriptionUrl = socketScheme + "//" + window.location.host + endpoint;
 
   function remember(name, value) {
     if (value) {
@@ -19,7 +24,7 @@
     const [query, setQuery] = React.useState(parameters.get("query") || undefined);
     const [variables, setVariables] = React.useState(parameters.get("variables") || undefined);
     return React.createElement(GraphiQL, {
-      fetcher: GraphiQL.createFetcher({ url: endpoint }),
+      fetcher: GraphiQL.createFetcher({ url: endpoint, subscriptionUrl: subscriptionUrl }),
       plugins: [GraphiQLPluginExplorer.explorerPlugin()],
       defaultEditorToolsVisibility: true,
       query: query,

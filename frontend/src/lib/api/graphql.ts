@@ -119,6 +119,8 @@ interface GraphQLResponse<T> {
 export interface ClientOptions {
 	endpoint?: string;
 	fetch?: FetchLike;
+	/** Sent with every request (an anonymous guest's `Authorization: Bearer tgs_…`). */
+	headers?: Record<string, string>;
 }
 
 export type Variables = Record<string, unknown>;
@@ -126,9 +128,11 @@ export type Variables = Record<string, unknown>;
 export class GraphQLClient {
 	readonly endpoint: string;
 	readonly #fetch: FetchLike;
+	readonly #headers: Record<string, string>;
 
-	constructor({ endpoint = '/graphql', fetch: fetchImpl }: ClientOptions = {}) {
+	constructor({ endpoint = '/graphql', fetch: fetchImpl, headers = {} }: ClientOptions = {}) {
 		this.endpoint = endpoint;
+		this.#headers = headers;
 		// Bind lazily so tests and SSR-free builds never touch a missing global at import time.
 		this.#fetch = fetchImpl ?? ((input, init) => globalThis.fetch(input, init));
 	}
@@ -140,6 +144,7 @@ export class GraphQLClient {
 			response = await this.#fetch(this.endpoint, {
 				method: 'POST',
 				headers: {
+					...this.#headers,
 					'Content-Type': 'application/json',
 					Accept: 'application/graphql-response+json, application/json'
 				},

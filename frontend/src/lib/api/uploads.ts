@@ -5,6 +5,7 @@
  * browser API that reports upload progress; they carry `Tonearm-CSRF: 1`, the header a
  * cross-site form cannot set (the server refuses cookie-borne multipart requests without it).
  */
+import type { DirectPartUrl, DirectUploadsApi } from '$lib/uploads/direct';
 import { GraphQLError, HttpError, NetworkError, type GraphQLErrorEntry, type TonearmApi } from './graphql';
 
 /** The part of a track an upload's result links to. */
@@ -33,6 +34,8 @@ export interface UploadQuota {
 export interface UploadStatus {
 	canUpload: boolean;
 	quota: UploadQuota | null;
+	/** `User.uploadMethod`: TUS (through tonearm) or DIRECT (into the bucket). */
+	uploadMethod: 'TUS' | 'DIRECT';
 }
 
 const TRACK_REF = /* GraphQL */ `
@@ -120,6 +123,7 @@ export const UPLOAD_STATUS_QUERY = /* GraphQL */ `
 		viewer {
 			id
 			canUpload
+			uploadMethod
 			uploadQuota {
 				usedBytes
 				limitBytes
@@ -127,6 +131,116 @@ export const UPLOAD_STATUS_QUERY = /* GraphQL */ `
 		}
 	}
 `;
+
+export const START_DIRECT_UPLOAD_MUTATION = /* GraphQL */ `
+	mutation PlayerStartDirectUpload($length: Long!, $fileName: String, $contentType: String, $albumId: ID) {
+		startDirectUpload(length: $length, fileName: $fileName, contentType: $contentType, albumId: $albumId) {
+			__typename
+			... on DirectUpload {
+				uploadId
+				length
+				partBytes
+				partCount
+				expiresAt
+				parts {
+					partNumber
+					url
+					expiresAt
+				}
+			}
+			... on TooLarge {
+				fileName
+				message
+				limitBytes
+			}
+			... on QuotaExceeded {
+				fileName
+				message
+				usedBytes
+				limitBytes
+			}
+			... on UploadNotAllowedError {
+				message
+			}
+			... on AlbumNotFoundError {
+				message
+			}
+			... on DirectUploadsUnsupportedError {
+				message
+			}
+		}
+	}
+`;
+
+export const UPLOAD_PART_URLS_MUTATION = /* GraphQL */ `
+	mutation PlayerUploadPartUrls($uploadId: ID!, $partNumbers: [Int!]!) {
+		uploadPartUrls(uploadId: $uploadId, partNumbers: $partNumbers) {
+			__typename
+			... on UploadPartUrls {
+				parts {
+					partNumber
+					url
+					expiresAt
+				}
+			}
+			... on UploadNotFoundError {
+				message
+			}
+			... on DirectUploadsUnsupportedError {
+				message
+			}
+		}
+	}
+`;
+
+interface RawPartUrl {
+	partNumber: number;
+	url: string;
+	expiresAt: string;
+}
+
+function partUrl(raw: RawPartUrl): DirectPartUrl {
+	return { number: raw.partNumber, url: raw.url, expiresAt: Date.parse(raw.expiresAt) };
+}
+
+/** `DirectUploadsApi` (the direct transport's) over the real server. */
+export function directUploadsApi(api: TonearmApi): DirectUploadsApi {
+	return {
+		async startDirectUpload({ length, fileName, contentType, albumId }) {
+			const data = await api.run<{
+				startDirectUpload: RawUploadResult & {
+					uploadId?: string;
+					length?: number | string;
+					partBytes?: number | string;
+					partCount?: number;
+					expiresAt?: string;
+					parts?: RawPartUrl[];
+				};
+			}>(START_DIRECT_UPLOAD_MUTATION, { length, fileName, contentType, albumId });
+			const raw = data.startDirectUpload;
+			if (raw.__typename !== 'DirectUpload') return toUploadResult(raw, fileName);
+			return {
+				uploadId: raw.uploadId ?? '',
+				length: long(raw.length),
+				partBytes: long(raw.partBytes),
+				partCount: raw.partCount ?? 0,
+				expiresAt: Date.parse(raw.expiresAt ?? ''),
+				parts: (raw.parts ?? []).map(partUrl)
+			};
+		},
+
+		async uploadPartUrls(uploadId, partNumbers) {
+			const data = await api.run<{ uploadPartUrls: { __typename: string; parts?: RawPartUrl[]; message?: string } }>(
+				UPLOAD_PART_URLS_MUTATION,
+				{ uploadId, partNumbers }
+			);
+			const raw = data.uploadPartUrls;
+			if (raw.__typename === 'UploadPartUrls') return (raw.parts ?? []).map(partUrl);
+			if (raw.__typename === 'UploadNotFoundError') return null;
+			throw new Error(raw.message ?? `The server refused to sign the parts (${raw.__typename}).`);
+		}
+	};
+}
 
 /** A member of `UploadResult` or `FinishUploadResult` as the server sends it. */
 export interface RawUploadResult {
@@ -319,12 +433,14 @@ export function uploadsApi(api: TonearmApi, xhr?: () => XhrLike): UploadsApi {
 			const data = await api.run<{
 				viewer: {
 					canUpload: boolean;
+					uploadMethod?: 'TUS' | 'DIRECT' | null;
 					uploadQuota: { usedBytes: number | string; limitBytes: number | string | null } | null;
 				} | null;
 			}>(UPLOAD_STATUS_QUERY);
 			const quota = data.viewer?.uploadQuota;
 			return {
 				canUpload: data.viewer?.canUpload === true,
+				uploadMethod: data.viewer?.uploadMethod === 'DIRECT' ? 'DIRECT' : 'TUS',
 				quota: quota
 					? { usedBytes: long(quota.usedBytes), limitBytes: quota.limitBytes == null ? null : long(quota.limitBytes) }
 					: null

@@ -20,3 +20,20 @@ export function playlistHref(id: string): ResolvedPathname {
 export function trackHref(id: string): ResolvedPathname {
 	return resolve('/tracks/[id]', { id: encodeURIComponent(id) });
 }
+
+/** A listening session's page (members), and an invite's (anyone with the code). */
+export function listenSessionHref(id: string): ResolvedPathname {
+	return resolve('/listen/session/[id]', { id: encodeURIComponent(id) });
+}
+
+export function listenInviteHref(code: string): ResolvedPathname {
+	return resolve('/listen/[code]', { code: encodeURIComponent(code) });
+}
+
+/**
+ * Pages that render without the sign-in screen: a share's (/s/<key>) and an invite's
+ * (/listen/<code>, where an anonymous guest joins and listens).
+ */
+export function isPublicPath(pathname: string): boolean {
+	return pathname.startsWith('/s/') || /^\/listen\/(?!session(?:\/|$))[^/]+\/?$/.test(pathname);
+}

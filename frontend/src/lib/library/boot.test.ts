@@ -2,7 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GraphQLClient, type FetchLike } from '$lib/api/graphql';
 import type { Track } from '$lib/api/types';
 import { samplePlaylist } from '$lib/testing';
-import { BOOT_QUERY, boot, bootWithin, earlyBootScript } from './boot';
+import {
+	BOOT_ANSWER_ID,
+	BOOT_QUERY,
+	BOOT_REQUEST_ID,
+	boot,
+	bootRequestBlock,
+	bootWithin,
+	earlyBootScript
+} from './boot';
 import { PAGE_SIZE } from './track-list.svelte';
 
 const ada = { id: 'VXNlcjox', username: 'ada', role: 'LISTENER', mustChangePassword: false, canUpload: false };
@@ -120,27 +128,85 @@ describe('boot', () => {
 		vi.stubGlobal('window', { __tonearmBoot: early });
 		await expect(boot(client(() => json(signedIn)).client)).resolves.toBeNull();
 	});
+	it('reads the answer the server embedded in the shell, once, and sends nothing', async () => {
+		const element = { textContent: JSON.stringify(signedIn), remove: vi.fn() };
+		const early = Promise.resolve(json(unauthenticated));
+		vi.stubGlobal('window', { __tonearmBoot: early });
+		vi.stubGlobal('document', {
+			getElementById: (id: string) => (id === BOOT_ANSWER_ID && element.remove.mock.calls.length === 0 ? element : null)
+		});
+		const { client: c, calls } = client(() => json(unauthenticated));
+		const first = await boot(c);
+		expect(first?.viewer.viewer).toEqual(ada);
+		expect(first?.library?.page.tracks).toEqual([track]);
+		expect(element.remove).toHaveBeenCalledTimes(1);
+		expect(calls).toHaveLength(0);
+		expect(await boot(c)).toEqual({ viewer: { viewer: null, authMode: 'REQUIRED' }, library: null });
+		expect(calls).toHaveLength(1); // neither the embedded answer nor a stray early request is reused
+	});
+
+	it('treats an embedded answer that is not JSON like any unclear answer', async () => {
+		vi.stubGlobal('window', {});
+		vi.stubGlobal('document', { getElementById: () => ({ textContent: '<html>', remove: () => {} }) });
+		await expect(boot(client(() => json(signedIn)).client)).resolves.toBeNull();
+	});
+});
+
+/** The shell's boot request block, parsed as a browser would read its text. */
+function requestBlock(): { text: string; body: { query: string; variables: unknown } } {
+	const block = bootRequestBlock();
+	const match = new RegExp(`^<script type="application/json" id="${BOOT_REQUEST_ID}">(.*)</script>$`, 's').exec(block);
+	expect(match).not.toBeNull();
+	const text = match?.[1] ?? '';
+	return { text, body: JSON.parse(text) };
+}
+
+describe('bootRequestBlock', () => {
+	it('holds exactly the boot operation, with no way out of its element', () => {
+		const { text, body } = requestBlock();
+		expect(text).not.toContain('<');
+		expect(body).toEqual({
+			query: BOOT_QUERY.replace(/\s+/g, ' ').trim(),
+			variables: { first: PAGE_SIZE, orderBy: 'ARTIST' }
+		});
+	});
 });
 
 describe('earlyBootScript', () => {
-	it('sends exactly the boot request, on the player page only, with no way out of its element', async () => {
-		const script = earlyBootScript();
-		expect(script).not.toMatch(/<\/script/i);
+	const run = (pathname: string, elements: Record<string, { textContent: string }>) => {
 		const fetch = vi.fn(async () => json(signedIn));
 		const win: { __tonearmBoot?: Promise<Response> } = {};
-		new Function('window', 'location', 'fetch', script)(win, { pathname: '/' }, fetch);
+		const doc = { getElementById: (id: string) => elements[id] ?? null };
+		new Function('window', 'location', 'fetch', 'document', earlyBootScript())(win, { pathname }, fetch, doc);
+		return { fetch, win };
+	};
+
+	it('sends exactly the boot request block, on the player page only, with no way out of its element', async () => {
+		expect(earlyBootScript()).not.toMatch(/<\/script/i);
+		const { text } = requestBlock();
+		const { fetch, win } = run('/', { [BOOT_REQUEST_ID]: { textContent: text } });
 		expect(fetch).toHaveBeenCalledTimes(1);
 		const [url, init] = fetch.mock.calls[0] as unknown as [string, RequestInit];
 		expect(url).toBe('/graphql');
 		expect(init).toMatchObject({ method: 'POST', credentials: 'same-origin' });
-		const body = JSON.parse(String(init.body));
-		expect(body.variables).toEqual({ first: PAGE_SIZE, orderBy: 'ARTIST' });
-		expect(body.query).toBe(BOOT_QUERY.replace(/\s+/g, ' ').trim());
+		expect(init.headers).toEqual({
+			'Content-Type': 'application/json',
+			Accept: 'application/graphql-response+json, application/json'
+		});
+		expect(init.body).toBe(text);
 		await expect(win.__tonearmBoot).resolves.toBeInstanceOf(Response);
 
-		const elsewhere = vi.fn();
-		new Function('window', 'location', 'fetch', script)({}, { pathname: '/admin' }, elsewhere);
-		expect(elsewhere).not.toHaveBeenCalled();
+		expect(run('/admin', { [BOOT_REQUEST_ID]: { textContent: text } }).fetch).not.toHaveBeenCalled();
+	});
+
+	it('sends nothing when the server embedded the answer', () => {
+		const { text } = requestBlock();
+		const { fetch, win } = run('/', {
+			[BOOT_REQUEST_ID]: { textContent: text },
+			[BOOT_ANSWER_ID]: { textContent: '{}' }
+		});
+		expect(fetch).not.toHaveBeenCalled();
+		expect(win.__tonearmBoot).toBeUndefined();
 	});
 });
 

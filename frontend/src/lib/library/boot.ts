@@ -79,26 +79,117 @@ declare global {
 const BOOT_VARIABLES = { first: PAGE_SIZE, orderBy: BOOT_ORDER };
 
 /**
- * A classic inline script for the HTML shell's `<head>` (put there by hooks.server.ts, and
- * allowed by the server's CSP through its hash): it sends the boot request while the browser
- * is still fetching the code, on the player's own page only. The same POST the client sends.
+ * The ids of the two JSON data blocks of the HTML shell (`<script type="application/json">`,
+ * never executed). The request: the boot operation as the shell sends it, which the tonearm
+ * server also reads from the built `index.html` to run the very same operation itself. The
+ * answer: what the server embeds when it serves the shell to a signed-in browser (the same
+ * JSON a POST to /graphql would return), so the first screen needs no request at all.
+ */
+export const BOOT_REQUEST_ID = 'tonearm-boot-request';
+export const BOOT_ANSWER_ID = 'tonearm-boot-answer';
+
+/** How many rows the server paints before the app mounts: more than a tall window shows. */
+export const FIRST_ROWS = 30;
+
+/**
+ * What the server paints of the first screen before the code runs (tonearm/web/first_screen.py):
+ * who is signed in and the first rows of the very page BOOT_QUERY asks for (the same field,
+ * order and visibility), without what is costly to resolve (stream URLs, covers, playlists,
+ * totals). The server runs it first, paints, then runs BOOT_QUERY for the app.
+ */
+export const FIRST_ROWS_QUERY = /* GraphQL */ `
+	query PlayerFirstRows($first: Int!, $orderBy: TrackOrder!) {
+		viewer {
+			username
+			role
+			mustChangePassword
+			canUpload
+		}
+		authMode
+		tracks(first: $first, orderBy: $orderBy) {
+			edges {
+				node {
+					id
+					title
+					artist
+					album {
+						id
+						title
+					}
+					durationSeconds
+					canEdit
+					viewerHasLiked
+				}
+			}
+		}
+	}
+`;
+
+/** The data block of FIRST_ROWS_QUERY in the shell, read by the server only. */
+export const FIRST_ROWS_REQUEST_ID = 'tonearm-first-rows-request';
+
+/** What the server painted from FIRST_ROWS_QUERY's answer, until the app mounts its own. */
+export const FIRST_SCREEN_ID = 'tonearm-first-screen';
+
+/** `JSON.stringify` that is safe inside a `<script>` element: no `<` can start `</script>`. */
+function scriptSafeJson(value: unknown): string {
+	return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+/**
+ * The boot operation as a JSON data block for the HTML shell's `<body>` (put there by
+ * hooks.server.ts): the body `earlyBootScript` POSTs, and the operation the server runs when
+ * it embeds the answer.
+ */
+export function bootRequestBlock(): string {
+	const body = { query: BOOT_QUERY.replace(/\s+/g, ' ').trim(), variables: BOOT_VARIABLES };
+	return `<script type="application/json" id="${BOOT_REQUEST_ID}">${scriptSafeJson(body)}</script>`;
+}
+
+/** FIRST_ROWS_QUERY as a data block of the HTML shell (never sent by the client). */
+export function firstRowsRequestBlock(): string {
+	const body = {
+		query: FIRST_ROWS_QUERY.replace(/\s+/g, ' ').trim(),
+		variables: { first: FIRST_ROWS, orderBy: BOOT_ORDER }
+	};
+	return `<script type="application/json" id="${FIRST_ROWS_REQUEST_ID}">${scriptSafeJson(body)}</script>`;
+}
+
+/**
+ * A classic inline script for the HTML shell (at the start of `<body>`), after `bootRequestBlock` (put there
+ * by hooks.server.ts, and allowed by the server's CSP through its hash): on the player's own
+ * page, unless the server already embedded the answer, it sends the boot request while the
+ * browser is still fetching the code. The same POST the client sends.
  */
 export function earlyBootScript(): string {
 	const init = {
 		method: 'POST',
 		credentials: 'same-origin',
-		headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' },
-		body: JSON.stringify({ query: BOOT_QUERY.replace(/\s+/g, ' ').trim(), variables: BOOT_VARIABLES })
+		headers: { 'Content-Type': 'application/json', Accept: 'application/graphql-response+json, application/json' }
 	};
-	// `<` only ever occurs inside the JSON's strings: escaped, no `</script>` can end the element.
-	const args = JSON.stringify(init).replace(/</g, '\\u003c');
+	const element = (id: string) => `document.getElementById(${JSON.stringify(id)})`;
 	// The no-op catch only keeps a failure from being reported as unhandled before boot() reads it.
-	return `if(location.pathname==='/'){window.__tonearmBoot=fetch('/graphql',${args});window.__tonearmBoot.catch(function(){})}`;
+	return (
+		`if(location.pathname==='/'&&!${element(BOOT_ANSWER_ID)}){` +
+		`var init=${scriptSafeJson(init)};init.body=${element(BOOT_REQUEST_ID)}.textContent;` +
+		`window.__tonearmBoot=fetch('/graphql',init);window.__tonearmBoot.catch(function(){})}`
+	);
 }
 
-/** The request the shell already sent, once; later calls (and other pages) get undefined. */
+/**
+ * The boot answer as a response: the one the server embedded in the shell (read once, then
+ * removed), else the request the shell already sent; later calls (and other pages) get
+ * undefined.
+ */
 function takeEarlyBoot(): Promise<Response> | undefined {
 	if (typeof window === 'undefined') return undefined;
+	const embedded = typeof document === 'undefined' ? null : document.getElementById(BOOT_ANSWER_ID);
+	if (embedded) {
+		embedded.remove();
+		delete window.__tonearmBoot;
+		const text = embedded.textContent ?? '';
+		return Promise.resolve(new Response(text, { status: 200, headers: { 'Content-Type': 'application/json' } }));
+	}
 	const early = window.__tonearmBoot;
 	delete window.__tonearmBoot;
 	return early;

@@ -5,27 +5,21 @@
  * upload id, for `finishUpload`, is the last path segment of the upload's `Location`.
  */
 import { Upload } from 'tus-js-client';
+import type { ResumableCallbacks, ResumableHandle, ResumableStarter } from './resumable';
 
 export const TUS_ENDPOINT = '/api/uploads';
 export const TUS_CHUNK_BYTES = 8 * 1024 * 1024;
 /** After a failed request, wait this long (ms) before each next attempt; then give up. */
 export const TUS_RETRY_DELAYS = [0, 1000, 3000, 5000, 10000];
 
-export interface TusCallbacks {
-	onProgress(sent: number, total: number): void;
-	/** The bytes are all on the server, under this upload id. */
-	onSuccess(uploadId: string): void;
-	onError(message: string): void;
-}
+/** tus's callbacks: the queue's (`resumable.ts`); tus refusals arrive as `onError` (the server's words). */
+export type TusCallbacks = ResumableCallbacks;
 
 /** A running resumable upload: pause stops it (the server keeps what it has), resume goes on. */
-export interface TusHandle {
-	pause(): void;
-	resume(): void;
-}
+export type TusHandle = ResumableHandle;
 
 /** Starts a tus upload of one file (the queue's seam; tests pass a fake). */
-export type TusStarter = (file: File, callbacks: TusCallbacks) => TusHandle;
+export type TusStarter = ResumableStarter;
 
 /** The tus upload id in a `Location` (absolute or relative): its last path segment. */
 export function uploadIdFrom(location: string): string {

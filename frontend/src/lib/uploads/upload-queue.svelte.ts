@@ -1,6 +1,6 @@
 import { describeError } from '$lib/api/graphql';
 import type { UploadQuota, UploadResult, UploadsApi } from '$lib/api/uploads';
-import type { TusHandle, TusStarter } from './tus';
+import type { ResumableHandle, ResumableStarter } from './resumable';
 
 /** Files larger than this go by tus (resumable, pausable); smaller ones in multipart batches. */
 export const TUS_THRESHOLD_BYTES = 8 * 1024 * 1024;
@@ -8,14 +8,18 @@ export const TUS_THRESHOLD_BYTES = 8 * 1024 * 1024;
 export const BATCH_FILES = 20;
 /** Bytes per multipart request (a batch closes early once it would exceed this). */
 export const BATCH_BYTES = 64 * 1024 * 1024;
-/** tus uploads running at once. */
+/** Resumable uploads (tus or direct) running at once. */
 export const TUS_CONCURRENCY = 2;
 
-export type UploadMethod = 'tus' | 'multipart';
+/**
+ * How a file is sent: `tus` (large) or `multipart` (small) through tonearm, or `direct`
+ * (any size) into the bucket when the server keeps uploads there (`User.uploadMethod`).
+ */
+export type UploadMethod = 'tus' | 'multipart' | 'direct';
 
 /**
  * - `queued`: waiting for its turn; `uploading`: bytes on the way;
- * - `paused` (tus only): stopped by the user, resumable;
+ * - `paused` (tus and direct): stopped by the user, resumable;
  * - `finishing`: all bytes sent, the server is checking the file;
  * - `done`: the server answered with a result (a track or a typed refusal);
  * - `failed`: no result (network, session…): `error` says why, and it can be retried.
@@ -35,7 +39,8 @@ export class UploadItem {
 	readonly id = `upload-${++nextId}`;
 	readonly file: File;
 	readonly path: string;
-	readonly method: UploadMethod;
+	/** null until the server said how it takes uploads (see `UploadQueue.add`). */
+	method = $state<UploadMethod | null>(null);
 	status = $state<UploadItemStatus>('queued');
 	/** Bytes sent so far. */
 	sent = $state(0);
@@ -53,10 +58,15 @@ export class UploadItem {
 		return this.result?.kind === 'uploaded' || this.result?.kind === 'duplicate';
 	}
 
-	/** The running tus upload, while there is one. */
-	tus: TusHandle | null = null;
+	/** The running resumable upload (tus or direct), while there is one. */
+	handle: ResumableHandle | null = null;
 
-	constructor(picked: PickedFile, method: UploadMethod) {
+	/** Sent by a resumable transport, which can pause. */
+	get resumable(): boolean {
+		return this.method === 'tus' || this.method === 'direct';
+	}
+
+	constructor(picked: PickedFile, method: UploadMethod | null) {
 		this.file = picked.file;
 		this.path = picked.path || picked.file.name;
 		this.method = method;
@@ -65,26 +75,35 @@ export class UploadItem {
 
 export interface UploadQueueOptions {
 	api: UploadsApi;
-	tus: TusStarter;
+	tus: ResumableStarter;
+	/**
+	 * The direct transport; with it the queue asks the server (`refreshStatus`) how it takes
+	 * uploads before sending anything, and sends every file this way when it says DIRECT.
+	 */
+	direct?: ResumableStarter;
 	tusThresholdBytes?: number;
 	batchFiles?: number;
 	batchBytes?: number;
 	tusConcurrency?: number;
 	albumId?: string | null;
-	/** New tracks arrived (after a batch or a finished tus upload with at least one). */
+	/** New tracks arrived (after a batch or a finished resumable upload with at least one). */
 	onTracksAdded?: () => void;
 }
 
 /**
  * The upload page's queue: files go by tus (large) or in multipart batches (small), one batch
- * and up to `tusConcurrency` tus uploads at a time; each ends with the server's result; the
- * quota is asked again after every batch and every finished tus upload.
+ * and up to `tusConcurrency` tus uploads at a time — or, when the server keeps uploads in a
+ * bucket, all of them directly there, `tusConcurrency` at a time, through the same resumable
+ * interface; each ends with the server's result; the quota is asked again after every batch
+ * and every finished resumable upload.
  */
 export class UploadQueue {
 	items = $state.raw<UploadItem[]>([]);
 	quota = $state.raw<UploadQuota | null>(null);
 	canUpload = $state<boolean | null>(null);
 	statusError = $state<string | null>(null);
+	/** The server's `uploadMethod`, once asked. */
+	uploadMethod = $state<'TUS' | 'DIRECT' | null>(null);
 
 	/** Something is still to send or being checked. */
 	busy = $derived(
@@ -97,7 +116,8 @@ export class UploadQueue {
 	});
 
 	readonly #api: UploadsApi;
-	readonly #tus: TusStarter;
+	readonly #tus: ResumableStarter;
+	readonly #direct: ResumableStarter | null;
 	readonly #threshold: number;
 	readonly #batchFiles: number;
 	readonly #batchBytes: number;
@@ -110,6 +130,7 @@ export class UploadQueue {
 	constructor(options: UploadQueueOptions) {
 		this.#api = options.api;
 		this.#tus = options.tus;
+		this.#direct = options.direct ?? null;
 		this.#threshold = options.tusThresholdBytes ?? TUS_THRESHOLD_BYTES;
 		this.#batchFiles = options.batchFiles ?? BATCH_FILES;
 		this.#batchBytes = options.batchBytes ?? BATCH_BYTES;
@@ -118,12 +139,16 @@ export class UploadQueue {
 		this.#onTracksAdded = options.onTracksAdded ?? (() => {});
 	}
 
-	/** How a file of this size is sent. */
-	methodFor(size: number): UploadMethod {
+	/** How a file of this size is sent; null while the server has not said how it takes uploads. */
+	methodFor(size: number): UploadMethod | null {
+		if (this.#direct) {
+			if (this.uploadMethod === null) return null;
+			if (this.uploadMethod === 'DIRECT') return 'direct';
+		}
 		return size > this.#threshold ? 'tus' : 'multipart';
 	}
 
-	/** Queue files and start sending. */
+	/** Queue files and start sending (once the server said how, when that is still open). */
 	add(files: readonly PickedFile[]): UploadItem[] {
 		const added = files.map((picked) => new UploadItem(picked, this.methodFor(picked.file.size)));
 		if (added.length === 0) return added;
@@ -140,24 +165,36 @@ export class UploadQueue {
 			if (seq !== this.#statusSeq) return;
 			this.canUpload = status.canUpload;
 			this.quota = status.quota;
+			this.uploadMethod = status.uploadMethod;
 			this.statusError = null;
 		} catch (error) {
 			if (seq !== this.#statusSeq) return;
 			this.statusError = describeError(error);
+			// Unknown: tus, which every server takes (with a bucket too, through tonearm).
+			this.uploadMethod ??= 'TUS';
 		}
+		this.#assignMethods();
+	}
+
+	/** Files added before the server said how it takes uploads get their way now. */
+	#assignMethods(): void {
+		const waiting = this.items.filter((i) => i.method === null);
+		if (waiting.length === 0) return;
+		for (const item of waiting) item.method = this.methodFor(item.file.size);
+		this.#pump();
 	}
 
 	pause(item: UploadItem): void {
-		if (item.method !== 'tus' || item.status !== 'uploading' || !item.tus) return;
-		item.tus.pause();
+		if (!item.resumable || item.status !== 'uploading' || !item.handle) return;
+		item.handle.pause();
 		item.status = 'paused';
 		this.#pump();
 	}
 
 	resume(item: UploadItem): void {
-		if (item.status !== 'paused' || !item.tus) return;
+		if (item.status !== 'paused' || !item.handle) return;
 		item.status = 'uploading';
-		item.tus.resume();
+		item.handle.resume();
 	}
 
 	/** Send a file again whose upload failed (no result from the server). */
@@ -166,7 +203,7 @@ export class UploadQueue {
 		item.status = 'queued';
 		item.error = null;
 		item.sent = 0;
-		item.tus = null;
+		item.handle = null;
 		this.#pump();
 	}
 
@@ -193,11 +230,11 @@ export class UploadQueue {
 			const batch = this.nextBatch();
 			if (batch.length > 0) void this.#sendBatch(batch);
 		}
-		let running = this.items.filter((i) => i.method === 'tus' && i.status === 'uploading').length;
+		let running = this.items.filter((i) => i.resumable && i.status === 'uploading').length;
 		for (const item of this.items) {
 			if (running >= this.#tusConcurrency) break;
-			if (item.method === 'tus' && item.status === 'queued') {
-				this.#startTus(item);
+			if (item.resumable && item.status === 'queued') {
+				this.#startResumable(item);
 				running++;
 			}
 		}
@@ -240,17 +277,25 @@ export class UploadQueue {
 		this.#pump();
 	}
 
-	#startTus(item: UploadItem): void {
+	#startResumable(item: UploadItem): void {
 		item.status = 'uploading';
-		item.tus = this.#tus(item.file, {
+		const start = item.method === 'direct' && this.#direct ? this.#direct : this.#tus;
+		item.handle = start(item.file, {
 			onProgress: (sent) => {
 				item.sent = sent;
 			},
 			onSuccess: (uploadId) => void this.#finish(item, uploadId),
+			onRefused: (result) => {
+				item.result = result;
+				item.status = 'done';
+				item.handle = null;
+				void this.refreshStatus();
+				this.#pump();
+			},
 			onError: (message) => {
 				item.status = 'failed';
 				item.error = message;
-				item.tus = null;
+				item.handle = null;
 				this.#pump();
 			}
 		});
@@ -259,7 +304,7 @@ export class UploadQueue {
 	async #finish(item: UploadItem, uploadId: string): Promise<void> {
 		item.sent = item.file.size;
 		item.status = 'finishing';
-		item.tus = null;
+		item.handle = null;
 		this.#pump();
 		try {
 			item.result = await this.#api.finishUpload(uploadId, item.file.name);

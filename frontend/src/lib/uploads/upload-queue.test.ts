@@ -19,7 +19,7 @@ const track = (n: number) => ({
 });
 
 /** A server that answers each batch with one result per file (NotAudio for `.txt.mp3`). */
-function fakeUploads() {
+function fakeUploads(uploadMethod: 'TUS' | 'DIRECT' = 'TUS') {
 	const batches: string[][] = [];
 	const finished: string[] = [];
 	let release: () => void = () => {};
@@ -42,7 +42,11 @@ function fakeUploads() {
 			finished.push(uploadId);
 			return { kind: 'uploaded', fileName, track: track(999) };
 		}),
-		uploadStatus: vi.fn(async () => ({ canUpload: true, quota: { usedBytes: 5 * MiB, limitBytes: 100 * MiB } }))
+		uploadStatus: vi.fn(async () => ({
+			canUpload: true,
+			quota: { usedBytes: 5 * MiB, limitBytes: 100 * MiB },
+			uploadMethod
+		}))
 	};
 	return {
 		api,
@@ -186,6 +190,60 @@ describe('UploadQueue', () => {
 		expect(tus.started.map((s) => s.file.name)).toEqual(['1.flac', '2.flac', '3.flac']);
 	});
 
+	it('with a bucket (DIRECT) every file waits for the server’s answer, then goes the direct way', async () => {
+		const server = fakeUploads('DIRECT');
+		const tus = fakeTus();
+		const direct = fakeTus();
+		const queue = new UploadQueue({ api: server.api, tus: tus.start, direct: direct.start, tusThresholdBytes: 50 });
+		const [small, big, third] = queue.add([picked('small.mp3', 10), picked('big.flac', 100), picked('3.flac', 10)]);
+		expect(small?.method).toBeNull();
+		expect(direct.started).toHaveLength(0);
+		await queue.refreshStatus();
+		expect([small?.method, big?.method, third?.method]).toEqual(['direct', 'direct', 'direct']);
+		// Two at a time, as tus; nothing through tonearm's own routes.
+		expect(direct.started.map((s) => s.file.name)).toEqual(['small.mp3', 'big.flac']);
+		expect(tus.started).toHaveLength(0);
+		expect(server.batches).toHaveLength(0);
+
+		queue.pause(big!);
+		expect(big?.status).toBe('paused');
+		expect(direct.started[1]?.pause).toHaveBeenCalledOnce();
+		expect(direct.started.map((s) => s.file.name)).toEqual(['small.mp3', 'big.flac', '3.flac']);
+		queue.resume(big!);
+		expect(direct.started[1]?.resume).toHaveBeenCalledOnce();
+
+		direct.started[0]!.callbacks.onRefused({
+			kind: 'quota-exceeded',
+			fileName: 'small.mp3',
+			message: 'Storing this file would pass your storage quota.',
+			usedBytes: 95 * MiB,
+			limitBytes: 100 * MiB
+		});
+		expect(small?.status).toBe('done');
+		expect(small?.ok).toBe(false);
+		expect(small?.result).toMatchObject({ kind: 'quota-exceeded' });
+
+		direct.started[1]!.callbacks.onSuccess('direct-1');
+		await settle();
+		expect(server.finished).toEqual(['direct-1']);
+		expect(big?.status).toBe('done');
+		expect(big?.ok).toBe(true);
+	});
+
+	it('with the tus answer (TUS) the waiting files go by tus and in batches as before', async () => {
+		const server = fakeUploads('TUS');
+		const tus = fakeTus();
+		const direct = fakeTus();
+		const queue = new UploadQueue({ api: server.api, tus: tus.start, direct: direct.start, tusThresholdBytes: 50 });
+		const [small, big] = queue.add([picked('small.mp3', 10), picked('big.flac', 100)]);
+		await queue.refreshStatus();
+		await settle();
+		expect([small?.method, big?.method]).toEqual(['multipart', 'tus']);
+		expect(tus.started.map((s) => s.file.name)).toEqual(['big.flac']);
+		expect(server.batches).toEqual([['small.mp3']]);
+		expect(direct.started).toHaveLength(0);
+	});
+
 	it('keeps a tus error on the item', () => {
 		const tus = fakeTus();
 		const queue = new UploadQueue({ api: fakeUploads().api, tus: tus.start, tusThresholdBytes: 5 });
@@ -282,10 +340,21 @@ describe('upload results and requests', () => {
 
 	it('reads the quota and the permission', async () => {
 		const server = graphqlFetch(() => ({
-			data: { viewer: { id: 'u', canUpload: true, uploadQuota: { usedBytes: 12, limitBytes: null } } }
+			data: {
+				viewer: {
+					id: 'u',
+					canUpload: true,
+					uploadMethod: 'DIRECT',
+					uploadQuota: { usedBytes: 12, limitBytes: null }
+				}
+			}
 		}));
 		const api = uploadsApi(new TonearmApi(new GraphQLClient({ fetch: server.fetch })));
-		await expect(api.uploadStatus()).resolves.toEqual({ canUpload: true, quota: { usedBytes: 12, limitBytes: null } });
+		await expect(api.uploadStatus()).resolves.toEqual({
+			canUpload: true,
+			quota: { usedBytes: 12, limitBytes: null },
+			uploadMethod: 'DIRECT'
+		});
 		expect(server.requests[0]?.operation).toBe('PlayerUploadStatus');
 	});
 

@@ -1,0 +1,1 @@
+"""``tonearm backup PATH``: a consistent copy of one box's state while it runs."""

@@ -1,0 +1,1 @@
+"""Pub/sub between the processes that serve one library (see ``pubsub/README.md``)."""

@@ -1,0 +1,1 @@
+"""``tonearm storage migrate``: moving uploads, variants and thumbnails between storages."""

@@ -583,10 +583,19 @@ def test_a_revoked_share_stops_within_its_bound(front: Front, http: httpx.Client
     assert http.get(url).json() == NOT_FOUND
 
 
-def _decisions(front: Front, agent: str) -> list[bytes]:
-    """The decision status (nginx's cache status) of each logged request sent as ``agent``."""
-    lines = [line for line in front.access_log.splitlines() if f'"{agent}"'.encode() in line]
-    return [line.rsplit(b" ", 1)[1] for line in lines]
+def _decisions(front: Front, agent: str, sent: int) -> list[bytes]:
+    """The decision status (nginx's cache status) of the ``sent`` requests made as ``agent``.
+
+    nginx logs a request after its response has gone, so a client can read the log before
+    the last line is there: wait (a few seconds at most) until every request is logged.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        log = front.access_log.splitlines()
+        lines = [line for line in log if f'"{agent}"'.encode() in line]
+        if len(lines) >= sent or time.monotonic() > deadline:
+            return [line.rsplit(b" ", 1)[1] for line in lines]
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("name", [SONG, SPACED, NAIVE], ids=["plain", "utf8-spaces", "latin1"])
@@ -605,7 +614,7 @@ def test_seeks_are_decided_once_then_served_from_nginxs_memory(
     for start, part in zip((0, 5000, 20000, 1000, 9000), parts, strict=True):
         assert (part.status_code, part.content) == (206, data[start : start + 1000])
         assert part.headers["content-type"] == "audio/mpeg"
-    decisions = _decisions(front, agent)
+    decisions = _decisions(front, agent, len(parts))
     assert decisions[0] == b"MISS"
     assert b"HIT" in decisions[1:]  # the four quick seeks that followed: kept for 2 s
 
@@ -620,7 +629,7 @@ def test_a_name_a_decision_cannot_carry_is_declined_each_time_and_served_in_full
     parts = [http.get(url, headers={"Range": "bytes=0-99", "User-Agent": agent}) for _ in "ab"]
 
     assert [(p.status_code, p.content) for p in parts] == [(206, data[:100])] * 2
-    assert _decisions(front, agent) == [b"MISS", b"MISS"]  # a decline is never kept
+    assert _decisions(front, agent, len(parts)) == [b"MISS", b"MISS"]  # a decline is never kept
 
 
 def _ask(front: Front, http: httpx.Client, url: str, **headers: str) -> httpx.Response:

@@ -213,7 +213,9 @@ def s3_settings(
     make_settings: Callable[..., Settings], s3_endpoint: str, s3_bucket: str
 ) -> Callable[..., Settings]:
     """``make_settings`` with ``TONEARM_STORAGE=s3`` on this test's bucket (delivery:
-    redirect unless overridden); one attempt per request, so faults show at once."""
+    redirect unless overridden). Requests keep the server's default retries: a pooled
+    connection that moto closed as it was reused is retried, as in production. Tests of an
+    endpoint that is down set ``s3_max_attempts=1`` themselves, so the fault shows at once."""
 
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -221,7 +223,6 @@ def s3_settings(
             "s3_endpoint_url": s3_endpoint,
             "s3_bucket": s3_bucket,
             "s3_region": "us-east-1",
-            "s3_max_attempts": 1,
         }
         values.update(overrides)
         return make_settings(**values)

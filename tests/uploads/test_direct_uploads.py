@@ -295,6 +295,7 @@ async def test_a_bucket_that_refuses_is_a_clear_error_and_nothing_is_registered(
     engine: AsyncEngine,
     reader_keys: tuple[str, str],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     access, secret = reader_keys  # may list the bucket, not write to it
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", access)
@@ -312,6 +313,12 @@ async def test_a_bucket_that_refuses_is_a_clear_error_and_nothing_is_registered(
     assert error["extensions"]["code"] == "STORAGE_UNAVAILABLE"
     assert "Traceback" not in response.text
     assert await count(engine, UploadRecord) == 0
+    # The client is told only "cannot be reached"; the operator's log says why.
+    [logged] = [r for r in caplog.records if r.name == "tonearm.schema.errors"]
+    assert logged.levelname == "WARNING"
+    assert logged.getMessage().startswith("storage unavailable: S3 refused to ")
+    assert "(AccessDenied)" in logged.getMessage()
+    assert secret not in caplog.text
 
 
 async def test_the_checks_of_a_tus_create(

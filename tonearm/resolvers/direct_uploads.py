@@ -13,7 +13,7 @@ import strawberry
 
 from tonearm.schema.collaborator_types import AlbumNotFoundError
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
+from tonearm.schema.errors import ErrorCode, api_error, storage_unavailable
 from tonearm.schema.ids import ALBUM_TYPE_NAME, id_argument
 from tonearm.schema.scalars import Long
 from tonearm.schema.upload_types import (
@@ -81,8 +81,8 @@ async def resolve_start_direct_upload(
         return AlbumNotFoundError(message=ALBUM_NOT_FOUND, album_id=strawberry.ID(album_id or ""))
     except direct.BadDirectRequest as refused:
         raise api_error(ErrorCode.BAD_USER_INPUT, f"{refused}.") from None
-    except StorageUnavailable:
-        raise api_error(ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE) from None
+    except StorageUnavailable as down:
+        raise storage_unavailable(down, STORAGE_UNAVAILABLE) from None
     if isinstance(started, TooLarge):
         return too_large(name, started.limit)
     if isinstance(started, QuotaExceeded):
@@ -119,8 +119,8 @@ async def resolve_upload_part_urls(
         return DirectUploadsUnsupportedError(message=refused.message)
     except direct.BadDirectRequest as refused:
         raise api_error(ErrorCode.BAD_USER_INPUT, f"{refused}.") from None
-    except StorageUnavailable:
-        raise api_error(ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE) from None
+    except StorageUnavailable as down:
+        raise storage_unavailable(down, STORAGE_UNAVAILABLE) from None
     if urls is None:
         return not_found
     return UploadPartUrls(parts=[_part(url) for url in urls])

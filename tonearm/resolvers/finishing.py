@@ -12,7 +12,7 @@ import anyio.to_thread
 import strawberry
 
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
+from tonearm.schema.errors import ErrorCode, api_error, storage_unavailable
 from tonearm.schema.scalars import Long
 from tonearm.schema.types import Track
 from tonearm.schema.upload_types import (
@@ -71,8 +71,8 @@ async def resolve_finish_upload(info: Info, upload_id: strawberry.ID) -> FinishU
         raise api_error(
             ErrorCode.STORAGE_FULL, f"{full.message}; finish the upload again later."
         ) from None
-    except StorageUnavailable:
-        raise api_error(ErrorCode.STORAGE_UNAVAILABLE, STORAGE_UNAVAILABLE) from None
+    except StorageUnavailable as down:
+        raise storage_unavailable(down, STORAGE_UNAVAILABLE) from None
     match finished:
         case tus_finish.NotFound():
             return not_found

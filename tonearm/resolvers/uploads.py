@@ -20,7 +20,7 @@ from tonearm.accounts.users import Role
 from tonearm.db.models import TrackRecord
 from tonearm.schema.collaborator_types import AlbumNotFoundError
 from tonearm.schema.context import Context
-from tonearm.schema.errors import ErrorCode, api_error
+from tonearm.schema.errors import ErrorCode, api_error, storage_unavailable
 from tonearm.schema.ids import ALBUM_TYPE_NAME, id_argument
 from tonearm.schema.multipart import ReceivedFile
 from tonearm.schema.types import Track
@@ -113,11 +113,8 @@ async def resolve_upload_tracks(
             return UploadNotAllowedError(message=str(refused))
         except StorageFull:
             raise _storage_full(index) from None
-        except StorageUnavailable:
-            raise GraphQLError(
-                STORAGE_UNAVAILABLE,
-                extensions={"code": ErrorCode.STORAGE_UNAVAILABLE.value, "fileIndex": index},
-            ) from None
+        except StorageUnavailable as down:
+            raise storage_unavailable(down, STORAGE_UNAVAILABLE, fileIndex=index) from None
         result = upload_result(outcome, file.file_name, await outcome_track(info, outcome))
         answered[id(file)] = result
         results.append(result)

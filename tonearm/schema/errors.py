@@ -7,9 +7,13 @@ and masked by ``apply_error_policy`` (``schema/extensions.py``).
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
+from typing import Any
 
 from graphql import GraphQLError
+
+logger = logging.getLogger(__name__)
 
 
 class ErrorCode(StrEnum):
@@ -39,6 +43,18 @@ INTERNAL_ERROR_MESSAGE = "Internal server error"
 def api_error(code: ErrorCode, message: str) -> GraphQLError:
     """An expected error with its code, for a resolver to raise."""
     return GraphQLError(message, extensions={"code": code.value})
+
+
+def storage_unavailable(reason: Exception, message: str, **extensions: Any) -> GraphQLError:
+    """The client's ``STORAGE_UNAVAILABLE`` error; the operator's log gets the reason.
+
+    The client learns only that storage cannot be reached; why (bucket missing, refused,
+    endpoint down) is for the log, which is where an operator looks first.
+    """
+    logger.warning("storage unavailable: %s", reason)
+    return GraphQLError(
+        message, extensions={"code": ErrorCode.STORAGE_UNAVAILABLE.value, **extensions}
+    )
 
 
 def error_code(error: GraphQLError) -> str | None:

@@ -77,15 +77,27 @@ def worker_of(server: RealServer, socket: ClientConnection) -> int:
 async def sockets_on_two_workers(
     server: RealServer, first_token: str, second_token: str
 ) -> AsyncIterator[tuple[ClientConnection, ClientConnection]]:
-    """A socket for each token, held by two different workers (opening more until so)."""
+    """A socket for each token, held by two different workers (opening more until so).
+
+    The workers share one listening socket and the kernel picks who accepts: opened one by
+    one against two idle workers, every connection can go to the same one. Opening a few at
+    once keeps one worker busy with handshakes, so the other accepts some.
+    """
     async with AsyncExitStack() as stack:
         first = await stack.enter_async_context(ws.session(server.ws_url, token=first_token))
         home = worker_of(server, first)
-        for _ in range(40):
-            second = await stack.enter_async_context(ws.session(server.ws_url, token=second_token))
-            if worker_of(server, second) != home:
-                yield first, second
-                return
+        for _ in range(25):
+            opened = await asyncio.gather(
+                *(
+                    stack.enter_async_context(ws.session(server.ws_url, token=second_token))
+                    for _ in range(4)
+                )
+            )
+            for second in opened:
+                if worker_of(server, second) != home:
+                    yield first, second
+                    return
+            await asyncio.sleep(0.1)
         raise AssertionError("every socket landed on one worker")
 
 

@@ -119,12 +119,17 @@ class ProgressiveResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         chunks = self._chunks
-        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         if chunks is None or scope.get("method") == "HEAD":
             if chunks is not None:
                 await _close(chunks)
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             return
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        except BaseException:
+            await _close(chunks)
+            raise
         gone = asyncio.Event()
 
         async def watch_disconnect() -> None:

@@ -10,8 +10,13 @@ and follow the ``.part`` file named in it until the lock is released. When the l
 listener of an encode this process started goes away, the encode is stopped after a short
 grace (a browser often drops its first connection and opens a second at once) unless
 someone still wants the variant — a follower in another worker, or a time-offset stream of
-the same variant (a far seek during this first play): listeners hold a shared lock on the
-variant's ``.wanted`` file, so this holds across every process of the machine.
+the same variant (a far seek during this first play): those hold a shared lock on the
+variant's ``.wanted`` file, so this holds across every process of the machine. The stop is
+decided by taking that lock exclusively and kept until the encode has ended, so nobody can
+join an encode that is being stopped: a request that comes meanwhile waits for it to end
+and starts a new one. What a request holds (a listener's place, an interest, a slot) is
+taken before its response is returned and given back when the response closes its chunks,
+read or not.
 
 **Time offset.** ``start=<seconds>`` on a stream URL encodes from that point
 (``-ss`` before ``-i``: the demuxer seeks, nothing before it is decoded) straight to the
@@ -28,7 +33,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +54,7 @@ POLL_SECONDS = 0.02
 GRACE_SECONDS = 1.0
 START_ATTEMPTS = 3
 FOLLOW_WAIT_SECONDS = 1.0
+STOPPING_WAIT_SECONDS = 30.0  # ffmpeg is killed with one signal; this is only a bound
 
 
 class Busy(Exception):
@@ -67,6 +73,7 @@ class LiveEncode:
     listeners: int = 0
     task: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    stopping: int | None = None  # the exclusive hold on ``.wanted`` while it is stopped
 
     async def finished(self) -> bool:
         """Whether the encode has ended (made, failed or stopped)."""
@@ -118,6 +125,9 @@ class LiveEncodes:
         another process holds the variant's lock."""
         name = (source.track_id, key)
         encode = self._running.get(name)
+        if encode is not None and encode.stopping is not None:
+            await encode.done.wait()  # being stopped: nobody joins it; ours starts after it
+            encode = self._running.get(name)
         if encode is not None:
             return self._listen(encode)
         lease = await self.slots.acquire(user_id)
@@ -156,22 +166,24 @@ class LiveEncodes:
         finally:
             self._running.pop(encode.key, None)
             self._starting.pop(encode.key, None)
+            if encode.stopping is not None:
+                os.close(encode.stopping)  # before the lock: a follower may then join anew
             encode.lock.release()
             encode.lease.release()
             encode.done.set()
 
-    async def _listen(self, encode: LiveEncode) -> AsyncIterator[bytes]:
+    def _listen(self, encode: LiveEncode) -> AsyncIterator[bytes]:
+        """Follow this process's encode; its listener count says so from now on (the
+        encode's own stop looks at the count, no lock needed)."""
         encode.listeners += 1
-        track_id, key = encode.key
-        interest = await anyio.to_thread.run_sync(self.maker.store.hold_interest, track_id, key)
-        try:
-            async for chunk in follow(encode.part_path, encode.final_path, done=encode.finished):
-                yield chunk
-        finally:
-            os.close(interest)
+
+        def leave() -> None:
             encode.listeners -= 1
             if encode.listeners == 0 and not encode.done.is_set():
                 self._check_later(encode)
+
+        chunks = follow(encode.part_path, encode.final_path, done=encode.finished)
+        return Held(chunks, leave)
 
     def _check_later(self, encode: LiveEncode) -> None:
         loop = asyncio.get_running_loop()
@@ -184,11 +196,15 @@ class LiveEncodes:
         if encode.listeners or encode.done.is_set() or encode.task is None:
             return
         track_id, key = encode.key
-        if await anyio.to_thread.run_sync(self.maker.store.is_wanted, track_id, key):
+        claim = await anyio.to_thread.run_sync(self.maker.store.claim_unwanted, track_id, key)
+        if claim is None:
             self._check_later(encode)
             return
-        if encode.listeners == 0 and not encode.done.is_set():
-            encode.task.cancel()
+        if encode.listeners or encode.done.is_set():
+            os.close(claim)  # a listener came meanwhile; it looks again when it leaves
+            return
+        encode.stopping = claim
+        encode.task.cancel()
 
     async def _follow_other(
         self, track_id: uuid.UUID, key: VariantKey
@@ -199,33 +215,37 @@ class LiveEncodes:
         lock, so a follower that comes in between waits a moment for it.
         """
         store = self.maker.store
-        deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
-        while True:
-            part = await anyio.to_thread.run_sync(store.following_part, track_id, key)
-            if part is not None:
-                break
-            held = await anyio.to_thread.run_sync(store.is_being_made, track_id, key)
-            if not held or asyncio.get_running_loop().time() > deadline:
-                return None
-            await asyncio.sleep(POLL_SECONDS)
-        checker = _LockWatch(lambda: store.is_being_made(track_id, key))
-        return self._interested(
-            track_id, key, follow(part, store.path_for(track_id, key), done=checker.done)
-        )
-
-    async def _interested(
-        self, track_id: uuid.UUID, key: VariantKey, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[bytes]:
-        """``chunks``, holding interest in the variant meanwhile (see ``store.hold_interest``)."""
-        interest = await anyio.to_thread.run_sync(self.maker.store.hold_interest, track_id, key)
+        interest = await anyio.to_thread.run_sync(store.hold_interest, track_id, key)
+        if interest is None:
+            # Its holder is stopping it: wait until it has, then the caller starts anew.
+            await self._wait_unlocked(track_id, key)
+            return None
         try:
-            async for chunk in chunks:
-                yield chunk
-        finally:
+            deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
+            while True:
+                part = await anyio.to_thread.run_sync(store.following_part, track_id, key)
+                if part is not None:
+                    break
+                held = await anyio.to_thread.run_sync(store.is_being_made, track_id, key)
+                if not held or asyncio.get_running_loop().time() > deadline:
+                    os.close(interest)
+                    return None
+                await asyncio.sleep(POLL_SECONDS)
+        except BaseException:
             os.close(interest)
-            close = getattr(chunks, "aclose", None)
-            if close is not None:
-                await close()
+            raise
+        checker = _LockWatch(lambda: store.is_being_made(track_id, key))
+        chunks = follow(part, store.path_for(track_id, key), done=checker.done)
+        return Held(chunks, lambda: os.close(interest))
+
+    async def _wait_unlocked(self, track_id: uuid.UUID, key: VariantKey) -> None:
+        """Until nobody holds the variant's lock (bounded: the caller looks again anyway)."""
+        store = self.maker.store
+        deadline = asyncio.get_running_loop().time() + STOPPING_WAIT_SECONDS
+        while await anyio.to_thread.run_sync(store.is_being_made, track_id, key):
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(POLL_SECONDS)
 
     async def offset_stream(
         self,
@@ -238,20 +258,60 @@ class LiveEncodes:
         lease = await self.slots.acquire(user_id)
         if lease is None:
             raise Busy
-        try:
-            input_fd = await self.maker.open_source(source)
-        except BaseException:
+        held: list[int] = []
+
+        def release() -> None:
+            while held:
+                os.close(held.pop())
             lease.release()
+
+        try:
+            held.append(await self.maker.open_source(source))
+            # Keeps this variant's first-play encode going; none when it is being stopped.
+            interest = await anyio.to_thread.run_sync(
+                self.maker.store.hold_interest, source.track_id, key
+            )
+            if interest is not None:
+                held.append(interest)
+        except BaseException:
+            release()
             raise
         chunks = _offset_chunks(
-            self.maker.ffmpeg,
-            source,
-            key=key,
-            start_seconds=start_seconds,
-            input_fd=input_fd,
-            lease=lease,
+            self.maker.ffmpeg, source, key=key, start_seconds=start_seconds, input_fd=held[0]
         )
-        return self._interested(source.track_id, key, chunks)
+        return Held(chunks, release)
+
+
+class Held:
+    """An async iterator over ``chunks`` that gives back what was taken for them.
+
+    ``release`` runs exactly once: when the chunks end or fail, or when they are closed —
+    read or not (an async generator closed before its first read never runs its
+    ``finally``, so what it would release there must not be its own).
+    """
+
+    def __init__(self, chunks: AsyncGenerator[bytes], release: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._release: Callable[[], None] | None = release
+
+    def __aiter__(self) -> Held:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await anext(self._chunks)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        """Close the chunks (stopping what makes them), then release."""
+        try:
+            await self._chunks.aclose()
+        finally:
+            release, self._release = self._release, None
+            if release is not None:
+                release()
 
 
 async def _offset_chunks(
@@ -261,27 +321,23 @@ async def _offset_chunks(
     key: VariantKey,
     start_seconds: float,
     input_fd: int,
-    lease: SlotLease,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
+    """The encoder's output from ``start_seconds``; ``input_fd`` stays the caller's."""
+    command = ffmpeg.encode_command(
+        program,
+        input_fd=input_fd,
+        output="pipe:1",
+        key=key,
+        source=ffmpeg.SourceStream(source.sample_rate, source.channels),
+        start_seconds=start_seconds,
+    )
+    process = await ffmpeg.start(command, input_fd=input_fd, stdout_pipe=True)
     try:
-        command = ffmpeg.encode_command(
-            program,
-            input_fd=input_fd,
-            output="pipe:1",
-            key=key,
-            source=ffmpeg.SourceStream(source.sample_rate, source.channels),
-            start_seconds=start_seconds,
-        )
-        process = await ffmpeg.start(command, input_fd=input_fd, stdout_pipe=True)
-        try:
-            assert process.stdout is not None
-            while chunk := await process.stdout.read(CHUNK):
-                yield chunk
-        finally:
-            await asyncio.shield(ffmpeg.stop(process))
+        assert process.stdout is not None
+        while chunk := await process.stdout.read(CHUNK):
+            yield chunk
     finally:
-        os.close(input_fd)
-        lease.release()
+        await asyncio.shield(ffmpeg.stop(process))
 
 
 class _LockWatch:
@@ -313,7 +369,7 @@ def _open_readonly(path: Path) -> int | None:
 
 async def follow(
     part: Path, final: Path, *, done: Callable[[], Awaitable[bool]]
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The bytes of a file being written at ``part``, until ``done()`` and its end.
 
     Once done, the ``.part`` name may be gone (renamed to ``final``, or removed on failure);

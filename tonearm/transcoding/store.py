@@ -6,6 +6,9 @@ Layout under ``<data dir>/variants``::
     <track id[:2]>/<track id>/.<format>-<bitrate>.lock           held while it is being made
     <track id[:2]>/<track id>/.<format>-<bitrate>.<random>.part  the encoder's output meanwhile
     <track id[:2]>/<track id>/.<format>-<bitrate>.wanted         shared-locked by each listener
+                                                                  in another process; locked
+                                                                  exclusively while its
+                                                                  unwanted encode is stopped
     .slots/                                                       encoder slots (``limits.py``)
     .sources/<random>.source                                      an original being fetched
                                                                   from remote storage
@@ -185,38 +188,33 @@ class VariantStore:
     def _wanted_path(self, track_id: uuid.UUID, key: VariantKey) -> Path:
         return self.path_for(track_id, key).with_name(f".{key.slug}.wanted")
 
-    def hold_interest(self, track_id: uuid.UUID, key: VariantKey) -> int:
+    def hold_interest(self, track_id: uuid.UUID, key: VariantKey) -> int | None:
         """Say "I need this variant's output" until the returned descriptor is closed.
 
         A shared ``flock``: any number of listeners in any process of the machine hold it
-        at once (a first play, a follower in another worker, a time-offset stream of the
-        same variant), and an encode nobody holds it for may be stopped (``is_wanted``).
+        at once (a follower in another worker, a time-offset stream of the same variant).
+        None when the encode of it is being stopped (``claim_unwanted`` holds it).
         """
+        return self._lock_wanted(track_id, key, fcntl.LOCK_SH)
+
+    def claim_unwanted(self, track_id: uuid.UUID, key: VariantKey) -> int | None:
+        """The variant's ``.wanted`` lock held exclusively (nobody on this machine wants its
+        output, and nobody can say so until the descriptor is closed), or None when
+        someone holds interest in it now."""
+        return self._lock_wanted(track_id, key, fcntl.LOCK_EX)
+
+    def _lock_wanted(self, track_id: uuid.UUID, key: VariantKey, operation: int) -> int | None:
         path = self._wanted_path(track_id, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_SH)
-        except BaseException:
+            fcntl.flock(fd, operation | fcntl.LOCK_NB)
+        except BaseException as exc:
             os.close(fd)
+            if isinstance(exc, OSError) and exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
             raise
         return fd
-
-    def is_wanted(self, track_id: uuid.UUID, key: VariantKey) -> bool:
-        """Whether anyone on this machine holds interest in the variant now."""
-        try:
-            fd = os.open(self._wanted_path(track_id, key), os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
-        except FileNotFoundError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return True
-            raise
-        finally:
-            os.close(fd)  # also drops the exclusive lock if it was taken
-        return False
 
     def publish(self, lock: VariantLock, track_id: uuid.UUID, key: VariantKey) -> None:
         """Flush the finished ``.part`` file to disk and rename it to the variant's name."""

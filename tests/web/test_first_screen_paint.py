@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -340,24 +343,44 @@ async def test_without_a_usable_template_nothing_is_painted(
             assert answer["data"]["viewer"] == {"username": "listener"}
 
 
-async def test_a_failing_read_leaves_the_plain_shell_with_its_answer(
+@pytest.mark.parametrize(
+    ("error", "traceback"),
+    [
+        (RuntimeError("a bug"), True),
+        (
+            sa_exc.OperationalError(
+                "SELECT", {}, sqlite3.OperationalError("unable to open database file")
+            ),
+            False,  # an outage: one warning line
+        ),
+    ],
+)
+async def test_a_failing_read_leaves_the_plain_shell_with_its_answer(  # noqa: PLR0917
     make_client: Callable[..., Any],
     library: None,
     engine: AsyncEngine,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    traceback: bool,
 ) -> None:
     listener = await make_user(engine, "listener")
 
     async def failing(self: object, variables: Mapping[str, Any]) -> Mapping[str, Any]:
-        raise RuntimeError("the database went away")
+        raise error
 
     monkeypatch.setattr("tonearm.schema.first_screen.ViewerOperations.first_rows", failing)
     async for _, client in make_client():
-        response = await client.get("/", headers=cookie(listener))
+        with caplog.at_level(logging.WARNING):
+            response = await client.get("/", headers=cookie(listener))
 
         painted, answer = split_page(response.text)
         assert painted == ""
         assert answer["data"]["viewer"] == {"username": "listener"}
+    records = [r for r in caplog.records if r.name == "tonearm.web.player"]
+    assert len(records) == 1
+    assert records[0].getMessage().startswith("the player's first rows could not be painted")
+    assert (records[0].exc_info is not None) is traceback
 
 
 async def test_a_viewer_who_must_change_the_password_gets_no_rows(

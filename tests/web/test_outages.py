@@ -11,15 +11,20 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.requests import Request
 
 from tonearm.app import create_app
 from tonearm.db.outages import UNAVAILABLE_MESSAGE, database_unavailable, log_failure
+from tonearm.schema.context import get_context
+from tonearm.services import build_services
 from tonearm.settings import Settings
 from tonearm.streaming.tokens import StreamSigner
 from tonearm.streaming.urls import stream_url
@@ -191,3 +196,44 @@ async def test_background_work_logs_an_outage_in_one_line_and_a_bug_with_its_tra
     assert second.getMessage() == "session s-1: heartbeat failed"
     assert second.exc_info is not None
     assert isinstance(second.exc_info[1], ValueError)
+
+
+async def test_a_request_whose_database_goes_away_after_its_answer_ends_in_one_line(
+    backend: str,
+    database_url_for_test: str,
+    make_settings: Callable[..., Settings],
+    media_root: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The GraphQL context's session is closed after the response went out (FastAPI runs a
+    dependency's exit then): an outage there must not raise, which would be a traceback."""
+    if backend != "postgresql":
+        pytest.skip("a server that drops the connection is PostgreSQL's case")
+    services = build_services(
+        make_settings(database_url=database_url_for_test, media_root=media_root)
+    )
+    app = SimpleNamespace(state=SimpleNamespace(services=services))
+    request = Request({"type": "http", "app": app, "headers": [], "method": "POST", "path": "/"})
+    try:
+        contexts = get_context(request)
+        context = await anext(contexts)
+        async with context.db() as session:  # a resolver's read: the transaction stays open
+            pid = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        admin = await asyncpg.connect(database_url_for_test.replace("+asyncpg", ""))
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+
+        with caplog.at_level(logging.WARNING), pytest.raises(StopAsyncIteration):
+            await anext(contexts)  # the response has gone out; FastAPI ends the dependency
+    finally:
+        await services.engine.dispose()
+    records = [r for r in caplog.records if r.name == "tonearm.schema.context"]
+    assert len(records) == 1
+    assert (
+        records[0]
+        .getMessage()
+        .startswith("closing a request's database session: database unavailable (")
+    )
+    assert all(r.exc_info is None for r in caplog.records)

@@ -9,6 +9,7 @@ socket that stays open for hours holds no database connection between its reads.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from asyncio import Future
@@ -18,6 +19,7 @@ from datetime import datetime
 from functools import partial
 from typing import TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection, Request
 from strawberry.dataloader import DataLoader
@@ -43,12 +45,15 @@ from tonearm.db.collaborators import (
     track_roles,
 )
 from tonearm.db.models import AlbumRecord, ArtistRecord, ArtworkRecord, TrackRecord
+from tonearm.db.outages import database_unavailable, log_failure
 from tonearm.schema.errors import ErrorCode, api_error
 from tonearm.services import Services
 from tonearm.sessions.guests import SessionGuest, is_guest_token, resolve_guest
 from tonearm.social.history import play_counts_of
 from tonearm.social.likes import LikeKind, like_counts, liked_by
 from tonearm.web.credentials import bearer_token, session_cookie
+
+logger = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -285,7 +290,8 @@ async def get_context(request: HTTPConnection) -> AsyncIterator[Context]:
     if request.scope["type"] == "websocket":
         yield Context(services=services, session=None, viewer=None)
         return
-    async with services.sessions() as session:
+    session = services.sessions()
+    try:
         viewer = await request_viewer(services, session, request)
         guest = await request_guest(session, request) if viewer is None else None
         yield Context(
@@ -295,3 +301,18 @@ async def get_context(request: HTTPConnection) -> AsyncIterator[Context]:
             guest=guest,
             received_at_ms=received_at_ms,
         )
+    finally:
+        await _close_after_response(session)
+
+
+async def _close_after_response(session: AsyncSession) -> None:
+    """Close a request's session. FastAPI runs this after the response has gone out, when
+    nothing may be raised any more: a database outage then is one warning line."""
+    try:
+        # Shielded as ``AsyncSession.__aexit__`` does: a request cancelled meanwhile still
+        # gives its connection back.
+        await asyncio.shield(asyncio.create_task(session.close()))
+    except (SQLAlchemyError, OSError) as error:
+        if not database_unavailable(error):
+            raise
+        log_failure(logger, error, "closing a request's database session")

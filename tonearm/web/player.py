@@ -36,6 +36,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from tonearm.db.outages import log_failure
 from tonearm.web.first_screen import FirstScreenTemplate
 
 logger = logging.getLogger(__name__)
@@ -284,8 +285,8 @@ class PlayerFiles(StaticFiles):
                 yield shell.opening
             try:
                 run = await source.runner_for(request)
-            except Exception:  # as for a stale cookie: the shell as it is, which asks itself
-                logger.exception("the player's first screen could not find the viewer")
+            except Exception as error:  # as for a stale cookie: the shell as it is, which asks
+                log_failure(logger, error, "the player's first screen could not find the viewer")
                 run = None
             if run is None:
                 yield shell.middle + shell.tail
@@ -297,8 +298,8 @@ class PlayerFiles(StaticFiles):
             yield shell.middle
             try:
                 answer = await run.run(shell.boot.query, shell.boot.variables)
-            except Exception:  # the shell's own script then sends the request
-                logger.exception("the player's first screen could not be embedded")
+            except Exception as error:  # the shell's own script then sends the request
+                log_failure(logger, error, "the player's first screen could not be embedded")
             else:
                 yield answer_block(answer).encode()
             yield shell.tail
@@ -315,8 +316,8 @@ class PlayerFiles(StaticFiles):
     ) -> str | None:
         try:
             answer = await run.first_rows(operation.variables)
-        except Exception:  # the app paints the list itself
-            logger.exception("the player's first rows could not be painted")
+        except Exception as error:  # the app paints the list itself
+            log_failure(logger, error, "the player's first rows could not be painted")
             return None
         return template.paint(answer)
 

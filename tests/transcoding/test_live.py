@@ -35,6 +35,16 @@ def live_encodes(
     return LiveEncodes(maker, EncoderSlots(store.root, total=8, per_user=3))
 
 
+async def assert_made(
+    engine: AsyncEngine, store: VariantStore, track_id: uuid.UUID, body: bytes
+) -> None:
+    """``body`` is the whole stored variant, and the registry says it is ready."""
+    assert body == store.path_for(track_id, OPUS_96).read_bytes()
+    row = await registry.get_variant(engine, track_id, OPUS_96)
+    assert row is not None
+    assert row.state == "ready"
+
+
 async def test_a_time_offset_stream_of_the_variant_keeps_its_first_play_encode_going(
     engine: AsyncEngine, library: Library, store: VariantStore, tmp_path: Path
 ) -> None:
@@ -71,11 +81,7 @@ async def test_a_listener_that_returns_within_the_grace_keeps_the_encode(
     chunks = [chunk async for chunk in again]  # joins the same encode and reads to its end
 
     assert live.running() == 0
-    stored = store.path_for(library.ids[FLAC], OPUS_96)
-    assert b"".join(chunks) == stored.read_bytes()
-    row = await registry.get_variant(engine, library.ids[FLAC], OPUS_96)
-    assert row is not None
-    assert row.state == "ready"
+    await assert_made(engine, store, library.ids[FLAC], b"".join(chunks))
 
 
 async def test_a_request_that_has_not_read_yet_keeps_the_encode_it_joined(
@@ -93,11 +99,7 @@ async def test_a_request_that_has_not_read_yet_keeps_the_encode_it_joined(
     assert live.running() == 1  # the second request counts from the moment it joined
 
     chunks = [chunk async for chunk in second]
-    stored = store.path_for(library.ids[FLAC], OPUS_96)
-    assert b"".join(chunks) == stored.read_bytes()
-    row = await registry.get_variant(engine, library.ids[FLAC], OPUS_96)
-    assert row is not None
-    assert row.state == "ready"
+    await assert_made(engine, store, library.ids[FLAC], b"".join(chunks))
 
 
 async def test_a_request_never_follows_an_encode_that_is_being_stopped(
@@ -124,10 +126,7 @@ async def test_a_request_never_follows_an_encode_that_is_being_stopped(
     chunks = await request
     assert chunks is not None
     body = b"".join([chunk async for chunk in chunks])
-    assert body == store.path_for(track_id, OPUS_96).read_bytes()  # its own encode, whole
-    row = await registry.get_variant(engine, track_id, OPUS_96)
-    assert row is not None
-    assert row.state == "ready"
+    await assert_made(engine, store, track_id, body)  # its own encode, whole
 
 
 async def test_what_an_unread_stream_holds_is_given_back_when_it_is_closed(

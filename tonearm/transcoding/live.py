@@ -33,7 +33,7 @@ import contextlib
 import logging
 import os
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +95,7 @@ class LiveEncodes:
 
     async def stream(
         self, source: SourceFile, key: VariantKey, user_id: uuid.UUID | None
-    ) -> AsyncIterator[bytes] | None:
+    ) -> Held | None:
         """The variant's bytes from the start while it is being made.
 
         None when it is complete by now (the caller serves the stored file). Raises
@@ -120,7 +120,7 @@ class LiveEncodes:
 
     async def _join_or_start(
         self, source: SourceFile, key: VariantKey, user_id: uuid.UUID | None
-    ) -> AsyncIterator[bytes] | None:
+    ) -> Held | None:
         """This process's encode of the variant (started now if need be), or None when
         another process holds the variant's lock."""
         name = (source.track_id, key)
@@ -172,7 +172,7 @@ class LiveEncodes:
             encode.lease.release()
             encode.done.set()
 
-    def _listen(self, encode: LiveEncode) -> AsyncIterator[bytes]:
+    def _listen(self, encode: LiveEncode) -> Held:
         """Follow this process's encode; its listener count says so from now on (the
         encode's own stop looks at the count, no lock needed)."""
         encode.listeners += 1
@@ -206,9 +206,7 @@ class LiveEncodes:
         encode.stopping = claim
         encode.task.cancel()
 
-    async def _follow_other(
-        self, track_id: uuid.UUID, key: VariantKey
-    ) -> AsyncIterator[bytes] | None:
+    async def _follow_other(self, track_id: uuid.UUID, key: VariantKey) -> Held | None:
         """Follow another process's encode of the variant; None when nobody makes it now.
 
         The holder writes the ``.part`` name into the lock file right after taking the
@@ -253,7 +251,7 @@ class LiveEncodes:
         key: VariantKey,
         user_id: uuid.UUID | None,
         start_seconds: float,
-    ) -> AsyncIterator[bytes]:
+    ) -> Held:
         """The variant's encoding of the audio from ``start_seconds`` on (not stored)."""
         lease = await self.slots.acquire(user_id)
         if lease is None:

@@ -199,6 +199,21 @@ export function unbufferedFraction(state: { duration: number; buffered: number[]
 	return fraction;
 }
 
+/**
+ * Limit `page`'s network to `bytesPerSecond` each way (5 ms latency). On loopback Chromium
+ * reads a whole track within a second, so a seek target must be kept ahead of what it has
+ * read for the seek to need a Range request of its own.
+ */
+export async function throttleNetwork(page: Page, bytesPerSecond: number) {
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.emulateNetworkConditions', {
+		offline: false,
+		latency: 5,
+		downloadThroughput: bytesPerSecond,
+		uploadThroughput: bytesPerSecond
+	});
+}
+
 /** Every console error and uncaught error of `page` goes into `errors` (for pages of extra contexts). */
 export function collectConsoleErrors(page: Page, errors: string[], allowed: RegExp[] = []) {
 	page.on('console', (message) => {

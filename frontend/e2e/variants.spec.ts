@@ -8,6 +8,7 @@ import {
 	graphql,
 	logInThroughUI,
 	test,
+	throttleNetwork,
 	trackButton
 } from './fixtures';
 import { VARIANT_TRACK } from './variant-track';
@@ -142,13 +143,7 @@ test.describe('variants', () => {
 		// Play it again: plain Range requests now, answered 206. On loopback Chromium would read
 		// the 3 MB variant whole before a seek; at 2 Mbit/s (20× its bitrate) the seek target is
 		// still ahead of what it read, so the seek is a Range request of its own.
-		const cdp = await page.context().newCDPSession(page);
-		await cdp.send('Network.emulateNetworkConditions', {
-			offline: false,
-			latency: 5,
-			downloadThroughput: 256 * 1024,
-			uploadThroughput: 256 * 1024
-		});
+		await throttleNetwork(page, 256 * 1024);
 		await page.reload();
 		streams.length = 0;
 		await trackButton(page, VARIANT_TRACK.title).click();

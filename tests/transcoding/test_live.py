@@ -13,8 +13,9 @@ from tests.transcoding.conftest import FLAC, Library, write_encoder
 from tonearm.catalog.formats import AudioFormat
 from tonearm.catalog.variants import VariantKey
 from tonearm.db import variants as registry
+from tonearm.db.variants import SourceFile
 from tonearm.transcoding.limits import EncoderSlots
-from tonearm.transcoding.live import GRACE_SECONDS, LiveEncodes
+from tonearm.transcoding.live import GRACE_SECONDS, Held, LiveEncodes
 from tonearm.transcoding.making import Maker
 from tonearm.transcoding.store import VariantStore
 
@@ -35,6 +36,14 @@ def live_encodes(
     return LiveEncodes(maker, EncoderSlots(store.root, total=8, per_user=3))
 
 
+async def playing(live: LiveEncodes, source: SourceFile) -> Held:
+    """A first play of the variant that has started and sent its first bytes."""
+    first = await live.stream(source, OPUS_96, None)
+    assert first is not None
+    assert await anext(first)
+    return first
+
+
 async def assert_made(
     engine: AsyncEngine, store: VariantStore, track_id: uuid.UUID, body: bytes
 ) -> None:
@@ -50,9 +59,7 @@ async def test_a_time_offset_stream_of_the_variant_keeps_its_first_play_encode_g
 ) -> None:
     live = live_encodes(engine, library, store, tmp_path)
     source = await live.maker.source(library.ids[FLAC], OPUS_96)
-    first = await live.stream(source, OPUS_96, None)
-    assert first is not None
-    assert await anext(first)
+    first = await playing(live, source)
     seek = await live.offset_stream(source, OPUS_96, None, 3.0)
     assert await anext(seek)
 
@@ -72,9 +79,7 @@ async def test_a_listener_that_returns_within_the_grace_keeps_the_encode(
 ) -> None:
     live = live_encodes(engine, library, store, tmp_path)
     source = await live.maker.source(library.ids[FLAC], OPUS_96)
-    first = await live.stream(source, OPUS_96, None)
-    assert first is not None
-    assert await anext(first)
+    first = await playing(live, source)
     await first.aclose()
     again = await live.stream(source, OPUS_96, None)  # the browser's second connection
     assert again is not None
@@ -89,9 +94,7 @@ async def test_a_request_that_has_not_read_yet_keeps_the_encode_it_joined(
 ) -> None:
     live = live_encodes(engine, library, store, tmp_path)
     source = await live.maker.source(library.ids[FLAC], OPUS_96)
-    first = await live.stream(source, OPUS_96, None)
-    assert first is not None
-    assert await anext(first)
+    first = await playing(live, source)
     second = await live.stream(source, OPUS_96, None)  # joined; its response not sent yet
     assert second is not None
     await first.aclose()

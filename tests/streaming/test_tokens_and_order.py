@@ -19,7 +19,13 @@ from tonearm.app import create_app
 from tonearm.services import Services
 from tonearm.settings import Settings
 from tonearm.streaming import files
-from tonearm.streaming.tokens import StreamSigner
+from tonearm.streaming.tokens import (
+    VERIFIED_MEMO,
+    StreamSigner,
+    StreamTokenExpired,
+    StreamTokenInvalid,
+    StreamTokenWrongTrack,
+)
 from tonearm.streaming.urls import stream_url
 
 
@@ -266,3 +272,43 @@ async def test_no_log_line_carries_the_token(
     for secret in (token, expired, token[:20], "token="):
         assert secret not in text
     assert str(library.root) not in vanished.text
+
+
+def test_a_remembered_token_is_still_checked_for_expiry_and_track() -> None:
+    signer = StreamSigner([TEST_SECRET], ttl_seconds=60)
+    track, other = uuid.uuid4(), uuid.uuid4()
+    minted = signer.mint(track, user_id=uuid.uuid4(), now=1_000)
+    assert signer.verify(minted.token, track, now=1_010) == minted.grant  # now remembered
+
+    with pytest.raises(StreamTokenExpired):
+        signer.verify(minted.token, track, now=1_060)
+    with pytest.raises(StreamTokenWrongTrack):
+        signer.verify(minted.token, other, now=1_010)
+    assert signer.verify(minted.token, track, now=1_059) == minted.grant
+
+
+def test_only_validly_signed_tokens_are_remembered() -> None:
+    signer = StreamSigner([TEST_SECRET], ttl_seconds=60)
+    track = uuid.uuid4()
+    token = signer.mint(track, now=1_000).token
+    signer.verify(token, track, now=1_001)
+    # A character inside the signature (the last one may only carry padding bits).
+    tampered = token[:-5] + ("A" if token[-5] != "A" else "B") + token[-4:]
+
+    for _ in range(2):  # a refusal is never remembered as a grant
+        with pytest.raises(StreamTokenInvalid):
+            signer.verify(tampered, track, now=1_001)
+    # Another signer (other keys) does not share what this one remembers.
+    with pytest.raises(StreamTokenInvalid):
+        StreamSigner(["another-key-entirely-0123456789"], 60).verify(token, track, now=1_001)
+
+
+def test_the_memory_of_checked_tokens_is_bounded() -> None:
+    signer = StreamSigner([TEST_SECRET], ttl_seconds=60)
+    track = uuid.uuid4()
+    tokens = [signer.mint(track, user_id=uuid.uuid4(), now=1_000).token for _ in range(5000)]
+    for token in tokens:
+        signer.verify(token, track, now=1_001)
+
+    assert len(signer._verified) == VERIFIED_MEMO
+    assert signer.verify(tokens[0], track, now=1_001).track_id == track  # checked afresh

@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from secrets import token_hex
 from typing import Any
 from urllib.parse import quote
@@ -168,6 +169,7 @@ def etag_for(info: Any) -> str:
     return f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
 
 
+@lru_cache(maxsize=4096)
 def content_disposition(name: str) -> str:
     """``inline`` with an ASCII ``filename`` and, for anything else, an RFC 5987 ``filename*``."""
     name = " ".join(name.replace("/", "-").split())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -30,6 +31,12 @@ def is_trusted(address: str | None, trusted: Sequence[Network]) -> bool:
     """Whether ``address`` (an IP address as text) lies in one of the trusted networks."""
     if not address or not trusted:
         return False
+    return _is_trusted(address, tuple(trusted))
+
+
+@lru_cache(maxsize=1024)
+def _is_trusted(address: str, trusted: tuple[Network, ...]) -> bool:
+    # Memoized: every request asks it about its peer, and the peers are few.
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SECURITY_HEADERS = {
@@ -30,6 +29,10 @@ class SecurityHeadersMiddleware:
             if instance_name
             else SECURITY_HEADERS
         )
+        self._raw = [
+            (name.lower().encode("latin-1"), value.encode("latin-1"))
+            for name, value in self.headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -38,9 +41,10 @@ class SecurityHeadersMiddleware:
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in self.headers.items():
-                    headers.setdefault(name, value)
+                raw = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw += [pair for pair in self._raw if pair[0] not in present]
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
